@@ -1,0 +1,55 @@
+//! Shared by the benchmark harnesses: CPU-time accounting and footage to measure on.
+
+#![allow(dead_code)] // each harness uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// User plus system CPU time of this process (all threads) or of its reaped children.
+pub fn cpu_time(who: i32) -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(who, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+pub fn self_cpu() -> Duration {
+    cpu_time(libc::RUSAGE_SELF)
+}
+
+pub fn children_cpu() -> Duration {
+    cpu_time(libc::RUSAGE_CHILDREN)
+}
+
+pub fn footage_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Makes `output` with the ffmpeg CLI once; later runs reuse it.
+pub fn derived(output: &Path, args: &[&str]) -> PathBuf {
+    if !output.exists() {
+        let status = Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg(output)
+            .status()
+            .expect("run ffmpeg");
+        assert!(status.success(), "ffmpeg {args:?} failed");
+    }
+    output.to_owned()
+}
+
+pub fn work_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("firstseen-bench");
+    std::fs::create_dir_all(&dir).expect("create the bench work dir");
+    dir
+}
+
+pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * fraction).round() as usize]
+}

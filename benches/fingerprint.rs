@@ -1,0 +1,74 @@
+//! Fingerprinting speed in video-seconds per CPU-second, beside the decode floor measured in the
+//! same run on the same files: `ffmpeg -threads 1 -i FILE -f null -` (decode only, no output).
+//!
+//! Run: `cargo bench --bench fingerprint` (needs the ffmpeg CLI for the reference and to make
+//! the test files; `make deps` installs it).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use firstseen::fingerprint::Fingerprint;
+use firstseen::media::DecodeLimits;
+
+const ROUNDS: usize = 3;
+
+fn main() {
+    let work = common::work_dir();
+    let bunny = common::footage_dir().join("bigbuckbunny.mp4");
+    let bunny = bunny.to_str().unwrap();
+    // 30 s clips: the 5.3 s fixture looped, re-encoded as real uploads are.
+    let loop_args = |codec: &[&'static str], scale: &'static str| {
+        let mut args = vec!["-stream_loop", "5", "-i", bunny, "-t", "30", "-an", "-vf", scale];
+        args.extend_from_slice(codec);
+        args
+    };
+    let h264 = ["-c:v", "libx264", "-preset", "medium", "-crf", "23"];
+    let vp9 = ["-c:v", "libvpx-vp9", "-b:v", "1500k", "-deadline", "realtime", "-cpu-used", "8"];
+    let files = [
+        ("720p H.264", common::derived(&work.join("720p-h264.mp4"), &loop_args(&h264, "scale=1280:720"))),
+        ("1080p H.264", common::derived(&work.join("1080p-h264.mp4"), &loop_args(&h264, "scale=1920:1080"))),
+        ("720p VP9", common::derived(&work.join("720p-vp9.webm"), &loop_args(&vp9, "scale=1280:720"))),
+    ];
+
+    println!("fingerprinting, best of {ROUNDS} rounds; rate = video seconds per CPU second (higher is better)");
+    println!("{:<12} {:>9} {:>11} {:>11} {:>10} {:>14}", "file", "video s", "firstseen", "ffmpeg -t1", "ratio", "firstseen wall");
+    for (name, path) in &files {
+        let (video_seconds, firstseen_cpu, wall) = best_of(|| fingerprint_cpu(path));
+        let (_, floor_cpu, _) = best_of(|| decode_floor_cpu(path));
+        println!(
+            "{name:<12} {video_seconds:>9.1} {:>11.1} {:>11.1} {:>9.2}x {:>13.2}s",
+            video_seconds / firstseen_cpu,
+            video_seconds / floor_cpu,
+            firstseen_cpu / floor_cpu,
+            wall,
+        );
+    }
+    println!("ratio = firstseen CPU time / decode-floor CPU time (1.0 = as cheap as decoding alone)");
+}
+
+/// The round with the least CPU time: the others lost time to the machine's other tenants.
+fn best_of(measure: impl Fn() -> (f64, f64, f64)) -> (f64, f64, f64) {
+    (0..ROUNDS).map(|_| measure()).min_by(|a, b| a.1.total_cmp(&b.1)).unwrap()
+}
+
+fn fingerprint_cpu(path: &Path) -> (f64, f64, f64) {
+    let (cpu, wall) = (common::self_cpu(), Instant::now());
+    let fingerprint = Fingerprint::of_file(path, &DecodeLimits::default()).expect("fingerprint");
+    let cpu = (common::self_cpu() - cpu).as_secs_f64();
+    (f64::from(fingerprint.duration_ms) / 1000.0, cpu, wall.elapsed().as_secs_f64())
+}
+
+fn decode_floor_cpu(path: &Path) -> (f64, f64, f64) {
+    let (cpu, wall) = (common::children_cpu(), Instant::now());
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-threads", "1", "-i"])
+        .arg(path)
+        .args(["-f", "null", "-"])
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success());
+    (0.0, (common::children_cpu() - cpu).as_secs_f64(), wall.elapsed().as_secs_f64())
+}

@@ -1,0 +1,217 @@
+//! The `firstseen` command line: the server, and a client for people at a terminal.
+//!
+//! Client commands talk to a running server (`--server`, else `FIRSTSEEN_SERVER`, else
+//! `http://127.0.0.1:50051`). By default they fingerprint the video locally and send only the
+//! hashes: faster than uploading, and the video never leaves the machine. `--upload` sends the
+//! video instead, for when the server's FFmpeg reads formats the client's cannot.
+//! `fingerprint` needs no server at all.
+//!
+//! Output: a report a person reads at a glance on stdout, or with `--json` one JSON object
+//! (documented in README.md). Errors go to stderr with exit code 1.
+
+mod client;
+mod dates;
+mod render;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::fingerprint::Fingerprint;
+use crate::media::DecodeLimits;
+use crate::service::{self, ServerConfig};
+
+#[derive(Parser, Debug)]
+#[command(name = "firstseen", version, about = "When was this video footage first seen?")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the gRPC API over an embedded RocksDB index.
+    Serve {
+        /// Where the index and in-flight uploads live.
+        #[arg(long, env = "FIRSTSEEN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Address to listen on; port 0 picks a free one (printed on stdout).
+        #[arg(long, env = "FIRSTSEEN_LISTEN", default_value = "127.0.0.1:50051")]
+        listen: SocketAddr,
+        /// Largest video upload accepted, in MiB.
+        #[arg(long, default_value_t = 4096)]
+        max_upload_mib: u64,
+    },
+    /// Add a dated sighting of a video to the index.
+    Ingest {
+        file: PathBuf,
+        /// When the video was first seen at the source: 2020-11-10 or RFC 3339.
+        #[arg(long, value_parser = dates::parse_date)]
+        first_seen: chrono::DateTime<chrono::Utc>,
+        #[arg(long)]
+        source_url: String,
+        #[arg(long, default_value = "")]
+        title: String,
+        #[arg(long, default_value = "")]
+        publisher: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Find when a video's footage was first seen.
+    Lookup {
+        file: PathBuf,
+        /// The date the footage is claimed to be from: 2023-09-20 or RFC 3339.
+        #[arg(long, value_parser = dates::parse_date)]
+        claimed_date: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Print a video's fingerprint (keyframe times and hashes); needs no server.
+    Fingerprint {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one indexed footage with all its sightings.
+    Footage {
+        id: u64,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what the index holds.
+    Stats {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ServerArgs {
+    /// The firstseen server to talk to.
+    #[arg(long = "server", env = "FIRSTSEEN_SERVER", default_value = "http://127.0.0.1:50051")]
+    url: String,
+}
+
+#[derive(Args, Debug)]
+struct RemoteArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Send the video to the server instead of only its fingerprint.
+    #[arg(long)]
+    upload: bool,
+    /// Print one JSON object instead of the report.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let serving = matches!(cli.command, Command::Serve { .. });
+    init_logging(serving);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { data_dir, listen, max_upload_mib } => {
+            let config = ServerConfig { data_dir, listen, max_upload_bytes: max_upload_mib * 1024 * 1024 };
+            service::serve(config, shutdown_signal()).await
+        }
+        Command::Ingest { file, first_seen, source_url, title, publisher, remote } => {
+            let mut client = client::connect(&remote.server.url).await?;
+            let sighting = crate::proto::v1::Sighting {
+                source_url,
+                first_seen: Some(crate::proto::date_to_wire(first_seen)),
+                title,
+                publisher,
+                ingested_at: None,
+            };
+            let outcome = if remote.upload {
+                client::ingest_upload(&mut client, &file, sighting).await?
+            } else {
+                let fingerprint = fingerprint_in_background(file.clone()).await?;
+                client::ingest_fingerprint(&mut client, &fingerprint, sighting).await?
+            };
+            render::ingest(&file, &outcome, remote.json)
+        }
+        Command::Lookup { file, claimed_date, remote } => {
+            let mut client = client::connect(&remote.server.url).await?;
+            let report = if remote.upload {
+                client::lookup_upload(&mut client, &file, claimed_date).await?
+            } else {
+                let fingerprint = fingerprint_in_background(file.clone()).await?;
+                client::lookup_fingerprint(&mut client, &fingerprint, claimed_date).await?
+            };
+            render::report(&report, remote.json)
+        }
+        Command::Fingerprint { file, json } => {
+            let fingerprint = fingerprint_in_background(file).await?;
+            render::fingerprint(&fingerprint, json)
+        }
+        Command::Footage { id, server, json } => {
+            let footage = client::footage(&mut client::connect(&server.url).await?, id).await?;
+            render::footage(&footage, json)
+        }
+        Command::Stats { server, json } => {
+            let stats = client::stats(&mut client::connect(&server.url).await?).await?;
+            render::stats(&stats, json)
+        }
+    }
+}
+
+/// Decoding is CPU-bound: keep it off the runtime's threads.
+async fn fingerprint_in_background(file: PathBuf) -> anyhow::Result<Fingerprint> {
+    let shown = file.display().to_string();
+    tokio::task::spawn_blocking(move || Fingerprint::of_file(&file, &DecodeLimits::default()))
+        .await?
+        .with_context(|| format!("cannot fingerprint {shown}"))
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down");
+}

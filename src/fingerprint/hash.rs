@@ -1,0 +1,78 @@
+//! The 64-bit perceptual hash of one keyframe.
+//!
+//! pHash's recipe through `image_hasher`: the frame is reduced to 16×16, transformed with a
+//! 2-D DCT, and the 8×8 lowest frequencies become 64 bits, each set when its coefficient is above
+//! the median. Low frequencies survive re-encoding, scaling and colour changes; a median split
+//! keeps half the bits set whatever the brightness, so bits stay comparable between copies.
+
+use std::fmt;
+
+use image::GrayImage;
+use image_hasher::{HashAlg, Hasher, HasherConfig};
+
+use crate::media::ANALYSIS_SIDE;
+
+/// A 64-bit DCT perceptual hash; similar pictures differ in few bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PerceptualHash(pub u64);
+
+impl PerceptualHash {
+    /// Number of differing bits: 0 for the same picture, about 32 for unrelated ones.
+    pub fn distance(self, other: PerceptualHash) -> u32 {
+        (self.0 ^ other.0).count_ones()
+    }
+}
+
+impl fmt::Display for PerceptualHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// Hashes analysis frames. Building the DCT tables is not free, so one is made per video.
+pub struct FrameHasher {
+    hasher: Hasher<[u8; 8]>,
+}
+
+impl Default for FrameHasher {
+    fn default() -> Self {
+        let hasher = HasherConfig::with_bytes_type::<[u8; 8]>()
+            .hash_size(8, 8)
+            .preproc_dct()
+            .hash_alg(HashAlg::Median)
+            .resize_filter(image_hasher::FilterType::Triangle)
+            .to_hasher();
+        FrameHasher { hasher }
+    }
+}
+
+impl FrameHasher {
+    /// Hashes a row-major `ANALYSIS_SIDE`² grey frame.
+    pub fn hash_luma(&self, luma: &[u8]) -> PerceptualHash {
+        let side = ANALYSIS_SIDE as u32;
+        let image = GrayImage::from_raw(side, side, luma.to_vec())
+            .expect("analysis frames are ANALYSIS_SIDE² bytes");
+        let bytes = self.hasher.hash_image(&image);
+        PerceptualHash(u64::from_be_bytes(*bytes.as_bytes().first_chunk().expect("8-byte hash")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(f: impl Fn(usize, usize) -> u8) -> Vec<u8> {
+        (0..ANALYSIS_SIDE * ANALYSIS_SIDE).map(|i| f(i % ANALYSIS_SIDE, i / ANALYSIS_SIDE)).collect()
+    }
+
+    #[test]
+    fn small_changes_move_few_bits_and_different_pictures_many() {
+        let hasher = FrameHasher::default();
+        let picture = pattern(|x, y| ((x * 3 + y * 5) % 200) as u8 + (x / 16 * 10) as u8);
+        let brighter = pattern(|x, y| (((x * 3 + y * 5) % 200) as u8 + (x / 16 * 10) as u8).saturating_add(20));
+        let other = pattern(|x, y| if (x / 8 + y / 8) % 2 == 0 { 30 } else { 220 });
+        let base = hasher.hash_luma(&picture);
+        assert!(base.distance(hasher.hash_luma(&brighter)) <= 4);
+        assert!(base.distance(hasher.hash_luma(&other)) >= 16);
+    }
+}

@@ -1,0 +1,106 @@
+//! Fingerprint: the second stage. Turns a video into a short list of timed perceptual hashes.
+//!
+//! A [`Fingerprint`] is everything the later stages ever see of a video: its duration and its
+//! keyframes, each with a presentation time, a [`PerceptualHash`] and whether it carries enough
+//! picture to count as evidence. It is small (13 bytes a keyframe, two keyframes a second), so it
+//! travels instead of the video when a client fingerprints locally.
+//!
+//! Fingerprints arriving over the network are untrusted: [`Fingerprint::validate`] is the one
+//! gate they all pass.
+
+mod hash;
+
+use std::path::Path;
+
+pub use hash::{FrameHasher, PerceptualHash};
+
+use crate::media::{DecodeLimits, KeyframePolicy, KeyframeSelector, MediaError, decode_video};
+
+/// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
+/// new fingerprint of a video differ from an old one; old and new are then never compared.
+pub const RECIPE_VERSION: u32 = 1;
+
+/// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
+/// room for scene cuts.
+pub const MAX_KEYFRAMES: usize = 64_000;
+
+/// One keyframe of a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Keyframe {
+    pub time_ms: u32,
+    pub hash: PerceptualHash,
+    pub informative: bool,
+}
+
+/// The keyframes of one video, in time order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub duration_ms: u32,
+    pub keyframes: Vec<Keyframe>,
+}
+
+/// Why a fingerprint received from elsewhere cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidFingerprint {
+    #[error("the fingerprint was made with recipe version {got}; this server speaks version {RECIPE_VERSION}")]
+    RecipeVersion { got: u32 },
+    #[error("the fingerprint has no keyframes")]
+    Empty,
+    #[error("the fingerprint has {count} keyframes; at most {MAX_KEYFRAMES} are accepted")]
+    TooManyKeyframes { count: usize },
+    #[error("keyframe {index} is at {time_ms} ms, before the keyframe preceding it: keyframes must be in time order")]
+    OutOfOrder { index: usize, time_ms: u32 },
+    #[error("keyframe {index} is at {time_ms} ms, after the end of the video ({duration_ms} ms)")]
+    PastTheEnd { index: usize, time_ms: u32, duration_ms: u32 },
+}
+
+impl Fingerprint {
+    /// Decodes `path` and fingerprints it with the current recipe.
+    pub fn of_file(path: &Path, limits: &DecodeLimits) -> Result<Fingerprint, MediaError> {
+        let hasher = FrameHasher::default();
+        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
+        let mut keyframes = Vec::new();
+        let info = decode_video(path, limits, |frame| {
+            if let Some(selected) = selector.push(frame) {
+                keyframes.push(Keyframe {
+                    time_ms: selected.frame.time_ms,
+                    hash: hasher.hash_luma(&selected.frame.luma),
+                    informative: selected.informative,
+                });
+            }
+        })?;
+        Ok(Fingerprint { duration_ms: info.duration_ms, keyframes })
+    }
+
+    /// Checks a fingerprint made elsewhere before anything trusts it.
+    pub fn validate(&self, recipe_version: u32) -> Result<(), InvalidFingerprint> {
+        if recipe_version != RECIPE_VERSION {
+            return Err(InvalidFingerprint::RecipeVersion { got: recipe_version });
+        }
+        if self.keyframes.is_empty() {
+            return Err(InvalidFingerprint::Empty);
+        }
+        if self.keyframes.len() > MAX_KEYFRAMES {
+            return Err(InvalidFingerprint::TooManyKeyframes { count: self.keyframes.len() });
+        }
+        let mut previous = 0;
+        for (index, keyframe) in self.keyframes.iter().enumerate() {
+            if keyframe.time_ms < previous {
+                return Err(InvalidFingerprint::OutOfOrder { index, time_ms: keyframe.time_ms });
+            }
+            if keyframe.time_ms > self.duration_ms {
+                return Err(InvalidFingerprint::PastTheEnd {
+                    index,
+                    time_ms: keyframe.time_ms,
+                    duration_ms: self.duration_ms,
+                });
+            }
+            previous = keyframe.time_ms;
+        }
+        Ok(())
+    }
+
+    pub fn informative_keyframes(&self) -> impl Iterator<Item = &Keyframe> {
+        self.keyframes.iter().filter(|keyframe| keyframe.informative)
+    }
+}

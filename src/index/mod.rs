@@ -1,0 +1,276 @@
+//! Index: the third stage. Dated footage in RocksDB, searchable by Hamming distance.
+//!
+//! The index knows footage, its sightings and its keyframes, and answers one question fast:
+//! which indexed keyframes are within a Hamming radius of this hash? It does not decide what a
+//! match is (that is `matching`) nor whether new footage is a copy of old (that is `engine`).
+//!
+//! Invariants it keeps:
+//! - every mutation is one RocksDB `WriteBatch`, written with `sync`: an ingest is entirely
+//!   there or not at all, and once it returns it survives a crash;
+//! - a footage's `first_seen` is the minimum over its sightings, whatever order they arrive in;
+//! - every informative keyframe has exactly one posting per hash chunk, so a radius search finds
+//!   every keyframe within the radius (see [`multi_index`]);
+//! - the counters in `meta` change in the same batch as the data they count.
+
+mod multi_index;
+mod records;
+mod schema;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rocksdb::{
+    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options,
+    PrefixRange, ReadOptions, SliceTransform, WriteBatch, WriteOptions,
+};
+
+pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
+use schema::{Counters, Undecodable};
+
+use crate::fingerprint::{Fingerprint, PerceptualHash};
+
+/// What can go wrong with the store.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("RocksDB: {0}")]
+    Store(#[from] rocksdb::Error),
+    #[error("the index at {path} has schema version {found}; this build of firstseen reads version {expected}")]
+    SchemaMismatch { path: PathBuf, found: u32, expected: u32 },
+    #[error("corrupt entry in column family {column}: {source}")]
+    Corrupt { column: &'static str, source: Undecodable },
+    #[error("no footage with id {0}")]
+    UnknownFootage(u64),
+}
+
+fn corrupt(column: &'static str) -> impl FnOnce(Undecodable) -> IndexError {
+    move |source| IndexError::Corrupt { column, source }
+}
+
+/// The footage index. Cheap to share behind an `Arc`; reads run concurrently, writes serialise.
+pub struct Index {
+    db: DB,
+    path: PathBuf,
+    /// Writes read counters and first-seen dates before replacing them; one writer at a time
+    /// keeps those read-modify-write cycles exact.
+    write_lock: Mutex<()>,
+}
+
+impl Index {
+    /// Opens the index in `dir`, creating it when it does not exist.
+    pub fn open(dir: &Path) -> Result<Index, IndexError> {
+        let mut options = Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let families = schema::COLUMN_FAMILIES.map(|name| {
+            let options = if name == schema::CF_POSTINGS { postings_options() } else { Options::default() };
+            ColumnFamilyDescriptor::new(name, options)
+        });
+        let db = DB::open_cf_descriptors(&options, dir, families)?;
+        let index = Index { db, path: dir.to_owned(), write_lock: Mutex::new(()) };
+        index.check_schema()?;
+        Ok(index)
+    }
+
+    fn check_schema(&self) -> Result<(), IndexError> {
+        let meta = self.cf(schema::CF_META);
+        match self.db.get_cf(meta, schema::META_SCHEMA)? {
+            Some(bytes) => {
+                let found: u32 = schema::decode_value(&bytes).map_err(corrupt(schema::CF_META))?;
+                if found != schema::SCHEMA_VERSION {
+                    return Err(IndexError::SchemaMismatch {
+                        path: self.path.clone(),
+                        found,
+                        expected: schema::SCHEMA_VERSION,
+                    });
+                }
+            }
+            None => {
+                let version = schema::encode_value(&schema::SCHEMA_VERSION);
+                self.db.put_cf_opt(meta, schema::META_SCHEMA, version, &durable())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db.cf_handle(name).expect("every column family is opened with the database")
+    }
+
+    fn counters(&self) -> Result<Counters, IndexError> {
+        match self.db.get_cf(self.cf(schema::CF_META), schema::META_COUNTERS)? {
+            Some(bytes) => schema::decode_value(&bytes).map_err(corrupt(schema::CF_META)),
+            None => Ok(Counters::default()),
+        }
+    }
+
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        // The guarded data lives in RocksDB, not behind the mutex: a panic mid-write leaves
+        // nothing half-done in memory, so a poisoned lock is safe to take over.
+        self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds new footage with its keyframes and first sighting, in one atomic batch.
+    pub fn insert_footage(
+        &self,
+        fingerprint: &Fingerprint,
+        sighting: &Sighting,
+    ) -> Result<FootageRecord, IndexError> {
+        let _writer = self.lock_writes();
+        let mut counters = self.counters()?;
+        counters.next_footage_id += 1;
+        let id = FootageId(counters.next_footage_id);
+        let record = FootageRecord {
+            id,
+            duration_ms: fingerprint.duration_ms,
+            keyframes: fingerprint.keyframes.len() as u32,
+            first_seen: sighting.first_seen,
+        };
+        let mut batch = WriteBatch::default();
+        let key = schema::footage_key(id);
+        batch.put_cf(self.cf(schema::CF_FOOTAGE), key, schema::encode_footage(&record));
+        batch.put_cf(self.cf(schema::CF_KEYFRAMES), key, schema::encode_keyframes(&fingerprint.keyframes));
+        batch.put_cf(self.cf(schema::CF_SIGHTINGS), schema::sighting_key(id, sighting), schema::encode_sighting(sighting));
+        let postings = self.cf(schema::CF_POSTINGS);
+        for keyframe in fingerprint.informative_keyframes() {
+            let value = schema::posting_value(keyframe.hash);
+            for chunk_index in 0..multi_index::CHUNKS {
+                let chunk = multi_index::chunk(keyframe.hash, chunk_index);
+                batch.put_cf(postings, schema::posting_key(chunk_index, chunk, id, keyframe.time_ms), value);
+            }
+            counters.indexed_keyframes += 1;
+        }
+        counters.footage += 1;
+        counters.sightings += 1;
+        counters.keyframes += u64::from(record.keyframes);
+        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_value(&counters));
+        self.db.write_opt(batch, &durable())?;
+        Ok(record)
+    }
+
+    /// Records another sighting of existing footage. Returns the footage as it now stands and
+    /// whether the sighting was new (the same source URL on the same date is recorded once).
+    pub fn add_sighting(
+        &self,
+        id: FootageId,
+        sighting: &Sighting,
+    ) -> Result<(FootageRecord, bool), IndexError> {
+        let _writer = self.lock_writes();
+        let mut record = self.footage(id)?.ok_or(IndexError::UnknownFootage(id.0))?;
+        let sightings = self.cf(schema::CF_SIGHTINGS);
+        let key = schema::sighting_key(id, sighting);
+        if self.db.get_pinned_cf(sightings, &key)?.is_some() {
+            return Ok((record, false));
+        }
+        let mut counters = self.counters()?;
+        counters.sightings += 1;
+        record.first_seen = record.first_seen.min(sighting.first_seen);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(sightings, key, schema::encode_sighting(sighting));
+        batch.put_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id), schema::encode_footage(&record));
+        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_value(&counters));
+        self.db.write_opt(batch, &durable())?;
+        Ok((record, true))
+    }
+
+    pub fn footage(&self, id: FootageId) -> Result<Option<FootageRecord>, IndexError> {
+        self.db
+            .get_pinned_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id))?
+            .map(|bytes| schema::decode_footage(id, &bytes).map_err(corrupt(schema::CF_FOOTAGE)))
+            .transpose()
+    }
+
+    /// All sightings of a footage, earliest first.
+    pub fn sightings(&self, id: FootageId) -> Result<Vec<Sighting>, IndexError> {
+        let prefix = schema::footage_key(id);
+        let mut read = ReadOptions::default();
+        read.set_iterate_range(PrefixRange(&prefix[..]));
+        let iter = self.db.iterator_cf_opt(
+            self.cf(schema::CF_SIGHTINGS),
+            read,
+            IteratorMode::From(&prefix, Direction::Forward),
+        );
+        let mut sightings = Vec::new();
+        for entry in iter {
+            let (_, value) = entry?;
+            sightings.push(schema::decode_sighting(&value).map_err(corrupt(schema::CF_SIGHTINGS))?);
+        }
+        Ok(sightings)
+    }
+
+    /// Appends to `out` every indexed informative keyframe within `radius` bits of `hash`, each
+    /// once.
+    pub fn search(
+        &self,
+        hash: PerceptualHash,
+        radius: u32,
+        out: &mut Vec<Candidate>,
+    ) -> Result<(), IndexError> {
+        let postings = self.cf(schema::CF_POSTINGS);
+        // A keyframe shares several chunks with a close query and is met once per chunk.
+        let mut seen = HashSet::new();
+        for (chunk_index, chunk) in multi_index::probes(hash, radius) {
+            let prefix = schema::posting_prefix(chunk_index, chunk);
+            let mut read = ReadOptions::default();
+            read.set_iterate_range(PrefixRange(&prefix[..]));
+            read.set_prefix_same_as_start(true);
+            let iter = self.db.iterator_cf_opt(postings, read, IteratorMode::From(&prefix, Direction::Forward));
+            for entry in iter {
+                let (key, value) = entry?;
+                let (footage, time_ms, indexed) =
+                    schema::decode_posting(&key, &value).map_err(corrupt(schema::CF_POSTINGS))?;
+                let distance = hash.distance(indexed);
+                if distance <= radius && seen.insert((footage, time_ms)) {
+                    out.push(Candidate { footage, time_ms, distance });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn stats(&self) -> Result<IndexStats, IndexError> {
+        let counters = self.counters()?;
+        Ok(IndexStats {
+            footage: counters.footage,
+            sightings: counters.sightings,
+            keyframes: counters.keyframes,
+            indexed_keyframes: counters.indexed_keyframes,
+            disk_bytes: directory_size(&self.path),
+        })
+    }
+}
+
+/// Postings are only ever read by 4-byte bucket prefix: a prefix bloom filter lets an empty
+/// bucket be answered without touching a data block.
+fn postings_options() -> Options {
+    let mut options = Options::default();
+    options.set_prefix_extractor(SliceTransform::create_fixed_prefix(schema::POSTING_PREFIX_LEN));
+    options.set_memtable_prefix_bloom_ratio(0.1);
+    let mut table = BlockBasedOptions::default();
+    table.set_bloom_filter(10.0, false);
+    table.set_whole_key_filtering(false);
+    options.set_block_based_table_factory(&table);
+    options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    options
+}
+
+fn durable() -> WriteOptions {
+    let mut options = WriteOptions::default();
+    options.set_sync(true);
+    options
+}
+
+/// Bytes of every file in the store's directory: SST files, WAL and manifests alike.
+fn directory_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|entry| entry.metadata().ok())
+                .filter(|metadata| metadata.is_file())
+                .map(|metadata| metadata.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,13 @@
+//! firstseen: when was this footage first seen?
+//!
+//! The stages, in the order data flows through them (see ARCHITECTURE.md):
+//! [`media`] → [`fingerprint`] → [`index`] → [`matching`] → [`engine`] → [`service`] / [`cli`].
+
+pub mod cli;
+pub mod engine;
+pub mod fingerprint;
+pub mod index;
+pub mod matching;
+pub mod media;
+pub mod proto;
+pub mod service;

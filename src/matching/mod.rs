@@ -1,0 +1,154 @@
+//! Matching: the fourth stage. From a query fingerprint to footage it contains, with dates.
+//!
+//! For every informative query keyframe the index returns the indexed keyframes within a Hamming
+//! radius; those hits are grouped by footage and [`alignment`] keeps, per footage, only the run
+//! of keyframes that agree on one time offset. Footage with enough agreeing keyframes becomes a
+//! [`Match`] with its query and reference segments and its sightings, and the [`Report`] leads
+//! with the earliest sighting over all matches.
+
+mod alignment;
+mod report;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+pub use alignment::{AlignmentPolicy, Pair};
+pub use report::{Match, Report, Segment, Verdict, clock_range};
+
+use crate::fingerprint::Fingerprint;
+use crate::index::{Candidate, FootageId, Index, IndexError};
+
+/// Bits out of 64 by which two unrelated pictures differ on average.
+const UNRELATED_DISTANCE: f64 = 32.0;
+
+/// How strict a lookup is.
+#[derive(Clone, Debug)]
+pub struct MatchPolicy {
+    /// Largest Hamming distance between a query and an indexed keyframe hash that counts as the
+    /// same picture.
+    pub radius: u32,
+    /// Fewest query keyframes that must agree in time for footage to match: below three, a
+    /// coincidence between two similar-looking shots is too likely.
+    pub min_agreeing_keyframes: usize,
+    /// Lowest score a match may have.
+    pub min_score: f64,
+    pub alignment: AlignmentPolicy,
+}
+
+impl Default for MatchPolicy {
+    fn default() -> Self {
+        MatchPolicy {
+            radius: 8,
+            min_agreeing_keyframes: 3,
+            min_score: 0.2,
+            alignment: AlignmentPolicy::default(),
+        }
+    }
+}
+
+/// Finds footage in an index.
+#[derive(Clone, Debug, Default)]
+pub struct Matcher {
+    pub policy: MatchPolicy,
+}
+
+impl Matcher {
+    pub fn new(policy: MatchPolicy) -> Matcher {
+        Matcher { policy }
+    }
+
+    /// Looks `query` up and reports what it contains; `claimed` adds a verdict.
+    pub fn lookup(
+        &self,
+        index: &Index,
+        query: &Fingerprint,
+        claimed: Option<DateTime<Utc>>,
+    ) -> Result<Report, IndexError> {
+        let mut matches = Vec::new();
+        for (footage, pairs) in self.hits_by_footage(index, query)? {
+            let Some(alignment) = alignment::align(&pairs, &self.policy.alignment) else { continue };
+            if alignment.supporting.len() < self.policy.min_agreeing_keyframes {
+                continue;
+            }
+            let Some(record) = index.footage(footage)? else { continue };
+            let query_segment = query_segment(query, &alignment.supporting);
+            let score = score(query, query_segment, &alignment.supporting);
+            if score < self.policy.min_score {
+                continue;
+            }
+            let shift = |ms: u32| (i64::from(ms) + alignment.offset_ms).clamp(0, i64::from(record.duration_ms)) as u32;
+            let reference_segment =
+                Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) };
+            let sightings = index.sightings(footage)?;
+            if sightings.is_empty() {
+                continue;
+            }
+            matches.push(Match {
+                footage,
+                score,
+                matched_keyframes: alignment.supporting.len() as u32,
+                query_segment,
+                reference_segment,
+                sightings,
+            });
+        }
+        Ok(Report::new(
+            matches,
+            claimed,
+            query.duration_ms,
+            query.keyframes.len() as u32,
+            query.informative_keyframes().count() as u32,
+        ))
+    }
+
+    fn hits_by_footage(
+        &self,
+        index: &Index,
+        query: &Fingerprint,
+    ) -> Result<HashMap<FootageId, Vec<Pair>>, IndexError> {
+        let mut by_footage: HashMap<FootageId, Vec<Pair>> = HashMap::new();
+        let mut candidates = Vec::new();
+        for keyframe in query.informative_keyframes() {
+            candidates.clear();
+            index.search(keyframe.hash, self.policy.radius, &mut candidates)?;
+            for &Candidate { footage, time_ms, distance } in &candidates {
+                by_footage.entry(footage).or_default().push(Pair {
+                    query_ms: keyframe.time_ms,
+                    reference_ms: time_ms,
+                    distance,
+                });
+            }
+        }
+        Ok(by_footage)
+    }
+}
+
+/// From the first supporting keyframe to where the last one's stretch ends: the next keyframe of
+/// the query, or the query's end.
+fn query_segment(query: &Fingerprint, supporting: &[Pair]) -> Segment {
+    let start_ms = supporting.first().map_or(0, |pair| pair.query_ms);
+    let last_ms = supporting.last().map_or(0, |pair| pair.query_ms);
+    let end_ms = query
+        .keyframes
+        .iter()
+        .map(|keyframe| keyframe.time_ms)
+        .find(|&time| time > last_ms)
+        .unwrap_or(query.duration_ms)
+        .max(last_ms);
+    Segment { start_ms, end_ms }
+}
+
+/// Share of the segment's informative keyframes that agree, times their mean hash similarity.
+fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
+    let in_segment = query
+        .informative_keyframes()
+        .filter(|keyframe| (segment.start_ms..segment.end_ms).contains(&keyframe.time_ms))
+        .count()
+        .max(supporting.len());
+    let similarity: f64 = supporting
+        .iter()
+        .map(|pair| (1.0 - f64::from(pair.distance) / UNRELATED_DISTANCE).max(0.0))
+        .sum();
+    similarity / in_segment.max(1) as f64
+}

@@ -1,0 +1,36 @@
+//! Why a file could not be turned into frames.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading a video. All but [`MediaError::Io`] are the input's
+/// fault: callers report them as invalid input, never as a server failure.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a video FFmpeg can read ({reason})")]
+    NotAVideo { reason: String },
+    #[error("the file has no video stream (is it audio only?)")]
+    NoVideoStream,
+    #[error("the video's codec is not supported by this FFmpeg ({reason})")]
+    UnsupportedCodec { reason: String },
+    #[error("the video's frame size {width}x{height} is outside what firstseen accepts (1x1 to {max_side}x{max_side})")]
+    AbsurdFrameSize { width: u32, height: u32, max_side: u32 },
+    #[error("the video is longer than the {max_seconds} s firstseen accepts")]
+    TooLong { max_seconds: u32 },
+    #[error("no frame of the video could be decoded: the stream is corrupt or truncated")]
+    NoDecodableFrames,
+    #[error("the video is truncated: its header declares {declared_seconds:.1} s but only {decoded_seconds:.1} s could be decoded")]
+    Truncated { declared_seconds: f64, decoded_seconds: f64 },
+    #[error("the video is corrupt: {failed} of {packets} packets failed to decode")]
+    Corrupt { failed: u64, packets: u64 },
+    #[error("could not read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl MediaError {
+    /// True when the input itself is unusable, as opposed to the machine failing to read it.
+    pub fn is_invalid_input(&self) -> bool {
+        !matches!(self, MediaError::Io { .. })
+    }
+}

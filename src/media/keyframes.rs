@@ -1,0 +1,164 @@
+//! Picking keyframes so that two encodes of the same footage agree on where they are.
+//!
+//! The encoder's own I-frames are useless for this: every encode places them differently. What
+//! two encodes share is the content, so the selector follows it:
+//! - a **scene cut** (a large jump between consecutive frames) always starts a keyframe, and
+//!   re-anchors the sampling grid to the content;
+//! - between cuts, a **sampling floor** takes a keyframe every `interval_ms`, so a long shot is
+//!   covered as densely as matching needs.
+//!
+//! Two encodes therefore pick the same frames after every cut, and frames at most half an
+//! interval apart elsewhere. A trimmed copy starts on its own grid; it re-joins the original's at
+//! its first cut, and until then matching tolerates the half-interval misalignment.
+//!
+//! Frames with little information (black, flat colour, a title card that is mostly one colour,
+//! the bottom of a fade) hash to near-noise: they are kept for timing but marked, and the stages
+//! after this one never take them as evidence.
+
+use super::{ANALYSIS_SIDE, AnalysisFrame};
+
+/// How keyframes are chosen. The defaults are part of the fingerprint recipe: changing them
+/// changes which frames are hashed, so fingerprints made with other values do not compare.
+#[derive(Clone, Debug)]
+pub struct KeyframePolicy {
+    /// The sampling floor: the longest stretch without a keyframe.
+    pub interval_ms: u32,
+    /// Mean absolute luma difference (0–255) between consecutive frames that counts as a cut.
+    pub cut_threshold: f32,
+    /// Cuts closer than this to the previous keyframe do not start another: flashes and strobes
+    /// would otherwise flood the fingerprint.
+    pub min_gap_ms: u32,
+    /// Luma standard deviation (0–255) below which a frame is flat.
+    pub min_contrast: f32,
+    /// Share of pixels in the most common brightness band above which a frame is mostly one
+    /// colour (a black frame with a logo, a title card).
+    pub max_dominant_share: f32,
+}
+
+impl Default for KeyframePolicy {
+    fn default() -> Self {
+        KeyframePolicy {
+            interval_ms: 500,
+            cut_threshold: 28.0,
+            min_gap_ms: 120,
+            min_contrast: 10.0,
+            max_dominant_share: 0.8,
+        }
+    }
+}
+
+/// A frame the selector kept.
+#[derive(Clone, Debug)]
+pub struct SelectedFrame {
+    pub frame: AnalysisFrame,
+    /// False for frames that carry too little picture to be evidence.
+    pub informative: bool,
+}
+
+/// Streams frames in, keyframes out.
+pub struct KeyframeSelector {
+    policy: KeyframePolicy,
+    previous: Option<Vec<u8>>,
+    last_keyframe_ms: Option<u32>,
+}
+
+impl KeyframeSelector {
+    pub fn new(policy: KeyframePolicy) -> Self {
+        KeyframeSelector { policy, previous: None, last_keyframe_ms: None }
+    }
+
+    /// Feeds the next frame in presentation order; returns it when it is a keyframe.
+    pub fn push(&mut self, frame: AnalysisFrame) -> Option<SelectedFrame> {
+        let is_cut = self
+            .previous
+            .as_deref()
+            .is_some_and(|previous| mean_abs_difference(previous, &frame.luma) >= self.policy.cut_threshold);
+        let since_last = self.last_keyframe_ms.map(|last| frame.time_ms.saturating_sub(last));
+        let take = match since_last {
+            None => true,
+            Some(elapsed) => {
+                elapsed >= self.policy.interval_ms || (is_cut && elapsed >= self.policy.min_gap_ms)
+            }
+        };
+        self.previous = Some(frame.luma.clone());
+        if !take {
+            return None;
+        }
+        self.last_keyframe_ms = Some(frame.time_ms);
+        let informative = is_informative(&frame.luma, &self.policy);
+        Some(SelectedFrame { frame, informative })
+    }
+}
+
+fn mean_abs_difference(a: &[u8], b: &[u8]) -> f32 {
+    let total: u64 = a.iter().zip(b).map(|(&x, &y)| u64::from(x.abs_diff(y))).sum();
+    total as f32 / a.len().max(1) as f32
+}
+
+/// Whether a frame has enough picture to identify footage by.
+fn is_informative(luma: &[u8], policy: &KeyframePolicy) -> bool {
+    debug_assert_eq!(luma.len(), ANALYSIS_SIDE * ANALYSIS_SIDE);
+    let count = luma.len() as f32;
+    let mean = luma.iter().map(|&v| f32::from(v)).sum::<f32>() / count;
+    let variance = luma.iter().map(|&v| (f32::from(v) - mean).powi(2)).sum::<f32>() / count;
+    if variance.sqrt() < policy.min_contrast {
+        return false;
+    }
+    // Bands of 16 levels: coarse enough that compression noise stays in its band.
+    let mut bands = [0u32; 16];
+    for &v in luma {
+        bands[usize::from(v / 16)] += 1;
+    }
+    let dominant = bands.iter().copied().max().unwrap_or(0) as f32;
+    dominant / count <= policy.max_dominant_share
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(time_ms: u32, luma: Vec<u8>) -> AnalysisFrame {
+        AnalysisFrame { time_ms, luma }
+    }
+
+    fn gradient(shift: u8) -> Vec<u8> {
+        (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+            .map(|i| ((i % ANALYSIS_SIDE) as u8).wrapping_mul(4).wrapping_add(shift))
+            .collect()
+    }
+
+    #[test]
+    fn samples_a_still_shot_at_the_floor_interval() {
+        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
+        let picked: Vec<u32> = (0..50)
+            .filter_map(|i| selector.push(frame(i * 40, gradient(0))))
+            .map(|kept| kept.frame.time_ms)
+            .collect();
+        assert_eq!(picked, vec![0, 520, 1040, 1560]);
+    }
+
+    #[test]
+    fn a_cut_starts_a_keyframe_and_re_anchors_the_grid() {
+        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
+        let inverted: Vec<u8> = gradient(0).iter().map(|v| 255 - v).collect();
+        let picked: Vec<u32> = (0..30)
+            .filter_map(|i| {
+                let luma = if i < 10 { gradient(0) } else { inverted.clone() };
+                selector.push(frame(i * 40, luma))
+            })
+            .map(|kept| kept.frame.time_ms)
+            .collect();
+        assert_eq!(picked, vec![0, 400, 920]);
+    }
+
+    #[test]
+    fn black_flat_and_mostly_black_frames_are_not_informative() {
+        let policy = KeyframePolicy::default();
+        assert!(!is_informative(&vec![0; ANALYSIS_SIDE * ANALYSIS_SIDE], &policy));
+        assert!(!is_informative(&vec![128; ANALYSIS_SIDE * ANALYSIS_SIDE], &policy));
+        let mut logo_on_black = vec![4u8; ANALYSIS_SIDE * ANALYSIS_SIDE];
+        logo_on_black[..300].fill(240);
+        assert!(!is_informative(&logo_on_black, &policy));
+        assert!(is_informative(&gradient(0), &policy));
+    }
+}

@@ -1,0 +1,19 @@
+//! Media: the first stage. Turns a video file into the few frames worth fingerprinting.
+//!
+//! Decoding happens in-process through FFmpeg (`ffmpeg-next` over the system's libav*), so any
+//! container and codec the system FFmpeg reads works. Every decoded frame is shrunk at once to a
+//! small grey [`AnalysisFrame`]: nothing downstream needs colour or resolution, and a 64×64 frame
+//! is cheap to compare and to keep. [`KeyframeSelector`] then picks the keyframes: the frame after
+//! each scene cut, plus a regular sampling floor, so that two encodes of the same footage yield
+//! keyframes at nearly the same moments of the content.
+//!
+//! Untrusted input is the normal case here (uploads from anyone), so every way a file can be
+//! unusable is a [`MediaError`] variant with a sentence a person understands.
+
+mod decode;
+mod error;
+mod keyframes;
+
+pub use decode::{ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video};
+pub use error::MediaError;
+pub use keyframes::{KeyframePolicy, KeyframeSelector, SelectedFrame};

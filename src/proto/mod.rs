@@ -1,0 +1,15 @@
+//! The wire format: types and gRPC stubs generated from `proto/firstseen/v1/firstseen.proto` by
+//! `build.rs`, and the conversions between them and the domain types, shared by the server and
+//! the CLI client so both sides read the wire the same way.
+
+mod convert;
+
+pub use convert::{InvalidMessage, date_from_wire, date_to_wire, footage_to_wire, sighting_from_wire};
+
+#[allow(clippy::all)]
+pub mod v1 {
+    tonic::include_proto!("firstseen.v1");
+
+    /// Encoded descriptors of the API, served by gRPC reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("firstseen_descriptor");
+}

@@ -1,0 +1,190 @@
+//! The `firstseen.v1.FirstSeen` gRPC service.
+//!
+//! Handlers stay thin: they read and check the request, hand the heavy work (decoding, hashing,
+//! RocksDB) to the blocking thread pool so the async runtime keeps answering, and convert the
+//! result back. Decoding is bounded by a semaphore: each decode already uses every core through
+//! FFmpeg's threads, so running more at once only adds memory.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::Semaphore;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::status;
+use super::upload::receive_video;
+use crate::engine::{Engine, IngestOutcome};
+use crate::fingerprint::Fingerprint;
+use crate::index::{FootageId, Sighting};
+use crate::media::DecodeLimits;
+use crate::proto::{self, v1};
+
+pub struct FirstSeenService {
+    engine: Arc<Engine>,
+    incoming_dir: PathBuf,
+    decode_limits: DecodeLimits,
+    max_upload_bytes: u64,
+    decode_slots: Arc<Semaphore>,
+}
+
+impl FirstSeenService {
+    pub fn new(engine: Arc<Engine>, incoming_dir: PathBuf, max_upload_bytes: u64) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
+        FirstSeenService {
+            engine,
+            incoming_dir,
+            decode_limits: DecodeLimits::default(),
+            max_upload_bytes,
+            decode_slots: Arc::new(Semaphore::new(cores)),
+        }
+    }
+
+    /// Receives the rest of an upload stream and fingerprints it.
+    async fn fingerprint_upload<M: super::upload::ChunkMessage>(
+        &self,
+        stream: &mut Streaming<M>,
+    ) -> Result<Fingerprint, Status> {
+        let upload = receive_video(stream, &self.incoming_dir, self.max_upload_bytes).await?;
+        let permit = Arc::clone(&self.decode_slots)
+            .acquire_owned()
+            .await
+            .map_err(|error| status::internal("schedule decoding", error))?;
+        let limits = self.decode_limits.clone();
+        blocking("fingerprint the upload", move || {
+            let _permit = permit;
+            Fingerprint::of_file(upload.path(), &limits).map_err(status::from_media)
+        })
+        .await
+    }
+
+    async fn ingest_fingerprint(&self, fingerprint: Fingerprint, sighting: Sighting) -> Result<Response<v1::IngestResponse>, Status> {
+        let engine = Arc::clone(&self.engine);
+        let outcome: IngestOutcome = blocking("ingest", move || {
+            engine.ingest(&fingerprint, &sighting).map_err(status::from_index)
+        })
+        .await?;
+        tracing::info!(
+            footage = outcome.footage.id.0,
+            new_footage = outcome.new_footage,
+            new_sighting = outcome.new_sighting,
+            keyframes = outcome.keyframes,
+            "ingested"
+        );
+        Ok(Response::new(v1::IngestResponse {
+            footage_id: outcome.footage.id.0,
+            new_footage: outcome.new_footage,
+            new_sighting: outcome.new_sighting,
+            keyframes: outcome.keyframes,
+            footage_first_seen: Some(proto::date_to_wire(outcome.footage.first_seen)),
+        }))
+    }
+
+    async fn lookup_fingerprint_with(
+        &self,
+        fingerprint: Fingerprint,
+        options: Option<v1::LookupOptions>,
+    ) -> Result<Response<v1::LookupReport>, Status> {
+        let claimed = options
+            .and_then(|options| options.claimed_date)
+            .map(|date| proto::date_from_wire(&date, "claimed_date"))
+            .transpose()
+            .map_err(status::from_message)?;
+        let engine = Arc::clone(&self.engine);
+        let report = blocking("look up", move || {
+            engine.lookup(&fingerprint, claimed).map_err(status::from_index)
+        })
+        .await?;
+        Ok(Response::new(v1::LookupReport::from(&report)))
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    doing: &str,
+    job: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::task::spawn_blocking(job).await.map_err(|error| status::from_join(doing, error))?
+}
+
+fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
+    let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
+    proto::sighting_from_wire(wire, Utc::now()).map_err(status::from_message)
+}
+
+fn fingerprint_from_request(wire: Option<&v1::Fingerprint>) -> Result<Fingerprint, Status> {
+    let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a fingerprint"))?;
+    Fingerprint::try_from(wire).map_err(status::from_message)
+}
+
+#[tonic::async_trait]
+impl v1::first_seen_server::FirstSeen for FirstSeenService {
+    async fn ingest(
+        &self,
+        request: Request<Streaming<v1::IngestRequest>>,
+    ) -> Result<Response<v1::IngestResponse>, Status> {
+        let mut stream = request.into_inner();
+        let sighting = match stream.message().await? {
+            Some(v1::IngestRequest { part: Some(v1::ingest_request::Part::Sighting(sighting)) }) => {
+                sighting_from_request(Some(&sighting))?
+            }
+            _ => return Err(Status::invalid_argument("the first message of an Ingest must carry the sighting")),
+        };
+        let fingerprint = self.fingerprint_upload(&mut stream).await?;
+        self.ingest_fingerprint(fingerprint, sighting).await
+    }
+
+    async fn ingest_fingerprint(
+        &self,
+        request: Request<v1::IngestFingerprintRequest>,
+    ) -> Result<Response<v1::IngestResponse>, Status> {
+        let request = request.into_inner();
+        let sighting = sighting_from_request(request.sighting.as_ref())?;
+        let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
+        FirstSeenService::ingest_fingerprint(self, fingerprint, sighting).await
+    }
+
+    async fn lookup(
+        &self,
+        request: Request<Streaming<v1::LookupRequest>>,
+    ) -> Result<Response<v1::LookupReport>, Status> {
+        let mut stream = request.into_inner();
+        let options = match stream.message().await? {
+            Some(v1::LookupRequest { part: Some(v1::lookup_request::Part::Options(options)) }) => options,
+            _ => return Err(Status::invalid_argument("the first message of a Lookup must carry the options (they may be empty)")),
+        };
+        let fingerprint = self.fingerprint_upload(&mut stream).await?;
+        self.lookup_fingerprint_with(fingerprint, Some(options)).await
+    }
+
+    async fn lookup_fingerprint(
+        &self,
+        request: Request<v1::LookupFingerprintRequest>,
+    ) -> Result<Response<v1::LookupReport>, Status> {
+        let request = request.into_inner();
+        let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
+        self.lookup_fingerprint_with(fingerprint, request.options).await
+    }
+
+    async fn get_footage(
+        &self,
+        request: Request<v1::GetFootageRequest>,
+    ) -> Result<Response<v1::Footage>, Status> {
+        let id = FootageId(request.into_inner().footage_id);
+        let engine = Arc::clone(&self.engine);
+        let found = blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await?;
+        let (record, sightings) = found.ok_or_else(|| Status::not_found(format!("no footage with id {}", id.0)))?;
+        Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
+    }
+
+    async fn stats(&self, _: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
+        let engine = Arc::clone(&self.engine);
+        let stats = blocking("read statistics", move || engine.stats().map_err(status::from_index)).await?;
+        Ok(Response::new(v1::StatsResponse {
+            footage: stats.footage,
+            sightings: stats.sightings,
+            keyframes: stats.keyframes,
+            indexed_keyframes: stats.indexed_keyframes,
+            disk_bytes: stats.disk_bytes,
+        }))
+    }
+}

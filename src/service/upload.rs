@@ -1,0 +1,68 @@
+//! Receiving a video uploaded as a stream of chunks.
+//!
+//! FFmpeg needs a seekable file (an MP4 may keep its index at the end), so chunks go to a
+//! temporary file in the data directory's `incoming/` folder, deleted when the upload is
+//! dropped, whatever happens. The size limit is enforced while receiving, before the bytes
+//! reach the disk.
+
+use std::path::Path;
+
+use tempfile::NamedTempFile;
+use tokio::io::AsyncWriteExt;
+use tonic::{Status, Streaming};
+
+use super::status;
+use crate::proto::v1;
+
+/// A message of an upload stream after the first: it must carry the next chunk.
+pub trait ChunkMessage {
+    fn into_chunk(self) -> Option<Vec<u8>>;
+}
+
+impl ChunkMessage for v1::IngestRequest {
+    fn into_chunk(self) -> Option<Vec<u8>> {
+        match self.part {
+            Some(v1::ingest_request::Part::Chunk(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+impl ChunkMessage for v1::LookupRequest {
+    fn into_chunk(self) -> Option<Vec<u8>> {
+        match self.part {
+            Some(v1::lookup_request::Part::Chunk(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+/// Writes the rest of `stream` to a temporary file in `dir`, refusing more than `max_bytes`.
+pub async fn receive_video<M: ChunkMessage>(
+    stream: &mut Streaming<M>,
+    dir: &Path,
+    max_bytes: u64,
+) -> Result<NamedTempFile, Status> {
+    let upload = NamedTempFile::new_in(dir).map_err(|error| status::internal("create an upload file", error))?;
+    let handle = upload.reopen().map_err(|error| status::internal("open the upload file", error))?;
+    let mut file = tokio::fs::File::from_std(handle);
+    let mut received: u64 = 0;
+    while let Some(message) = stream.message().await? {
+        let chunk = message.into_chunk().ok_or_else(|| {
+            Status::invalid_argument("only the first message may carry metadata; every later one must be a chunk of the video")
+        })?;
+        received += chunk.len() as u64;
+        if received > max_bytes {
+            return Err(Status::invalid_argument(format!(
+                "the upload exceeds the server's limit of {} MiB",
+                max_bytes / (1024 * 1024)
+            )));
+        }
+        file.write_all(&chunk).await.map_err(|error| status::internal("write the upload", error))?;
+    }
+    file.flush().await.map_err(|error| status::internal("write the upload", error))?;
+    if received == 0 {
+        return Err(Status::invalid_argument("the upload is empty: no video bytes were sent"));
+    }
+    Ok(upload)
+}

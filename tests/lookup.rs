@@ -1,0 +1,102 @@
+//! End to end through the real server: ingest dated footage, look up edited copies.
+
+mod common;
+
+use common::{Server, date, fixture, ingest, lookup, reencode, seconds_of, sighting};
+use firstseen::proto::v1;
+
+/// The case firstseen exists for: a re-upload is indexed first, the original after it, and a
+/// re-encoded, downscaled, trimmed copy must still lead back to the original's date and URL.
+#[tokio::test]
+async fn a_trimmed_downscaled_copy_leads_to_the_original_date() {
+    let work = tempfile::tempdir().unwrap();
+    let original = fixture("bikes.mp4");
+    let reupload = reencode(&original, "scale=480:-2", &["-crf", "30"], &work.path().join("reupload.mp4"));
+    // Trimmed to 2–8 s of the original, 320 px wide, heavy compression, 24 fps.
+    let query = reencode(
+        &original,
+        "trim=start=2:end=8,setpts=PTS-STARTPTS,scale=320:-2,fps=24",
+        &["-crf", "36"],
+        &work.path().join("query.mp4"),
+    );
+    let server = Server::start(&work.path().join("data"), &[]);
+    let mut client = server.client().await;
+
+    let first = ingest(&mut client, &reupload, sighting("https://example.org/reupload", "2023-09-20", "Baku tonight")).await.unwrap();
+    assert!(first.new_footage);
+    let second = ingest(&mut client, &original, sighting("https://example.org/original", "2020-11-10", "Baku, 10 November")).await.unwrap();
+    assert!(!second.new_footage, "the original is the same footage as its re-upload");
+    assert!(second.new_sighting);
+    assert_eq!(second.footage_id, first.footage_id);
+    assert_eq!(seconds_of(&second.footage_first_seen), date("2020-11-10").seconds);
+
+    let report = lookup(&mut client, &query, Some(date("2023-09-20"))).await.unwrap();
+    let earliest = report.earliest.as_ref().expect("the copy matches");
+    assert_eq!(earliest.source_url, "https://example.org/original");
+    assert_eq!(seconds_of(&earliest.first_seen), date("2020-11-10").seconds);
+    assert_eq!(report.verdict(), v1::Verdict::PredatesClaim);
+    assert_eq!(report.days_before_claim, 1044);
+
+    assert_eq!(report.matches.len(), 1);
+    let found = &report.matches[0];
+    let urls: Vec<&str> = found.sightings.iter().map(|s| s.source_url.as_str()).collect();
+    assert_eq!(urls, ["https://example.org/original", "https://example.org/reupload"]);
+    let query_segment = found.query_segment.unwrap();
+    let reference_segment = found.reference_segment.unwrap();
+    assert!(query_segment.start_seconds < 1.0 && query_segment.end_seconds > 5.0, "{query_segment:?}");
+    let offset = reference_segment.start_seconds - query_segment.start_seconds;
+    assert!((offset - 2.0).abs() < 1.0, "the copy starts 2 s into the original: {reference_segment:?}");
+    assert!(report.summary.contains("2020-11-10"), "{}", report.summary);
+}
+
+/// Footage that is not in the index must match nothing, and a mostly black video must not match
+/// another one merely because both are dark.
+#[tokio::test]
+async fn unrelated_and_mostly_black_footage_match_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(&work.path().join("data"), &[]);
+    let mut client = server.client().await;
+    ingest(&mut client, &fixture("bikes.mp4"), sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+
+    // Black with a small white box drifting across: what a mostly black clip looks like.
+    let black_with_logo = |start_x: &str, name: &str| {
+        let source = format!("color=c=black:s=640x360:d=8:r=25,drawbox=x={start_x}+t*20:y=20:w=40:h=20:c=white:t=fill");
+        common::ffmpeg(&["-f", "lavfi", "-i", &source, "-c:v", "libx264", "-pix_fmt", "yuv420p"], &work.path().join(name))
+    };
+    let dark_a = black_with_logo("20", "dark_a.mp4");
+    let dark_b = black_with_logo("500", "dark_b.mp4");
+    ingest(&mut client, &dark_a, sighting("https://example.org/dark", "2021-01-01", "")).await.unwrap();
+
+    let unrelated = fixture("bigbuckbunny.mp4");
+    let synthetic = common::ffmpeg(
+        &["-f", "lavfi", "-i", "mandelbrot=s=320x240:r=25", "-t", "6", "-c:v", "libx264", "-pix_fmt", "yuv420p"],
+        &work.path().join("mandelbrot.mp4"),
+    );
+    for query in [&unrelated, &synthetic, &dark_b] {
+        let report = lookup(&mut client, query, Some(date("2023-09-20"))).await.unwrap();
+        assert!(report.matches.is_empty(), "{} matched: {:?}", query.display(), report.matches);
+        assert!(report.earliest.is_none());
+        assert_eq!(report.verdict(), v1::Verdict::NoKnownFootage);
+    }
+}
+
+/// The fingerprint-only path (the video never leaves the client) answers like the upload path.
+#[tokio::test]
+async fn a_locally_made_fingerprint_finds_the_same_footage() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(&work.path().join("data"), &[]);
+    let mut client = server.client().await;
+    let bunny = fixture("bigbuckbunny.mp4");
+    ingest(&mut client, &bunny, sighting("https://example.org/bunny", "2008-05-30", "Big Buck Bunny")).await.unwrap();
+    let copy = reencode(&bunny, "scale=640:-2", &["-crf", "32"], &work.path().join("copy.mp4"));
+
+    let fingerprint = firstseen::fingerprint::Fingerprint::of_file(&copy, &Default::default()).unwrap();
+    let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some((&fingerprint).into()) };
+    let report = client.lookup_fingerprint(request).await.unwrap().into_inner();
+    assert_eq!(report.earliest.unwrap().source_url, "https://example.org/bunny");
+    assert_eq!(report.verdict(), v1::Verdict::NoClaim);
+
+    let footage = client.get_footage(v1::GetFootageRequest { footage_id: report.earliest_footage_id }).await.unwrap().into_inner();
+    assert_eq!(footage.sightings.len(), 1);
+    assert!((footage.duration_seconds - 5.3).abs() < 0.5, "{}", footage.duration_seconds);
+}
