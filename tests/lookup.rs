@@ -93,8 +93,8 @@ async fn a_locally_made_fingerprint_finds_the_same_footage() {
     let fingerprint = firstseen::fingerprint::Fingerprint::of_file(&copy, &Default::default()).unwrap();
     let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some((&fingerprint).into()) };
     let report = client.lookup_fingerprint(request).await.unwrap().into_inner();
-    assert_eq!(report.earliest.unwrap().source_url, "https://example.org/bunny");
     assert_eq!(report.verdict(), v1::Verdict::NoClaim);
+    assert_eq!(report.earliest.unwrap().source_url, "https://example.org/bunny");
 
     let footage = client.get_footage(v1::GetFootageRequest { footage_id: report.earliest_footage_id }).await.unwrap().into_inner();
     assert_eq!(footage.sightings.len(), 1);

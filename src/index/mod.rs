@@ -28,7 +28,7 @@ use rocksdb::{
 pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
 use schema::{Counters, Undecodable};
 
-use crate::fingerprint::{Fingerprint, PerceptualHash};
+use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash};
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +181,14 @@ impl Index {
             .transpose()
     }
 
+    /// The stored keyframes of a footage, informative or not, in time order.
+    pub fn keyframes(&self, id: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {
+        self.db
+            .get_pinned_cf(self.cf(schema::CF_KEYFRAMES), schema::footage_key(id))?
+            .map(|bytes| schema::decode_keyframes(&bytes).map_err(corrupt(schema::CF_KEYFRAMES)))
+            .transpose()
+    }
+
     /// All sightings of a footage, earliest first.
     pub fn sightings(&self, id: FootageId) -> Result<Vec<Sighting>, IndexError> {
         let prefix = schema::footage_key(id);
@@ -273,4 +281,81 @@ fn directory_size(dir: &Path) -> u64 {
                 .sum()
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+
+    fn sighting(url: &str, day: &str) -> Sighting {
+        Sighting {
+            source_url: url.into(),
+            first_seen: DateTime::parse_from_rfc3339(&format!("{day}T00:00:00Z")).unwrap().to_utc(),
+            title: String::new(),
+            publisher: String::new(),
+            ingested_at: Utc::now(),
+        }
+    }
+
+    fn fingerprint(hashes: &[u64]) -> Fingerprint {
+        let keyframes = hashes
+            .iter()
+            .enumerate()
+            .map(|(i, &hash)| Keyframe { time_ms: i as u32 * 500, hash: PerceptualHash(hash), informative: hash != 0 })
+            .collect();
+        Fingerprint { duration_ms: hashes.len() as u32 * 500, keyframes }
+    }
+
+    #[test]
+    fn first_seen_is_the_minimum_whatever_the_order_and_sightings_are_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2023-09-20")).unwrap();
+        let (record, new) = index.add_sighting(footage.id, &sighting("https://b", "2020-11-10")).unwrap();
+        assert!(new);
+        let (record_after_later, _) = index.add_sighting(footage.id, &sighting("https://c", "2021-05-05")).unwrap();
+        let (_, repeated) = index.add_sighting(footage.id, &sighting("https://b", "2020-11-10")).unwrap();
+        assert!(!repeated);
+        assert_eq!(record.first_seen, sighting("", "2020-11-10").first_seen);
+        assert_eq!(record_after_later.first_seen, record.first_seen);
+        let urls: Vec<String> = index.sightings(footage.id).unwrap().into_iter().map(|s| s.source_url).collect();
+        assert_eq!(urls, ["https://b", "https://c", "https://a"]);
+        assert_eq!(index.stats().unwrap().sightings, 3);
+    }
+
+    #[test]
+    fn search_finds_everything_within_the_radius_and_nothing_uninformative() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let base: u64 = 0x0123_4567_89ab_cdef;
+        let near = base ^ 0x0003_0003_0003_0000; // 6 bits, spread over three chunks
+        let far = base ^ 0x00ff_00ff_0000_0000; // 16 bits
+        let stored = fingerprint(&[near, far, 0]);
+        let id = index.insert_footage(&stored, &sighting("https://a", "2020-01-01")).unwrap().id;
+        let mut found = Vec::new();
+        index.search(PerceptualHash(base), 8, &mut found).unwrap();
+        assert_eq!(found, vec![Candidate { footage: id, time_ms: 0, distance: 6 }]);
+        found.clear();
+        index.search(PerceptualHash(0), 8, &mut found).unwrap();
+        assert!(found.is_empty(), "uninformative keyframes have no postings");
+        assert_eq!(index.keyframes(id).unwrap().unwrap(), stored.keyframes);
+    }
+
+    #[test]
+    fn a_reopened_index_keeps_its_data_and_refuses_another_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let index = Index::open(dir.path()).unwrap();
+            index.insert_footage(&fingerprint(&[7, 8, 9]), &sighting("https://a", "2020-01-01")).unwrap();
+        }
+        let index = Index::open(dir.path()).unwrap();
+        assert_eq!(index.stats().unwrap().footage, 1);
+        let meta = index.cf(schema::CF_META);
+        index.db.put_cf(meta, schema::META_SCHEMA, schema::encode_value(&99u32)).unwrap();
+        drop(index);
+        let refused = Index::open(dir.path()).err().expect("schema 99 is refused");
+        assert!(refused.to_string().contains("schema version 99"), "{refused}");
+    }
 }
