@@ -15,11 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("firstseen_descriptor.bin"))
-        .compile_with_config(
-            config,
-            &protos.map(PathBuf::from),
-            &[PathBuf::from(proto_root), well_known_types],
-        )?;
+        .compile_with_config(config, &protos.map(PathBuf::from), &[PathBuf::from(proto_root), well_known_types])?;
     println!("cargo:rerun-if-changed={proto_root}");
     Ok(())
 }

@@ -34,7 +34,10 @@ fn main() {
     ];
 
     println!("fingerprinting, best of {ROUNDS} rounds; rate = video seconds per CPU second (higher is better)");
-    println!("{:<12} {:>9} {:>11} {:>11} {:>10} {:>14}", "file", "video s", "firstseen", "ffmpeg -t1", "ratio", "firstseen wall");
+    println!(
+        "{:<12} {:>9} {:>11} {:>11} {:>10} {:>14}",
+        "file", "video s", "firstseen", "ffmpeg -t1", "ratio", "firstseen wall"
+    );
     for (name, path) in &files {
         let (video_seconds, firstseen_cpu, wall) = best_of(|| fingerprint_cpu(path));
         let (_, floor_cpu, _) = best_of(|| decode_floor_cpu(path));

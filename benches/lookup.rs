@@ -24,7 +24,15 @@ fn main() {
     let bikes = fixtures.join("bikes.mp4");
     let query_file = common::derived(
         &work.join("query-bikes.mp4"),
-        &["-i", bikes.to_str().unwrap(), "-vf", "trim=start=2:end=9,setpts=PTS-STARTPTS,scale=320:-2", "-an", "-crf", "34"],
+        &[
+            "-i",
+            bikes.to_str().unwrap(),
+            "-vf",
+            "trim=start=2:end=9,setpts=PTS-STARTPTS,scale=320:-2",
+            "-an",
+            "-crf",
+            "34",
+        ],
     );
     let limits = DecodeLimits::default();
     let real: Vec<Fingerprint> = ["bikes.mp4", "bigbuckbunny.mp4"]

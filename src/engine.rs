@@ -57,9 +57,8 @@ impl Engine {
     /// trimmed excerpt or a compilation is different footage that merely overlaps.
     fn is_same_footage(&self, found: &Match, fingerprint: &Fingerprint) -> Result<bool, IndexError> {
         let Some(record) = self.index.footage(found.footage)? else { return Ok(false) };
-        let covers = |segment_ms: u32, duration_ms: u32| {
-            f64::from(segment_ms) >= SAME_FOOTAGE_COVERAGE * f64::from(duration_ms)
-        };
+        let covers =
+            |segment_ms: u32, duration_ms: u32| f64::from(segment_ms) >= SAME_FOOTAGE_COVERAGE * f64::from(duration_ms);
         let query = found.query_segment;
         let reference = found.reference_segment;
         Ok(covers(query.end_ms - query.start_ms, fingerprint.duration_ms)

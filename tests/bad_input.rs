@@ -22,16 +22,24 @@ async fn unusable_uploads_are_refused_with_a_reason_and_the_server_keeps_answeri
     let mut corrupt = bikes.clone();
     corrupt[..4096].iter_mut().enumerate().for_each(|(i, byte)| *byte = (i * 7 + 13) as u8);
     // With the index up front, a cut-off file opens but stops after a third of its length.
-    let faststart = ffmpeg(&["-i", fixture("bikes.mp4").to_str().unwrap(), "-c", "copy", "-movflags", "+faststart"], &dir.join("faststart.mp4"));
+    let faststart = ffmpeg(
+        &["-i", fixture("bikes.mp4").to_str().unwrap(), "-c", "copy", "-movflags", "+faststart"],
+        &dir.join("faststart.mp4"),
+    );
     let faststart = std::fs::read(faststart).unwrap();
-    let audio_only = ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac"], &dir.join("tone.m4a"));
+    let audio_only =
+        ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac"], &dir.join("tone.m4a"));
 
     let cases = [
         ("empty", write(&dir.join("empty.mp4"), b""), "empty"),
         ("truncated", write(&dir.join("truncated.mp4"), &bikes[..bikes.len() / 3]), "not a video"),
         ("truncated, index first", write(&dir.join("cut.mp4"), &faststart[..faststart.len() / 3]), "truncated"),
         ("corrupt", write(&dir.join("corrupt.mp4"), &corrupt), "not a video"),
-        ("not a video", write(&dir.join("notes.txt"), "Baku, 10 November 2020: crowds waving flags.\n".repeat(50).as_bytes()), "not a video"),
+        (
+            "not a video",
+            write(&dir.join("notes.txt"), "Baku, 10 November 2020: crowds waving flags.\n".repeat(50).as_bytes()),
+            "not a video",
+        ),
         ("audio only", audio_only, "no video stream"),
     ];
 
@@ -41,7 +49,8 @@ async fn unusable_uploads_are_refused_with_a_reason_and_the_server_keeps_answeri
         let refused = lookup(&mut client, path, None).await.expect_err(what);
         assert_eq!(refused.code(), Code::InvalidArgument, "{what}: {refused:?}");
         assert!(refused.message().contains(expected), "{what}: {:?} should mention {expected:?}", refused.message());
-        let refused = ingest(&mut client, path, sighting("https://example.org/x", "2020-01-01", "")).await.expect_err(what);
+        let refused =
+            ingest(&mut client, path, sighting("https://example.org/x", "2020-01-01", "")).await.expect_err(what);
         assert_eq!(refused.code(), Code::InvalidArgument, "{what}: {refused:?}");
     }
     assert!(server.is_running());
@@ -67,7 +76,10 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
 
     let keyframe = |time_ms| v1::Keyframe { time_ms, hash: 0x0f0f_0f0f_0f0f_0f0f, informative: true };
     let bad_fingerprints = [
-        (v1::Fingerprint { duration_ms: 5000, keyframes: vec![keyframe(1000), keyframe(500)], recipe_version: 1 }, "time order"),
+        (
+            v1::Fingerprint { duration_ms: 5000, keyframes: vec![keyframe(1000), keyframe(500)], recipe_version: 1 },
+            "time order",
+        ),
         (v1::Fingerprint { duration_ms: 5000, keyframes: vec![keyframe(0)], recipe_version: 99 }, "recipe version 99"),
         (v1::Fingerprint { duration_ms: 5000, keyframes: vec![], recipe_version: 1 }, "no keyframes"),
         (v1::Fingerprint { duration_ms: 100, keyframes: vec![keyframe(4000)], recipe_version: 1 }, "after the end"),

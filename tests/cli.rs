@@ -24,15 +24,39 @@ async fn lookup_json_carries_the_documented_fields() {
     let url = server.url.as_str();
 
     let ingested = stdout_json(&firstseen(&[
-        "ingest", bikes, "--first-seen", "2020-11-10", "--source-url", "https://example.org/original",
-        "--title", "Baku, 10 November", "--server", url, "--json",
+        "ingest",
+        bikes,
+        "--first-seen",
+        "2020-11-10",
+        "--source-url",
+        "https://example.org/original",
+        "--title",
+        "Baku, 10 November",
+        "--server",
+        url,
+        "--json",
     ]));
     assert_eq!(ingested["new_footage"], true);
-    let uploaded = firstseen(&["ingest", bikes, "--first-seen", "2023-09-20T18:00:00+03:00", "--source-url", "https://example.org/viral", "--upload", "--server", url]);
+    let uploaded = firstseen(&[
+        "ingest",
+        bikes,
+        "--first-seen",
+        "2023-09-20T18:00:00+03:00",
+        "--source-url",
+        "https://example.org/viral",
+        "--upload",
+        "--server",
+        url,
+    ]);
     assert!(uploaded.status.success(), "{}", String::from_utf8_lossy(&uploaded.stderr));
     assert!(String::from_utf8_lossy(&uploaded.stdout).contains("new sighting"));
 
-    let copy = reencode(&fixture("bikes.mp4"), "trim=start=1:end=7,setpts=PTS-STARTPTS,scale=360:-2", &["-crf", "33"], &work.path().join("copy.mp4"));
+    let copy = reencode(
+        &fixture("bikes.mp4"),
+        "trim=start=1:end=7,setpts=PTS-STARTPTS,scale=360:-2",
+        &["-crf", "33"],
+        &work.path().join("copy.mp4"),
+    );
     let copy = copy.to_str().unwrap();
     for transport in [None, Some("--upload")] {
         let mut args = vec!["lookup", copy, "--claimed-date", "2023-09-20", "--json", "--server", url];
@@ -43,7 +67,9 @@ async fn lookup_json_carries_the_documented_fields() {
         assert_eq!(report["earliest"]["title"], "Baku, 10 November");
         assert_eq!(report["verdict"], "predates_claim");
         let found = &report["matches"][0];
-        for field in ["source_url", "first_seen", "score", "query_start", "query_end", "reference_start", "reference_end"] {
+        for field in
+            ["source_url", "first_seen", "score", "query_start", "query_end", "reference_start", "reference_end"]
+        {
             assert!(!found[field].is_null(), "match field {field} is missing: {found}");
         }
         assert_eq!(found["sightings"].as_array().unwrap().len(), 2);
@@ -82,7 +108,8 @@ fn nothing_matched_is_null_and_errors_go_to_stderr_with_a_failure_code() {
 async fn an_empty_index_reports_null_earliest() {
     let work = tempfile::tempdir().unwrap();
     let server = Server::start(&work.path().join("data"), &[]);
-    let report = stdout_json(&firstseen(&["lookup", fixture("bikes.mp4").to_str().unwrap(), "--json", "--server", &server.url]));
+    let report =
+        stdout_json(&firstseen(&["lookup", fixture("bikes.mp4").to_str().unwrap(), "--json", "--server", &server.url]));
     assert!(report["earliest"].is_null());
     assert_eq!(report["matches"].as_array().unwrap().len(), 0);
     assert_eq!(report["verdict"], "no_claim");

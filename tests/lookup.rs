@@ -22,9 +22,14 @@ async fn a_trimmed_downscaled_copy_leads_to_the_original_date() {
     let server = Server::start(&work.path().join("data"), &[]);
     let mut client = server.client().await;
 
-    let first = ingest(&mut client, &reupload, sighting("https://example.org/reupload", "2023-09-20", "Baku tonight")).await.unwrap();
+    let first = ingest(&mut client, &reupload, sighting("https://example.org/reupload", "2023-09-20", "Baku tonight"))
+        .await
+        .unwrap();
     assert!(first.new_footage);
-    let second = ingest(&mut client, &original, sighting("https://example.org/original", "2020-11-10", "Baku, 10 November")).await.unwrap();
+    let second =
+        ingest(&mut client, &original, sighting("https://example.org/original", "2020-11-10", "Baku, 10 November"))
+            .await
+            .unwrap();
     assert!(!second.new_footage, "the original is the same footage as its re-upload");
     assert!(second.new_sighting);
     assert_eq!(second.footage_id, first.footage_id);
@@ -61,7 +66,10 @@ async fn unrelated_and_mostly_black_footage_match_nothing() {
     // Black with a small white box drifting across: what a mostly black clip looks like.
     let black_with_logo = |start_x: &str, name: &str| {
         let source = format!("color=c=black:s=640x360:d=8:r=25,drawbox=x={start_x}+t*20:y=20:w=40:h=20:c=white:t=fill");
-        common::ffmpeg(&["-f", "lavfi", "-i", &source, "-c:v", "libx264", "-pix_fmt", "yuv420p"], &work.path().join(name))
+        common::ffmpeg(
+            &["-f", "lavfi", "-i", &source, "-c:v", "libx264", "-pix_fmt", "yuv420p"],
+            &work.path().join(name),
+        )
     };
     let dark_a = black_with_logo("20", "dark_a.mp4");
     let dark_b = black_with_logo("500", "dark_b.mp4");
@@ -96,7 +104,11 @@ async fn a_locally_made_fingerprint_finds_the_same_footage() {
     assert_eq!(report.verdict(), v1::Verdict::NoClaim);
     assert_eq!(report.earliest.unwrap().source_url, "https://example.org/bunny");
 
-    let footage = client.get_footage(v1::GetFootageRequest { footage_id: report.earliest_footage_id }).await.unwrap().into_inner();
+    let footage = client
+        .get_footage(v1::GetFootageRequest { footage_id: report.earliest_footage_id })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(footage.sightings.len(), 1);
     assert!((footage.duration_seconds - 5.3).abs() < 0.5, "{}", footage.duration_seconds);
 }

@@ -62,7 +62,11 @@ async fn stream_file<M: Send + 'static>(
     Ok(ReceiverStream::new(receiver))
 }
 
-pub async fn ingest_upload(client: &mut Client, path: &Path, sighting: v1::Sighting) -> anyhow::Result<v1::IngestResponse> {
+pub async fn ingest_upload(
+    client: &mut Client,
+    path: &Path,
+    sighting: v1::Sighting,
+) -> anyhow::Result<v1::IngestResponse> {
     let first = v1::IngestRequest { part: Some(v1::ingest_request::Part::Sighting(sighting)) };
     let chunk = |bytes| v1::IngestRequest { part: Some(v1::ingest_request::Part::Chunk(bytes)) };
     let stream = stream_file(path, first, chunk).await?;
@@ -98,7 +102,8 @@ pub async fn lookup_fingerprint(
     fingerprint: &Fingerprint,
     claimed: Option<DateTime<Utc>>,
 ) -> anyhow::Result<v1::LookupReport> {
-    let request = v1::LookupFingerprintRequest { options: Some(options(claimed)), fingerprint: Some(fingerprint.into()) };
+    let request =
+        v1::LookupFingerprintRequest { options: Some(options(claimed)), fingerprint: Some(fingerprint.into()) };
     Ok(client.lookup_fingerprint(request).await.map_err(refused)?.into_inner())
 }
 

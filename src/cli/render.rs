@@ -126,7 +126,14 @@ pub fn report(report: &v1::LookupReport, json: bool) -> anyhow::Result<()> {
                     sighting.source_url,
                 );
             } else {
-                println!("{:<10}  {:>5}  {:<13}  {:<13}  {}{title}", day(sighting.first_seen.as_ref()), "", "", "", sighting.source_url);
+                println!(
+                    "{:<10}  {:>5}  {:<13}  {:<13}  {}{title}",
+                    day(sighting.first_seen.as_ref()),
+                    "",
+                    "",
+                    "",
+                    sighting.source_url
+                );
             }
         }
     }
@@ -138,10 +145,10 @@ fn report_json(report: &v1::LookupReport) -> ReportJson {
         summary: report.summary.clone(),
         verdict: verdict_name(report),
         days_before_claim: (report.verdict() == v1::Verdict::PredatesClaim).then_some(report.days_before_claim),
-        earliest: report.earliest.as_ref().map(|sighting| EarliestJson {
-            footage_id: report.earliest_footage_id,
-            sighting: sighting_json(sighting),
-        }),
+        earliest: report
+            .earliest
+            .as_ref()
+            .map(|sighting| EarliestJson { footage_id: report.earliest_footage_id, sighting: sighting_json(sighting) }),
         matches: report
             .matches
             .iter()

@@ -50,8 +50,7 @@ impl FrameHasher {
     /// Hashes a row-major `ANALYSIS_SIDE`² grey frame.
     pub fn hash_luma(&self, luma: &[u8]) -> PerceptualHash {
         let side = ANALYSIS_SIDE as u32;
-        let image = GrayImage::from_raw(side, side, luma.to_vec())
-            .expect("analysis frames are ANALYSIS_SIDE² bytes");
+        let image = GrayImage::from_raw(side, side, luma.to_vec()).expect("analysis frames are ANALYSIS_SIDE² bytes");
         let bytes = self.hasher.hash_image(&image);
         PerceptualHash(u64::from_be_bytes(*bytes.as_bytes().first_chunk().expect("8-byte hash")))
     }

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rocksdb::{
-    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options,
-    PrefixRange, ReadOptions, SliceTransform, WriteBatch, WriteOptions,
+    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, PrefixRange,
+    ReadOptions, SliceTransform, WriteBatch, WriteOptions,
 };
 
 pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
@@ -112,11 +112,7 @@ impl Index {
     }
 
     /// Adds new footage with its keyframes and first sighting, in one atomic batch.
-    pub fn insert_footage(
-        &self,
-        fingerprint: &Fingerprint,
-        sighting: &Sighting,
-    ) -> Result<FootageRecord, IndexError> {
+    pub fn insert_footage(&self, fingerprint: &Fingerprint, sighting: &Sighting) -> Result<FootageRecord, IndexError> {
         let _writer = self.lock_writes();
         let mut counters = self.counters()?;
         counters.next_footage_id += 1;
@@ -131,7 +127,11 @@ impl Index {
         let key = schema::footage_key(id);
         batch.put_cf(self.cf(schema::CF_FOOTAGE), key, schema::encode_footage(&record));
         batch.put_cf(self.cf(schema::CF_KEYFRAMES), key, schema::encode_keyframes(&fingerprint.keyframes));
-        batch.put_cf(self.cf(schema::CF_SIGHTINGS), schema::sighting_key(id, sighting), schema::encode_sighting(sighting));
+        batch.put_cf(
+            self.cf(schema::CF_SIGHTINGS),
+            schema::sighting_key(id, sighting),
+            schema::encode_sighting(sighting),
+        );
         let postings = self.cf(schema::CF_POSTINGS);
         for keyframe in fingerprint.informative_keyframes() {
             let value = schema::posting_value(keyframe.hash);
@@ -151,11 +151,7 @@ impl Index {
 
     /// Records another sighting of existing footage. Returns the footage as it now stands and
     /// whether the sighting was new (the same source URL on the same date is recorded once).
-    pub fn add_sighting(
-        &self,
-        id: FootageId,
-        sighting: &Sighting,
-    ) -> Result<(FootageRecord, bool), IndexError> {
+    pub fn add_sighting(&self, id: FootageId, sighting: &Sighting) -> Result<(FootageRecord, bool), IndexError> {
         let _writer = self.lock_writes();
         let mut record = self.footage(id)?.ok_or(IndexError::UnknownFootage(id.0))?;
         let sightings = self.cf(schema::CF_SIGHTINGS);
@@ -209,12 +205,7 @@ impl Index {
 
     /// Appends to `out` every indexed informative keyframe within `radius` bits of `hash`, each
     /// once.
-    pub fn search(
-        &self,
-        hash: PerceptualHash,
-        radius: u32,
-        out: &mut Vec<Candidate>,
-    ) -> Result<(), IndexError> {
+    pub fn search(&self, hash: PerceptualHash, radius: u32, out: &mut Vec<Candidate>) -> Result<(), IndexError> {
         let postings = self.cf(schema::CF_POSTINGS);
         // A keyframe shares several chunks with a close query and is met once per chunk.
         let mut seen = HashSet::new();

@@ -62,9 +62,7 @@ pub fn encode_value<T: Serialize>(value: &T) -> Vec<u8> {
 
 pub fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Undecodable> {
     match bytes.split_first() {
-        Some((&VALUE_V1, body)) => {
-            postcard::from_bytes(body).map_err(|error| Undecodable(error.to_string()))
-        }
+        Some((&VALUE_V1, body)) => postcard::from_bytes(body).map_err(|error| Undecodable(error.to_string())),
         Some((version, _)) => Err(Undecodable(format!("unknown value version {version}"))),
         None => Err(Undecodable("empty value".into())),
     }
@@ -208,8 +206,7 @@ fn sortable_micros(time: DateTime<Utc>) -> [u8; 8] {
 }
 
 fn from_micros(micros: i64) -> Result<DateTime<Utc>, Undecodable> {
-    DateTime::from_timestamp_micros(micros)
-        .ok_or_else(|| Undecodable(format!("timestamp {micros} µs is out of range")))
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| Undecodable(format!("timestamp {micros} µs is out of range")))
 }
 
 #[cfg(test)]

@@ -53,11 +53,8 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
     by_offset.sort_by_key(Pair::offset_ms);
     let centre = densest_offset(&by_offset, policy.tolerance_ms)?;
 
-    let mut agreeing: Vec<Pair> = by_offset
-        .iter()
-        .filter(|pair| (pair.offset_ms() - centre).abs() <= policy.tolerance_ms)
-        .copied()
-        .collect();
+    let mut agreeing: Vec<Pair> =
+        by_offset.iter().filter(|pair| (pair.offset_ms() - centre).abs() <= policy.tolerance_ms).copied().collect();
     // One vote per query keyframe: its closest hash, then the closest offset.
     agreeing.sort_by_key(|pair| (pair.query_ms, pair.distance, (pair.offset_ms() - centre).abs()));
     agreeing.dedup_by_key(|pair| pair.query_ms);

@@ -38,12 +38,7 @@ pub struct MatchPolicy {
 
 impl Default for MatchPolicy {
     fn default() -> Self {
-        MatchPolicy {
-            radius: 8,
-            min_agreeing_keyframes: 3,
-            min_score: 0.2,
-            alignment: AlignmentPolicy::default(),
-        }
+        MatchPolicy { radius: 8, min_agreeing_keyframes: 3, min_score: 0.2, alignment: AlignmentPolicy::default() }
     }
 }
 
@@ -102,11 +97,7 @@ impl Matcher {
         ))
     }
 
-    fn hits_by_footage(
-        &self,
-        index: &Index,
-        query: &Fingerprint,
-    ) -> Result<HashMap<FootageId, Vec<Pair>>, IndexError> {
+    fn hits_by_footage(&self, index: &Index, query: &Fingerprint) -> Result<HashMap<FootageId, Vec<Pair>>, IndexError> {
         let mut by_footage: HashMap<FootageId, Vec<Pair>> = HashMap::new();
         let mut candidates = Vec::new();
         for keyframe in query.informative_keyframes() {
@@ -146,9 +137,7 @@ fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
         .filter(|keyframe| (segment.start_ms..segment.end_ms).contains(&keyframe.time_ms))
         .count()
         .max(supporting.len());
-    let similarity: f64 = supporting
-        .iter()
-        .map(|pair| (1.0 - f64::from(pair.distance) / UNRELATED_DISTANCE).max(0.0))
-        .sum();
+    let similarity: f64 =
+        supporting.iter().map(|pair| (1.0 - f64::from(pair.distance) / UNRELATED_DISTANCE).max(0.0)).sum();
     similarity / in_segment.max(1) as f64
 }

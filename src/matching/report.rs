@@ -72,9 +72,7 @@ impl Verdict {
             Verdict::NoClaim => String::new(),
             Verdict::PredatesClaim { days: 1 } => "Footage predates the claim by 1 day.".into(),
             Verdict::PredatesClaim { days } => format!("Footage predates the claim by {days} days."),
-            Verdict::ConsistentWithClaim => {
-                "Consistent with the claim: no sighting before the claimed date.".into()
-            }
+            Verdict::ConsistentWithClaim => "Consistent with the claim: no sighting before the claimed date.".into(),
             Verdict::NoKnownFootage => "No known earlier footage.".into(),
         }
     }
@@ -133,10 +131,7 @@ impl Report {
         );
         let later = self.matches.iter().map(|m| m.sightings.len()).sum::<usize>() - 1;
         if later > 0 {
-            summary.push_str(&format!(
-                " Seen {later} more time{} since.",
-                if later == 1 { "" } else { "s" }
-            ));
+            summary.push_str(&format!(" Seen {later} more time{} since.", if later == 1 { "" } else { "s" }));
         }
         if !matches!(self.verdict, Verdict::NoClaim) {
             summary.push(' ');
@@ -154,11 +149,7 @@ pub fn clock_range(segment: Segment) -> String {
 fn clock(ms: u32) -> String {
     let seconds = (ms + 500) / 1000;
     let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    if hours > 0 {
-        format!("{hours}:{minutes:02}:{seconds:02}")
-    } else {
-        format!("{minutes}:{seconds:02}")
-    }
+    if hours > 0 { format!("{hours}:{minutes:02}:{seconds:02}") } else { format!("{minutes}:{seconds:02}") }
 }
 
 #[cfg(test)]

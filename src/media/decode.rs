@@ -8,11 +8,11 @@
 use std::path::Path;
 use std::sync::Once;
 
-use ffmpeg_next as ffmpeg;
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling;
 use ffmpeg::util::frame;
 use ffmpeg::{Rational, codec, media};
+use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 
@@ -83,14 +83,11 @@ pub fn decode_video(
     mut on_frame: impl FnMut(AnalysisFrame),
 ) -> Result<VideoInfo, MediaError> {
     init_ffmpeg();
-    let size = std::fs::metadata(path)
-        .map_err(|source| MediaError::Io { path: path.to_owned(), source })?
-        .len();
+    let size = std::fs::metadata(path).map_err(|source| MediaError::Io { path: path.to_owned(), source })?.len();
     if size == 0 {
         return Err(MediaError::Empty);
     }
-    let mut input = ffmpeg::format::input(path)
-        .map_err(|error| MediaError::NotAVideo { reason: error.to_string() })?;
+    let mut input = ffmpeg::format::input(path).map_err(|error| MediaError::NotAVideo { reason: error.to_string() })?;
     let stream = StreamFacts::of_best_video(&input)?;
     let mut decoder = stream.open_decoder(&input)?;
     check_frame_size(decoder.width(), decoder.height(), limits, true)?;
@@ -146,32 +143,24 @@ impl StreamFacts {
         } else {
             FALLBACK_FRAME_MS
         };
-        let stream_declared = (stream.duration() > 0)
-            .then(|| ticks_to_ms(stream.duration(), time_base))
-            .flatten();
+        let stream_declared = (stream.duration() > 0).then(|| ticks_to_ms(stream.duration(), time_base)).flatten();
         // The container's duration covers every stream; it is only a fallback for the video's.
         let container_declared = (input.duration() > 0).then(|| input.duration() as u64 / 1000);
         Ok(StreamFacts {
             index: stream.index(),
             time_base,
-            start_pts: (stream.start_time() != ffmpeg::ffi::AV_NOPTS_VALUE)
-                .then_some(stream.start_time()),
+            start_pts: (stream.start_time() != ffmpeg::ffi::AV_NOPTS_VALUE).then_some(stream.start_time()),
             frame_ms: frame_ms.clamp(1, 10_000),
             declared_ms: stream_declared.or(container_declared),
             codec: stream.parameters().id().name().to_owned(),
         })
     }
 
-    fn open_decoder(
-        &self,
-        input: &ffmpeg::format::context::Input,
-    ) -> Result<ffmpeg::decoder::Video, MediaError> {
-        let unsupported = |error: ffmpeg::Error| MediaError::UnsupportedCodec {
-            reason: format!("{}: {error}", self.codec),
-        };
+    fn open_decoder(&self, input: &ffmpeg::format::context::Input) -> Result<ffmpeg::decoder::Video, MediaError> {
+        let unsupported =
+            |error: ffmpeg::Error| MediaError::UnsupportedCodec { reason: format!("{}: {error}", self.codec) };
         let stream = input.stream(self.index).ok_or(MediaError::NoVideoStream)?;
-        let mut context =
-            codec::context::Context::from_parameters(stream.parameters()).map_err(unsupported)?;
+        let mut context = codec::context::Context::from_parameters(stream.parameters()).map_err(unsupported)?;
         // Frame threading keeps every core busy on one video; `count: 0` lets FFmpeg size it.
         context.set_threading(codec::threading::Config::kind(codec::threading::Type::Frame));
         context.decoder().video().map_err(unsupported)
@@ -187,17 +176,11 @@ fn ticks_to_ms(ticks: i64, time_base: Rational) -> Option<u64> {
     if time_base.denominator() == 0 {
         return None;
     }
-    let ms = ticks as f64 * 1000.0 * f64::from(time_base.numerator())
-        / f64::from(time_base.denominator());
+    let ms = ticks as f64 * 1000.0 * f64::from(time_base.numerator()) / f64::from(time_base.denominator());
     (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
 }
 
-fn check_frame_size(
-    width: u32,
-    height: u32,
-    limits: &DecodeLimits,
-    allow_unknown: bool,
-) -> Result<(), MediaError> {
+fn check_frame_size(width: u32, height: u32, limits: &DecodeLimits, allow_unknown: bool) -> Result<(), MediaError> {
     if allow_unknown && width == 0 && height == 0 {
         return Ok(());
     }
@@ -275,30 +258,21 @@ impl<'a> DecodeState<'a> {
     /// Scales the decoded frame to the analysis size. The scaler is rebuilt whenever the stream
     /// changes format or size mid-way, which adaptive-bitrate captures do.
     fn shrink(&mut self) -> Result<Vec<u8>, MediaError> {
-        let (format, width, height) =
-            (self.decoded.format(), self.decoded.width(), self.decoded.height());
+        let (format, width, height) = (self.decoded.format(), self.decoded.width(), self.decoded.height());
         check_frame_size(width, height, self.limits, false)?;
         let shape = (format, width, height);
         if self.scaler.as_ref().is_none_or(|(_, built_for)| *built_for != shape) {
             let side = ANALYSIS_SIDE as u32;
-            let scaler = scaling::Context::get(
-                format,
-                width,
-                height,
-                Pixel::GRAY8,
-                side,
-                side,
-                scaling::Flags::AREA,
-            )
-            .map_err(|error| MediaError::UnsupportedCodec {
+            let scaler = scaling::Context::get(format, width, height, Pixel::GRAY8, side, side, scaling::Flags::AREA)
+                .map_err(|error| MediaError::UnsupportedCodec {
                 reason: format!("cannot convert {format:?} frames: {error}"),
             })?;
             self.scaler = Some((scaler, shape));
         }
         let (scaler, _) = self.scaler.as_mut().expect("scaler was just built");
-        scaler.run(&self.decoded, &mut self.scaled).map_err(|error| {
-            MediaError::UnsupportedCodec { reason: format!("cannot scale a frame: {error}") }
-        })?;
+        scaler
+            .run(&self.decoded, &mut self.scaled)
+            .map_err(|error| MediaError::UnsupportedCodec { reason: format!("cannot scale a frame: {error}") })?;
         let stride = self.scaled.stride(0);
         let plane = self.scaled.data(0);
         let mut luma = Vec::with_capacity(ANALYSIS_SIDE * ANALYSIS_SIDE);
@@ -327,12 +301,6 @@ impl<'a> DecodeState<'a> {
                 });
             }
         }
-        Ok(VideoInfo {
-            width,
-            height,
-            codec: self.stream.codec.clone(),
-            duration_ms,
-            frames_decoded: self.frames,
-        })
+        Ok(VideoInfo { width, height, codec: self.stream.codec.clone(), duration_ms, frames_decoded: self.frames })
     }
 }

@@ -20,7 +20,9 @@ pub enum MediaError {
     TooLong { max_seconds: u32 },
     #[error("no frame of the video could be decoded: the stream is corrupt or truncated")]
     NoDecodableFrames,
-    #[error("the video is truncated: its header declares {declared_seconds:.1} s but only {decoded_seconds:.1} s could be decoded")]
+    #[error(
+        "the video is truncated: its header declares {declared_seconds:.1} s but only {decoded_seconds:.1} s could be decoded"
+    )]
     Truncated { declared_seconds: f64, decoded_seconds: f64 },
     #[error("the video is corrupt: {failed} of {packets} packets failed to decode")]
     Corrupt { failed: u64, packets: u64 },

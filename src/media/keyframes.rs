@@ -76,9 +76,7 @@ impl KeyframeSelector {
         let since_last = self.last_keyframe_ms.map(|last| frame.time_ms.saturating_sub(last));
         let take = match since_last {
             None => true,
-            Some(elapsed) => {
-                elapsed >= self.policy.interval_ms || (is_cut && elapsed >= self.policy.min_gap_ms)
-            }
+            Some(elapsed) => elapsed >= self.policy.interval_ms || (is_cut && elapsed >= self.policy.min_gap_ms),
         };
         self.previous = Some(frame.luma.clone());
         if !take {
@@ -130,10 +128,8 @@ mod tests {
     #[test]
     fn samples_a_still_shot_at_the_floor_interval() {
         let mut selector = KeyframeSelector::new(KeyframePolicy::default());
-        let picked: Vec<u32> = (0..50)
-            .filter_map(|i| selector.push(frame(i * 40, gradient(0))))
-            .map(|kept| kept.frame.time_ms)
-            .collect();
+        let picked: Vec<u32> =
+            (0..50).filter_map(|i| selector.push(frame(i * 40, gradient(0)))).map(|kept| kept.frame.time_ms).collect();
         assert_eq!(picked, vec![0, 520, 1040, 1560]);
     }
 

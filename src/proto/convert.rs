@@ -69,9 +69,7 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                 })
                 .collect(),
         };
-        fingerprint
-            .validate(wire.recipe_version)
-            .map_err(|error| invalid(format!("invalid fingerprint: {error}")))?;
+        fingerprint.validate(wire.recipe_version).map_err(|error| invalid(format!("invalid fingerprint: {error}")))?;
         Ok(fingerprint)
     }
 }

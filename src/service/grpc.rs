@@ -58,12 +58,14 @@ impl FirstSeenService {
         .await
     }
 
-    async fn ingest_fingerprint(&self, fingerprint: Fingerprint, sighting: Sighting) -> Result<Response<v1::IngestResponse>, Status> {
+    async fn ingest_fingerprint(
+        &self,
+        fingerprint: Fingerprint,
+        sighting: Sighting,
+    ) -> Result<Response<v1::IngestResponse>, Status> {
         let engine = Arc::clone(&self.engine);
-        let outcome: IngestOutcome = blocking("ingest", move || {
-            engine.ingest(&fingerprint, &sighting).map_err(status::from_index)
-        })
-        .await?;
+        let outcome: IngestOutcome =
+            blocking("ingest", move || engine.ingest(&fingerprint, &sighting).map_err(status::from_index)).await?;
         tracing::info!(
             footage = outcome.footage.id.0,
             new_footage = outcome.new_footage,
@@ -91,10 +93,8 @@ impl FirstSeenService {
             .transpose()
             .map_err(status::from_message)?;
         let engine = Arc::clone(&self.engine);
-        let report = blocking("look up", move || {
-            engine.lookup(&fingerprint, claimed).map_err(status::from_index)
-        })
-        .await?;
+        let report =
+            blocking("look up", move || engine.lookup(&fingerprint, claimed).map_err(status::from_index)).await?;
         Ok(Response::new(v1::LookupReport::from(&report)))
     }
 }
@@ -150,7 +150,11 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let mut stream = request.into_inner();
         let options = match stream.message().await? {
             Some(v1::LookupRequest { part: Some(v1::lookup_request::Part::Options(options)) }) => options,
-            _ => return Err(Status::invalid_argument("the first message of a Lookup must carry the options (they may be empty)")),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "the first message of a Lookup must carry the options (they may be empty)",
+                ));
+            }
         };
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
         self.lookup_fingerprint_with(fingerprint, Some(options)).await
@@ -165,10 +169,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         self.lookup_fingerprint_with(fingerprint, request.options).await
     }
 
-    async fn get_footage(
-        &self,
-        request: Request<v1::GetFootageRequest>,
-    ) -> Result<Response<v1::Footage>, Status> {
+    async fn get_footage(&self, request: Request<v1::GetFootageRequest>) -> Result<Response<v1::Footage>, Status> {
         let id = FootageId(request.into_inner().footage_id);
         let engine = Arc::clone(&self.engine);
         let found = blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await?;

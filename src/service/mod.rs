@@ -42,8 +42,7 @@ pub async fn serve(config: ServerConfig, shutdown: impl Future<Output = ()>) -> 
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     // Uploads left by a previous process that stopped mid-request: never data, only leftovers.
     let _ = std::fs::remove_dir_all(&incoming_dir);
-    std::fs::create_dir_all(&incoming_dir)
-        .with_context(|| format!("cannot create {}", incoming_dir.display()))?;
+    std::fs::create_dir_all(&incoming_dir).with_context(|| format!("cannot create {}", incoming_dir.display()))?;
 
     let engine = {
         let index_dir = index_dir.clone();
@@ -60,9 +59,8 @@ pub async fn serve(config: ServerConfig, shutdown: impl Future<Output = ()>) -> 
         .build_v1()
         .context("cannot build the reflection service")?;
 
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let listener =
+        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, data_dir = %config.data_dir.display(), "serving");
     // On stdout for whoever started the server (scripts, tests): the port when it was 0.

@@ -49,7 +49,9 @@ pub async fn receive_video<M: ChunkMessage>(
     let mut received: u64 = 0;
     while let Some(message) = stream.message().await? {
         let chunk = message.into_chunk().ok_or_else(|| {
-            Status::invalid_argument("only the first message may carry metadata; every later one must be a chunk of the video")
+            Status::invalid_argument(
+                "only the first message may carry metadata; every later one must be a chunk of the video",
+            )
         })?;
         received += chunk.len() as u64;
         if received > max_bytes {

@@ -114,9 +114,11 @@ pub async fn ingest(
     sighting: v1::Sighting,
 ) -> Result<v1::IngestResponse, tonic::Status> {
     let mut messages = vec![v1::IngestRequest { part: Some(v1::ingest_request::Part::Sighting(sighting)) }];
-    messages.extend(chunks_of(path).into_iter().map(|chunk| v1::IngestRequest {
-        part: Some(v1::ingest_request::Part::Chunk(chunk)),
-    }));
+    messages.extend(
+        chunks_of(path)
+            .into_iter()
+            .map(|chunk| v1::IngestRequest { part: Some(v1::ingest_request::Part::Chunk(chunk)) }),
+    );
     client.ingest(tokio_stream::iter(messages)).await.map(tonic::Response::into_inner)
 }
 
@@ -128,9 +130,11 @@ pub async fn lookup(
 ) -> Result<v1::LookupReport, tonic::Status> {
     let options = v1::LookupOptions { claimed_date: claimed };
     let mut messages = vec![v1::LookupRequest { part: Some(v1::lookup_request::Part::Options(options)) }];
-    messages.extend(chunks_of(path).into_iter().map(|chunk| v1::LookupRequest {
-        part: Some(v1::lookup_request::Part::Chunk(chunk)),
-    }));
+    messages.extend(
+        chunks_of(path)
+            .into_iter()
+            .map(|chunk| v1::LookupRequest { part: Some(v1::lookup_request::Part::Chunk(chunk)) }),
+    );
     client.lookup(tokio_stream::iter(messages)).await.map(tonic::Response::into_inner)
 }
 
