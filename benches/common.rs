@@ -50,6 +50,12 @@ pub fn work_dir() -> PathBuf {
     dir
 }
 
+/// True under `cargo bench`, which passes `--bench`. Under `cargo test` the harnesses run as
+/// quick smoke tests instead, so that they cannot rot unnoticed.
+pub fn full_run() -> bool {
+    std::env::args().any(|arg| arg == "--bench")
+}
+
 pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * fraction).round() as usize]
 }

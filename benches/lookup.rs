@@ -15,10 +15,11 @@ use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
 
 const KEYFRAMES_PER_FOOTAGE: usize = 60;
-const LOOKUPS: usize = 200;
-
 fn main() {
-    let footage_count: usize = std::env::args().skip(1).find_map(|arg| arg.parse().ok()).unwrap_or(2000);
+    let full = common::full_run();
+    let footage_count: usize =
+        std::env::args().skip(1).find_map(|arg| arg.parse().ok()).unwrap_or(if full { 2000 } else { 50 });
+    let lookups = if full { 200 } else { 5 };
     let work = common::work_dir();
     let fixtures = common::footage_dir();
     let bikes = fixtures.join("bikes.mp4");
@@ -63,7 +64,7 @@ fn main() {
     let stats = index.stats().expect("stats");
 
     let matcher = Matcher::default();
-    let mut latencies: Vec<Duration> = (0..LOOKUPS)
+    let mut latencies: Vec<Duration> = (0..lookups)
         .map(|_| {
             let started = Instant::now();
             let report = matcher.lookup(&index, &query, None).expect("lookup");
@@ -87,7 +88,7 @@ fn main() {
         matcher.policy.radius,
         common::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
         common::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        LOOKUPS as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
+        lookups as f64 / latencies.iter().sum::<Duration>().as_secs_f64(),
     );
 }
 

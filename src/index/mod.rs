@@ -206,24 +206,29 @@ impl Index {
     /// Appends to `out` every indexed informative keyframe within `radius` bits of `hash`, each
     /// once.
     pub fn search(&self, hash: PerceptualHash, radius: u32, out: &mut Vec<Candidate>) -> Result<(), IndexError> {
-        let postings = self.cf(schema::CF_POSTINGS);
+        // One iterator re-seeked per bucket: creating an iterator costs more than a seek, and a
+        // prefix seek consults the prefix bloom filter, so empty buckets cost next to nothing.
+        let mut read = ReadOptions::default();
+        read.set_prefix_same_as_start(true);
+        let mut postings = self.db.raw_iterator_cf_opt(self.cf(schema::CF_POSTINGS), read);
         // A keyframe shares several chunks with a close query and is met once per chunk.
         let mut seen = HashSet::new();
         for (chunk_index, chunk) in multi_index::probes(hash, radius) {
             let prefix = schema::posting_prefix(chunk_index, chunk);
-            let mut read = ReadOptions::default();
-            read.set_iterate_range(PrefixRange(&prefix[..]));
-            read.set_prefix_same_as_start(true);
-            let iter = self.db.iterator_cf_opt(postings, read, IteratorMode::From(&prefix, Direction::Forward));
-            for entry in iter {
-                let (key, value) = entry?;
+            postings.seek(prefix);
+            while let (Some(key), Some(value)) = (postings.key(), postings.value()) {
+                if !key.starts_with(&prefix) {
+                    break;
+                }
                 let (footage, time_ms, indexed) =
-                    schema::decode_posting(&key, &value).map_err(corrupt(schema::CF_POSTINGS))?;
+                    schema::decode_posting(key, value).map_err(corrupt(schema::CF_POSTINGS))?;
                 let distance = hash.distance(indexed);
                 if distance <= radius && seen.insert((footage, time_ms)) {
                     out.push(Candidate { footage, time_ms, distance });
                 }
+                postings.next();
             }
+            postings.status()?;
         }
         Ok(())
     }

@@ -38,7 +38,7 @@ pub struct MatchPolicy {
 
 impl Default for MatchPolicy {
     fn default() -> Self {
-        MatchPolicy { radius: 8, min_agreeing_keyframes: 3, min_score: 0.2, alignment: AlignmentPolicy::default() }
+        MatchPolicy { radius: 7, min_agreeing_keyframes: 3, min_score: 0.2, alignment: AlignmentPolicy::default() }
     }
 }
 
