@@ -27,6 +27,7 @@ async fn unusable_uploads_are_refused_with_a_reason_and_the_server_keeps_answeri
         &dir.join("faststart.mp4"),
     );
     let faststart = std::fs::read(faststart).unwrap();
+    let too_wide = ffmpeg(&["-f", "lavfi", "-i", "color=s=9000x16:d=1", "-c:v", "ffv1"], &dir.join("wide.mkv"));
     let audio_only =
         ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:a", "aac"], &dir.join("tone.m4a"));
 
@@ -41,6 +42,7 @@ async fn unusable_uploads_are_refused_with_a_reason_and_the_server_keeps_answeri
             "not a video",
         ),
         ("audio only", audio_only, "no video stream"),
+        ("absurd frame size", too_wide, "frame size 9000x16"),
     ];
 
     let mut server = Server::start(&dir.join("data"), &[]);
