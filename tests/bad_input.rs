@@ -93,6 +93,11 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
         assert!(refused.message().contains(expected), "{:?} should mention {expected:?}", refused.message());
     }
 
+    let headless = [v1::LookupRequest { part: Some(v1::lookup_request::Part::Chunk(vec![0; 16])) }];
+    let refused = client.lookup(tokio_stream::iter(headless)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("must carry the lookup options"), "{}", refused.message());
+
     let missing = client.get_footage(v1::GetFootageRequest { footage_id: 42 }).await.unwrap_err();
     assert_eq!(missing.code(), Code::NotFound);
     assert!(server.is_running());

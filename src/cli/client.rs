@@ -9,7 +9,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::Channel;
 
 use crate::fingerprint::Fingerprint;
-use crate::proto::{self, v1};
+use crate::proto::{self, UploadMessage, v1};
 use crate::service::MAX_MESSAGE_BYTES;
 
 type Client = v1::first_seen_client::FirstSeenClient<Channel>;
@@ -30,15 +30,11 @@ fn refused(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("the server answered {:?}: {}", status.code(), status.message())
 }
 
-/// Streams `first` and then the file's bytes, reading ahead at most a few chunks.
-async fn stream_file<M: Send + 'static>(
-    path: &Path,
-    first: M,
-    chunk: fn(Vec<u8>) -> M,
-) -> anyhow::Result<ReceiverStream<M>> {
+/// Streams `header` and then the file's bytes, reading ahead at most a few chunks.
+async fn stream_file<M: UploadMessage>(path: &Path, header: M::Header) -> anyhow::Result<ReceiverStream<M>> {
     let mut file = tokio::fs::File::open(path).await.with_context(|| format!("cannot open {}", path.display()))?;
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
-    sender.send(first).await.ok();
+    sender.send(M::header(header)).await.ok();
     let shown = path.display().to_string();
     tokio::spawn(async move {
         loop {
@@ -47,7 +43,7 @@ async fn stream_file<M: Send + 'static>(
                 Ok(0) => break,
                 Ok(read) => {
                     buffer.truncate(read);
-                    if sender.send(chunk(buffer)).await.is_err() {
+                    if sender.send(M::chunk(buffer)).await.is_err() {
                         break;
                     }
                 }
@@ -67,9 +63,7 @@ pub async fn ingest_upload(
     path: &Path,
     sighting: v1::Sighting,
 ) -> anyhow::Result<v1::IngestResponse> {
-    let first = v1::IngestRequest { part: Some(v1::ingest_request::Part::Sighting(sighting)) };
-    let chunk = |bytes| v1::IngestRequest { part: Some(v1::ingest_request::Part::Chunk(bytes)) };
-    let stream = stream_file(path, first, chunk).await?;
+    let stream = stream_file::<v1::IngestRequest>(path, sighting).await?;
     Ok(client.ingest(stream).await.map_err(refused)?.into_inner())
 }
 
@@ -91,9 +85,7 @@ pub async fn lookup_upload(
     path: &Path,
     claimed: Option<DateTime<Utc>>,
 ) -> anyhow::Result<v1::LookupReport> {
-    let first = v1::LookupRequest { part: Some(v1::lookup_request::Part::Options(options(claimed))) };
-    let chunk = |bytes| v1::LookupRequest { part: Some(v1::lookup_request::Part::Chunk(bytes)) };
-    let stream = stream_file(path, first, chunk).await?;
+    let stream = stream_file::<v1::LookupRequest>(path, options(claimed)).await?;
     Ok(client.lookup(stream).await.map_err(refused)?.into_inner())
 }
 

@@ -3,8 +3,10 @@
 //! the CLI client so both sides read the wire the same way.
 
 mod convert;
+mod upload;
 
 pub use convert::{InvalidMessage, date_from_wire, date_to_wire, footage_to_wire, sighting_from_wire};
+pub use upload::{UploadMessage, UploadPart};
 
 #[allow(clippy::all)]
 pub mod v1 {

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::status;
-use super::upload::receive_video;
+use super::upload::{receive_header, receive_video};
 use crate::engine::{Engine, IngestOutcome};
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, Sighting};
@@ -41,7 +41,7 @@ impl FirstSeenService {
     }
 
     /// Receives the rest of an upload stream and fingerprints it.
-    async fn fingerprint_upload<M: super::upload::ChunkMessage>(
+    async fn fingerprint_upload<M: proto::UploadMessage>(
         &self,
         stream: &mut Streaming<M>,
     ) -> Result<Fingerprint, Status> {
@@ -123,12 +123,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<Streaming<v1::IngestRequest>>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
         let mut stream = request.into_inner();
-        let sighting = match stream.message().await? {
-            Some(v1::IngestRequest { part: Some(v1::ingest_request::Part::Sighting(sighting)) }) => {
-                sighting_from_request(Some(&sighting))?
-            }
-            _ => return Err(Status::invalid_argument("the first message of an Ingest must carry the sighting")),
-        };
+        let sighting = sighting_from_request(Some(&receive_header(&mut stream, "sighting").await?))?;
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
         self.ingest_fingerprint(fingerprint, sighting).await
     }
@@ -148,14 +143,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<Streaming<v1::LookupRequest>>,
     ) -> Result<Response<v1::LookupReport>, Status> {
         let mut stream = request.into_inner();
-        let options = match stream.message().await? {
-            Some(v1::LookupRequest { part: Some(v1::lookup_request::Part::Options(options)) }) => options,
-            _ => {
-                return Err(Status::invalid_argument(
-                    "the first message of a Lookup must carry the options (they may be empty)",
-                ));
-            }
-        };
+        let options = receive_header(&mut stream, "lookup options (they may be empty)").await?;
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
         self.lookup_fingerprint_with(fingerprint, Some(options)).await
     }

@@ -12,33 +12,18 @@ use tokio::io::AsyncWriteExt;
 use tonic::{Status, Streaming};
 
 use super::status;
-use crate::proto::v1;
+use crate::proto::{UploadMessage, UploadPart};
 
-/// A message of an upload stream after the first: it must carry the next chunk.
-pub trait ChunkMessage {
-    fn into_chunk(self) -> Option<Vec<u8>>;
-}
-
-impl ChunkMessage for v1::IngestRequest {
-    fn into_chunk(self) -> Option<Vec<u8>> {
-        match self.part {
-            Some(v1::ingest_request::Part::Chunk(bytes)) => Some(bytes),
-            _ => None,
-        }
-    }
-}
-
-impl ChunkMessage for v1::LookupRequest {
-    fn into_chunk(self) -> Option<Vec<u8>> {
-        match self.part {
-            Some(v1::lookup_request::Part::Chunk(bytes)) => Some(bytes),
-            _ => None,
-        }
+/// Reads the first message of an upload stream, which must carry the header (`what` names it).
+pub async fn receive_header<M: UploadMessage>(stream: &mut Streaming<M>, what: &str) -> Result<M::Header, Status> {
+    match stream.message().await?.and_then(UploadMessage::into_part) {
+        Some(UploadPart::Header(header)) => Ok(header),
+        _ => Err(Status::invalid_argument(format!("the first message of the stream must carry the {what}"))),
     }
 }
 
 /// Writes the rest of `stream` to a temporary file in `dir`, refusing more than `max_bytes`.
-pub async fn receive_video<M: ChunkMessage>(
+pub async fn receive_video<M: UploadMessage>(
     stream: &mut Streaming<M>,
     dir: &Path,
     max_bytes: u64,
@@ -48,11 +33,11 @@ pub async fn receive_video<M: ChunkMessage>(
     let mut file = tokio::fs::File::from_std(handle);
     let mut received: u64 = 0;
     while let Some(message) = stream.message().await? {
-        let chunk = message.into_chunk().ok_or_else(|| {
-            Status::invalid_argument(
+        let Some(UploadPart::Chunk(chunk)) = message.into_part() else {
+            return Err(Status::invalid_argument(
                 "only the first message may carry metadata; every later one must be a chunk of the video",
-            )
-        })?;
+            ));
+        };
         received += chunk.len() as u64;
         if received > max_bytes {
             return Err(Status::invalid_argument(format!(

@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use firstseen::proto::v1;
 use firstseen::proto::v1::first_seen_client::FirstSeenClient;
+use firstseen::proto::{UploadMessage, v1};
 use tonic::transport::Channel;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_firstseen");
@@ -102,9 +102,11 @@ pub fn sighting(url: &str, day: &str, title: &str) -> v1::Sighting {
     }
 }
 
-fn chunks_of(path: &Path) -> Vec<Vec<u8>> {
+/// The messages of an upload: the header, then the video in 256 KiB chunks.
+fn upload<M: UploadMessage>(path: &Path, header: M::Header) -> tokio_stream::Iter<std::vec::IntoIter<M>> {
     let bytes = std::fs::read(path).expect("read the video");
-    bytes.chunks(256 * 1024).map(<[u8]>::to_vec).collect()
+    let chunks = bytes.chunks(256 * 1024).map(|chunk| M::chunk(chunk.to_vec()));
+    tokio_stream::iter(std::iter::once(M::header(header)).chain(chunks).collect::<Vec<_>>())
 }
 
 /// Uploads a video through the streaming Ingest RPC.
@@ -113,13 +115,7 @@ pub async fn ingest(
     path: &Path,
     sighting: v1::Sighting,
 ) -> Result<v1::IngestResponse, tonic::Status> {
-    let mut messages = vec![v1::IngestRequest { part: Some(v1::ingest_request::Part::Sighting(sighting)) }];
-    messages.extend(
-        chunks_of(path)
-            .into_iter()
-            .map(|chunk| v1::IngestRequest { part: Some(v1::ingest_request::Part::Chunk(chunk)) }),
-    );
-    client.ingest(tokio_stream::iter(messages)).await.map(tonic::Response::into_inner)
+    client.ingest(upload::<v1::IngestRequest>(path, sighting)).await.map(tonic::Response::into_inner)
 }
 
 /// Uploads a video through the streaming Lookup RPC.
@@ -129,13 +125,7 @@ pub async fn lookup(
     claimed: Option<prost_types::Timestamp>,
 ) -> Result<v1::LookupReport, tonic::Status> {
     let options = v1::LookupOptions { claimed_date: claimed };
-    let mut messages = vec![v1::LookupRequest { part: Some(v1::lookup_request::Part::Options(options)) }];
-    messages.extend(
-        chunks_of(path)
-            .into_iter()
-            .map(|chunk| v1::LookupRequest { part: Some(v1::lookup_request::Part::Chunk(chunk)) }),
-    );
-    client.lookup(tokio_stream::iter(messages)).await.map(tonic::Response::into_inner)
+    client.lookup(upload::<v1::LookupRequest>(path, options)).await.map(tonic::Response::into_inner)
 }
 
 pub fn seconds_of(timestamp: &Option<prost_types::Timestamp>) -> i64 {
