@@ -1,0 +1,297 @@
+//! Accuracy on the edits real re-uploads get: per edit family, how often the earliest appearance
+//! is right, how many false matches, and how far the reported segment boundaries are from the
+//! truth. Drives the real ingest and lookup path (`Engine`), without gRPC.
+//!
+//! Run: `cargo bench --bench accuracy` (needs the ffmpeg CLI, which makes every edited copy;
+//! the exact filters are in `edits()` below). Under `cargo test` it runs a small smoke subset.
+//!
+//! The index holds the reference footage, dated 2020, and 50 distractors dated *earlier*
+//! (2015–2019): a false match to a distractor would become the reported earliest appearance, so
+//! it cannot hide behind a correct one.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Days, Utc};
+use firstseen::engine::Engine;
+use firstseen::fingerprint::Fingerprint;
+use firstseen::index::{FootageId, Sighting};
+use firstseen::matching::{Matcher, Report};
+use firstseen::media::DecodeLimits;
+
+/// A reference clip and how long it is.
+struct Reference {
+    name: &'static str,
+    path: PathBuf,
+    seconds: f64,
+}
+
+/// An edit as ffmpeg applies it, and where the reference's content lands in the edited copy.
+struct Edit {
+    family: &'static str,
+    /// ffmpeg arguments between the input and the output; `{in}` is the reference's path.
+    args: fn(&Reference) -> Vec<String>,
+    /// Truth for the boundary error: (query start, reference start) in seconds, when defined.
+    truth: fn(&Reference) -> Option<(f64, f64)>,
+}
+
+fn video(filter: &str, crf: u32) -> Vec<String> {
+    ["-vf", filter, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+fn complex(filter: &str, inputs: &[&str]) -> Vec<String> {
+    let mut args = Vec::new();
+    for input in inputs {
+        args.extend(["-f", "lavfi", "-i", input].map(str::to_owned));
+    }
+    args.extend(
+        ["-filter_complex", filter, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28"].map(str::to_owned),
+    );
+    args
+}
+
+fn starts_at_zero(_: &Reference) -> Option<(f64, f64)> {
+    Some((0.0, 0.0))
+}
+
+fn edits() -> Vec<Edit> {
+    vec![
+        Edit {
+            family: "re-encoded 360p, 15 fps, CRF 38",
+            args: |_| video("scale=-2:360,fps=15", 38),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "trimmed: 3 s from the middle",
+            args: |r| video(&format!("trim=start={:.2}:duration=3,setpts=PTS-STARTPTS", r.seconds / 3.0), 28),
+            truth: |r| Some((0.0, r.seconds / 3.0)),
+        },
+        Edit {
+            family: "vertical 9:16 on blurred copy",
+            args: |_| {
+                video(
+                    "split[a][b];[a]scale=360:640:force_original_aspect_ratio=increase,crop=360:640,boxblur=20[bg];\
+                     [b]scale=360:-2[fg];[bg][fg]overlay=(W-w)/2:(H-h)/2",
+                    30,
+                )
+            },
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "vertical 9:16 on black bars",
+            args: |_| video("scale=360:-2,pad=360:640:(ow-iw)/2:(oh-ih)/2", 30),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "letterboxed",
+            args: |_| video("scale=640:-2,pad=640:ih*1.5:0:(oh-ih)/2", 30),
+            truth: starts_at_zero,
+        },
+        Edit { family: "mirrored", args: |_| video("hflip", 28), truth: starts_at_zero },
+        Edit {
+            family: "caption bar + logo (20 %)",
+            args: |_| {
+                video(
+                    "drawbox=y=ih*0.82:w=iw:h=ih*0.18:c=navy@0.9:t=fill,drawbox=x=iw*0.85:y=ih*0.04:w=iw*0.1:h=ih*0.1:c=white:t=fill",
+                    28,
+                )
+            },
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "cropped 15 % and zoomed",
+            args: |_| video("crop=iw*0.85:ih*0.85,scale=640:-2", 28),
+            truth: starts_at_zero,
+        },
+        Edit { family: "sped up 1.25x", args: |_| video("setpts=PTS/1.25", 28), truth: starts_at_zero },
+        Edit { family: "slowed down 0.8x", args: |_| video("setpts=PTS/0.8", 28), truth: starts_at_zero },
+        Edit {
+            family: "greyscale + contrast/brightness",
+            args: |_| video("hue=s=0,eq=contrast=1.3:brightness=0.06", 28),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "inside a longer video (3 s intro)",
+            args: |_| {
+                let mut args = complex(
+                    "[1:v]scale=640:360,setsar=1,fps=25[intro];[0:v]scale=640:360,setsar=1,fps=25[clip];\
+                     [2:v]scale=640:360,setsar=1,fps=25[outro];[intro][clip][outro]concat=n=3:v=1[out]",
+                    &[
+                        "gradients=s=640x360:d=3:seed=3:speed=0.05:r=25",
+                        "life=s=640x360:r=25:seed=9:mold=20,trim=duration=3",
+                    ],
+                );
+                args.extend(["-map", "[out]"].map(str::to_owned));
+                args
+            },
+            truth: |_| Some((3.0, 0.0)),
+        },
+        Edit {
+            family: "picture-in-picture (50 %)",
+            args: |r| {
+                let mut args = complex(
+                    "[1:v][0:v]scale2ref=w=main_w:h=main_h[bg][clip];[clip]scale=iw/2:ih/2[small];\
+                     [bg][small]overlay=W*0.1:H*0.1:shortest=1[out]",
+                    &[&format!("gradients=s=640x360:d={:.2}:seed=11:speed=0.02:r=25", r.seconds)],
+                );
+                args.extend(["-map", "[out]"].map(str::to_owned));
+                args
+            },
+            truth: starts_at_zero,
+        },
+    ]
+}
+
+/// 50 unrelated clips from FFmpeg's synthetic sources, several styles so some resemble each
+/// other and the generated references.
+fn distractor_sources(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|n| match n % 5 {
+            0 => format!("life=s=320x240:r=25:seed={n}:mold=10:ratio=0.{}", 2 + n % 6),
+            1 => format!("cellauto=s=320x240:r=25:rule={}:scroll=1", 18 + n * 7 % 200),
+            2 => format!(
+                "mandelbrot=s=320x240:r=25:start_x=-{:.3}:start_y={:.3}",
+                0.5 + n as f64 * 0.01,
+                n as f64 * 0.013
+            ),
+            3 => format!("gradients=s=320x240:r=25:seed={n}:speed=0.0{}", 1 + n % 5),
+            _ => format!("sierpinski=s=320x240:r=25:seed={n}:jump={}", 1 + n % 20),
+        })
+        .map(|source| format!("{source},trim=duration=5"))
+        .collect()
+}
+
+/// Queries whose answer must be "nothing": footage that is not indexed, near-static, or dark.
+fn must_find_nothing() -> Vec<(&'static str, String)> {
+    vec![
+        ("unindexed: life", "life=s=320x240:r=25:seed=1000:mold=10,trim=duration=6".into()),
+        ("unindexed: gradients", "gradients=s=320x240:r=25:seed=999:speed=0.03,trim=duration=6".into()),
+        ("unindexed: cellauto", "cellauto=s=320x240:r=25:rule=45:scroll=1,trim=duration=6".into()),
+        ("near-static: colour bars", "smptehdbars=s=640x360:r=25,noise=alls=4:allf=t,trim=duration=6".into()),
+        (
+            "near-static: test card",
+            "testsrc2=s=640x360:r=25,select='eq(n\\,0)',loop=loop=150:size=1,trim=duration=6".into(),
+        ),
+        (
+            "mostly dark: small drifting box",
+            "color=c=black:s=640x360:r=25:d=6,drawbox=x=20+t*30:y=30:w=40:h=24:c=white:t=fill".into(),
+        ),
+        ("mostly dark: dim noise", "color=c=0x080808:s=640x360:r=25:d=6,noise=alls=6:allf=t".into()),
+    ]
+}
+
+fn main() {
+    let full = common::full_run();
+    let work = common::work_dir().join("accuracy");
+    std::fs::create_dir_all(&work).expect("create the accuracy work dir");
+    let fixtures = common::footage_dir();
+    let generated = |name: &str, source: &str| {
+        common::derived(
+            &work.join(name),
+            &[
+                "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt",
+                "yuv420p",
+            ],
+        )
+    };
+    let mut references =
+        vec![Reference { name: "carphone", path: fixtures.join("carphone_pristine.mp4"), seconds: 4.0 }];
+    if full {
+        references.extend([
+            Reference { name: "bikes", path: fixtures.join("bikes.mp4"), seconds: 10.0 },
+            Reference { name: "bunny", path: fixtures.join("bigbuckbunny.mp4"), seconds: 5.3 },
+            Reference {
+                name: "zoom",
+                path: generated("ref-zoom.mp4", "mandelbrot=s=640x360:r=25:end_pts=400:end_scale=0.02,trim=duration=8"),
+                seconds: 8.0,
+            },
+        ]);
+    }
+    let mut edits = edits();
+    let mut negatives = must_find_nothing();
+    let distractor_count = if full { 50 } else { 3 };
+    if !full {
+        edits.truncate(2);
+        negatives.truncate(1);
+    }
+
+    let limits = DecodeLimits::default();
+    let fingerprint =
+        |path: &Path| Fingerprint::of_file(path, &limits).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let engine = Engine::open(dir.path(), Matcher::default()).expect("open the index");
+    let sighting = |url: String, first_seen: DateTime<Utc>| Sighting {
+        source_url: url,
+        first_seen,
+        title: String::new(),
+        publisher: String::new(),
+        ingested_at: Utc::now(),
+    };
+    let day = |offset: u64| DateTime::parse_from_rfc3339("2015-01-01T00:00:00Z").unwrap().to_utc() + Days::new(offset);
+    for (n, source) in distractor_sources(distractor_count).iter().enumerate() {
+        let path = generated(&format!("distractor-{n}.mp4"), source);
+        engine.ingest(&fingerprint(&path), &sighting(format!("distractor:{n}"), day(n as u64 * 30))).expect("ingest");
+    }
+    let mut reference_ids: Vec<FootageId> = Vec::new();
+    for reference in &references {
+        let outcome = engine
+            .ingest(&fingerprint(&reference.path), &sighting(format!("reference:{}", reference.name), day(2000)))
+            .expect("ingest");
+        assert!(outcome.new_footage, "{} merged into other footage", reference.name);
+        reference_ids.push(outcome.footage.id);
+    }
+
+    println!(
+        "index: {} references, {distractor_count} distractors (dated earlier), radius {}",
+        references.len(),
+        Matcher::default().policy.radius
+    );
+    println!();
+    println!("| edit | earliest right | false matches | max boundary error (s) |");
+    println!("|---|---:|---:|---:|");
+    let mut total_right = 0;
+    let mut total = 0;
+    for edit in &edits {
+        let (mut right, mut false_matches, mut worst_error) = (0, 0, None::<f64>);
+        for (reference, &id) in references.iter().zip(&reference_ids) {
+            let slug: String = edit.family.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
+            let output = work.join(format!("{}-{slug}.mp4", reference.name));
+            let mut args = vec!["-i".to_owned(), reference.path.to_str().unwrap().to_owned()];
+            args.extend((edit.args)(reference));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let query = common::derived(&output, &args);
+            let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
+            false_matches += report.matches.iter().filter(|found| found.footage != id).count();
+            if report.earliest().is_some_and(|found| found.footage == id) {
+                right += 1;
+                if let (Some((query_start, reference_start)), Some(found)) =
+                    ((edit.truth)(reference), report.earliest())
+                {
+                    let error = (found.query_segment.start_seconds() - query_start)
+                        .abs()
+                        .max((found.reference_segment.start_seconds() - reference_start).abs());
+                    worst_error = Some(worst_error.map_or(error, |worst| worst.max(error)));
+                }
+            }
+        }
+        total_right += right;
+        total += references.len();
+        let shown_error = worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
+        println!("| {} | {right}/{} | {false_matches} | {shown_error} |", edit.family, references.len());
+    }
+    println!();
+    println!("| must find nothing | matches |");
+    println!("|---|---:|");
+    let mut negative_matches = 0;
+    for (n, (name, source)) in negatives.iter().enumerate() {
+        let report: Report =
+            engine.lookup(&fingerprint(&generated(&format!("negative-{n}.mp4"), source)), None).expect("lookup");
+        negative_matches += report.matches.len();
+        println!("| {name} | {} |", report.matches.len());
+    }
+    println!();
+    println!("overall: earliest right {total_right}/{total}, {negative_matches} matches on must-find-nothing queries");
+}
