@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{Server, ffmpeg, fixture, ingest, lookup, sighting};
+use firstseen::fingerprint::RECIPE_VERSION;
 use firstseen::proto::v1;
 use tonic::Code;
 
@@ -79,12 +80,19 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
     let keyframe = |time_ms| v1::Keyframe { time_ms, hash: 0x0f0f_0f0f_0f0f_0f0f, informative: true };
     let bad_fingerprints = [
         (
-            v1::Fingerprint { duration_ms: 5000, keyframes: vec![keyframe(1000), keyframe(500)], recipe_version: 1 },
+            v1::Fingerprint {
+                duration_ms: 5000,
+                keyframes: vec![keyframe(1000), keyframe(500)],
+                recipe_version: RECIPE_VERSION,
+            },
             "time order",
         ),
         (v1::Fingerprint { duration_ms: 5000, keyframes: vec![keyframe(0)], recipe_version: 99 }, "recipe version 99"),
-        (v1::Fingerprint { duration_ms: 5000, keyframes: vec![], recipe_version: 1 }, "no keyframes"),
-        (v1::Fingerprint { duration_ms: 100, keyframes: vec![keyframe(4000)], recipe_version: 1 }, "after the end"),
+        (v1::Fingerprint { duration_ms: 5000, keyframes: vec![], recipe_version: RECIPE_VERSION }, "no keyframes"),
+        (
+            v1::Fingerprint { duration_ms: 100, keyframes: vec![keyframe(4000)], recipe_version: RECIPE_VERSION },
+            "after the end",
+        ),
     ];
     for (fingerprint, expected) in bad_fingerprints {
         let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some(fingerprint) };

@@ -10,6 +10,7 @@ use std::fmt;
 use image::GrayImage;
 use image_hasher::{HashAlg, Hasher, HasherConfig};
 
+#[cfg(test)]
 use crate::media::ANALYSIS_SIDE;
 
 /// A 64-bit DCT perceptual hash; similar pictures differ in few bits.
@@ -47,10 +48,9 @@ impl Default for FrameHasher {
 }
 
 impl FrameHasher {
-    /// Hashes a row-major `ANALYSIS_SIDE`² grey frame.
-    pub fn hash_luma(&self, luma: &[u8]) -> PerceptualHash {
-        let side = ANALYSIS_SIDE as u32;
-        let image = GrayImage::from_raw(side, side, luma.to_vec()).expect("analysis frames are ANALYSIS_SIDE² bytes");
+    /// Hashes a row-major grey picture of `width` × `height` pixels.
+    pub fn hash_luma(&self, pixels: Vec<u8>, width: usize, height: usize) -> PerceptualHash {
+        let image = GrayImage::from_raw(width as u32, height as u32, pixels).expect("width × height pixels");
         let bytes = self.hasher.hash_image(&image);
         PerceptualHash(u64::from_be_bytes(*bytes.as_bytes().first_chunk().expect("8-byte hash")))
     }
@@ -70,8 +70,9 @@ mod tests {
         let picture = pattern(|x, y| ((x * 3 + y * 5) % 200) as u8 + (x / 16 * 10) as u8);
         let brighter = pattern(|x, y| (((x * 3 + y * 5) % 200) as u8 + (x / 16 * 10) as u8).saturating_add(20));
         let other = pattern(|x, y| if (x / 8 + y / 8) % 2 == 0 { 30 } else { 220 });
-        let base = hasher.hash_luma(&picture);
-        assert!(base.distance(hasher.hash_luma(&brighter)) <= 4);
-        assert!(base.distance(hasher.hash_luma(&other)) >= 16);
+        let hash = |pixels: Vec<u8>| hasher.hash_luma(pixels, ANALYSIS_SIDE, ANALYSIS_SIDE);
+        let base = hash(picture);
+        assert!(base.distance(hash(brighter)) <= 4);
+        assert!(base.distance(hash(other)) >= 16);
     }
 }

@@ -14,11 +14,14 @@ use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
 
-use crate::media::{DecodeLimits, KeyframePolicy, KeyframeSelector, MediaError, decode_video};
+use crate::media::{BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MediaError, decode_video};
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
 /// new fingerprint of a video differ from an old one; old and new are then never compared.
-pub const RECIPE_VERSION: u32 = 1;
+///
+/// 2: keyframes are cropped to the picture inside letterbox / vertical-video bars before
+/// hashing and before the information test.
+pub const RECIPE_VERSION: u32 = 2;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -56,19 +59,31 @@ pub enum InvalidFingerprint {
 
 impl Fingerprint {
     /// Decodes `path` and fingerprints it with the current recipe.
+    ///
+    /// Keyframes are hashed only once the whole video has been seen, because where the bars are
+    /// is decided over every frame; until then they wait as 4 KiB analysis frames.
     pub fn of_file(path: &Path, limits: &DecodeLimits) -> Result<Fingerprint, MediaError> {
-        let hasher = FrameHasher::default();
-        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
-        let mut keyframes = Vec::new();
+        let policy = KeyframePolicy::default();
+        let mut selector = KeyframeSelector::new(policy.clone());
+        let mut borders = BorderDetector::default();
+        let mut picked = Vec::new();
         let info = decode_video(path, limits, |frame| {
-            if let Some(selected) = selector.push(frame) {
-                keyframes.push(Keyframe {
-                    time_ms: selected.frame.time_ms,
-                    hash: hasher.hash_luma(&selected.frame.luma),
-                    informative: selected.informative,
-                });
-            }
+            borders.observe(&frame.luma);
+            picked.extend(selector.push(frame));
         })?;
+        let content = borders.content_box();
+        let hasher = FrameHasher::default();
+        let keyframes = picked
+            .into_iter()
+            .map(|frame| {
+                let pixels = content.crop(&frame.luma);
+                Keyframe {
+                    time_ms: frame.time_ms,
+                    informative: policy.is_informative(&pixels),
+                    hash: hasher.hash_luma(pixels, content.width, content.height),
+                }
+            })
+            .collect();
         Ok(Fingerprint { duration_ms: info.duration_ms, keyframes })
     }
 

@@ -15,7 +15,9 @@
 //! the bottom of a fade) hash to near-noise: they are kept for timing but marked, and the stages
 //! after this one never take them as evidence.
 
-use super::{ANALYSIS_SIDE, AnalysisFrame};
+#[cfg(test)]
+use super::ANALYSIS_SIDE;
+use super::AnalysisFrame;
 
 /// How keyframes are chosen. The defaults are part of the fingerprint recipe: changing them
 /// changes which frames are hashed, so fingerprints made with other values do not compare.
@@ -47,14 +49,6 @@ impl Default for KeyframePolicy {
     }
 }
 
-/// A frame the selector kept.
-#[derive(Clone, Debug)]
-pub struct SelectedFrame {
-    pub frame: AnalysisFrame,
-    /// False for frames that carry too little picture to be evidence.
-    pub informative: bool,
-}
-
 /// Streams frames in, keyframes out.
 pub struct KeyframeSelector {
     policy: KeyframePolicy,
@@ -68,7 +62,7 @@ impl KeyframeSelector {
     }
 
     /// Feeds the next frame in presentation order; returns it when it is a keyframe.
-    pub fn push(&mut self, frame: AnalysisFrame) -> Option<SelectedFrame> {
+    pub fn push(&mut self, frame: AnalysisFrame) -> Option<AnalysisFrame> {
         let is_cut = self
             .previous
             .as_deref()
@@ -83,8 +77,7 @@ impl KeyframeSelector {
             return None;
         }
         self.last_keyframe_ms = Some(frame.time_ms);
-        let informative = is_informative(&frame.luma, &self.policy);
-        Some(SelectedFrame { frame, informative })
+        Some(frame)
     }
 }
 
@@ -93,22 +86,24 @@ fn mean_abs_difference(a: &[u8], b: &[u8]) -> f32 {
     total as f32 / a.len().max(1) as f32
 }
 
-/// Whether a frame has enough picture to identify footage by.
-fn is_informative(luma: &[u8], policy: &KeyframePolicy) -> bool {
-    debug_assert_eq!(luma.len(), ANALYSIS_SIDE * ANALYSIS_SIDE);
-    let count = luma.len() as f32;
-    let mean = luma.iter().map(|&v| f32::from(v)).sum::<f32>() / count;
-    let variance = luma.iter().map(|&v| (f32::from(v) - mean).powi(2)).sum::<f32>() / count;
-    if variance.sqrt() < policy.min_contrast {
-        return false;
+impl KeyframePolicy {
+    /// Whether a picture (any number of grey pixels: a whole analysis frame, or the part of it
+    /// inside the bars) has enough in it to identify footage by.
+    pub fn is_informative(&self, pixels: &[u8]) -> bool {
+        let count = pixels.len().max(1) as f32;
+        let mean = pixels.iter().map(|&v| f32::from(v)).sum::<f32>() / count;
+        let variance = pixels.iter().map(|&v| (f32::from(v) - mean).powi(2)).sum::<f32>() / count;
+        if variance.sqrt() < self.min_contrast {
+            return false;
+        }
+        // Bands of 16 levels: coarse enough that compression noise stays in its band.
+        let mut bands = [0u32; 16];
+        for &v in pixels {
+            bands[usize::from(v / 16)] += 1;
+        }
+        let dominant = bands.iter().copied().max().unwrap_or(0) as f32;
+        dominant / count <= self.max_dominant_share
     }
-    // Bands of 16 levels: coarse enough that compression noise stays in its band.
-    let mut bands = [0u32; 16];
-    for &v in luma {
-        bands[usize::from(v / 16)] += 1;
-    }
-    let dominant = bands.iter().copied().max().unwrap_or(0) as f32;
-    dominant / count <= policy.max_dominant_share
 }
 
 #[cfg(test)]
@@ -129,7 +124,7 @@ mod tests {
     fn samples_a_still_shot_at_the_floor_interval() {
         let mut selector = KeyframeSelector::new(KeyframePolicy::default());
         let picked: Vec<u32> =
-            (0..50).filter_map(|i| selector.push(frame(i * 40, gradient(0)))).map(|kept| kept.frame.time_ms).collect();
+            (0..50).filter_map(|i| selector.push(frame(i * 40, gradient(0)))).map(|kept| kept.time_ms).collect();
         assert_eq!(picked, vec![0, 520, 1040, 1560]);
     }
 
@@ -142,7 +137,7 @@ mod tests {
                 let luma = if i < 10 { gradient(0) } else { inverted.clone() };
                 selector.push(frame(i * 40, luma))
             })
-            .map(|kept| kept.frame.time_ms)
+            .map(|kept| kept.time_ms)
             .collect();
         assert_eq!(picked, vec![0, 400, 920]);
     }
@@ -150,11 +145,11 @@ mod tests {
     #[test]
     fn black_flat_and_mostly_black_frames_are_not_informative() {
         let policy = KeyframePolicy::default();
-        assert!(!is_informative(&vec![0; ANALYSIS_SIDE * ANALYSIS_SIDE], &policy));
-        assert!(!is_informative(&vec![128; ANALYSIS_SIDE * ANALYSIS_SIDE], &policy));
+        assert!(!policy.is_informative(&vec![0; ANALYSIS_SIDE * ANALYSIS_SIDE]));
+        assert!(!policy.is_informative(&vec![128; ANALYSIS_SIDE * ANALYSIS_SIDE]));
         let mut logo_on_black = vec![4u8; ANALYSIS_SIDE * ANALYSIS_SIDE];
         logo_on_black[..300].fill(240);
-        assert!(!is_informative(&logo_on_black, &policy));
-        assert!(is_informative(&gradient(0), &policy));
+        assert!(!policy.is_informative(&logo_on_black));
+        assert!(policy.is_informative(&gradient(0)));
     }
 }

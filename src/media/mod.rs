@@ -5,15 +5,19 @@
 //! small grey [`AnalysisFrame`]: nothing downstream needs colour or resolution, and a 64×64 frame
 //! is cheap to compare and to keep. [`KeyframeSelector`] then picks the keyframes: the frame after
 //! each scene cut, plus a regular sampling floor, so that two encodes of the same footage yield
-//! keyframes at nearly the same moments of the content.
+//! keyframes at nearly the same moments of the content. [`BorderDetector`] finds the picture
+//! inside letterbox and vertical-video bars, so that what gets hashed is the footage, not the
+//! frame it was put in.
 //!
 //! Untrusted input is the normal case here (uploads from anyone), so every way a file can be
 //! unusable is a [`MediaError`] variant with a sentence a person understands.
 
+mod borders;
 mod decode;
 mod error;
 mod keyframes;
 
+pub use borders::{BorderDetector, ContentBox};
 pub use decode::{ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video};
 pub use error::MediaError;
-pub use keyframes::{KeyframePolicy, KeyframeSelector, SelectedFrame};
+pub use keyframes::{KeyframePolicy, KeyframeSelector};

@@ -1,0 +1,155 @@
+//! Finding the picture inside letterbox, pillarbox and vertical-video bars.
+//!
+//! Re-uploads often put footage on bars: a 16:9 clip in a 9:16 vertical frame, a 4:3 clip in
+//! 16:9. Hashed as a whole, such a frame looks nothing like the original. So the bars are found
+//! and cut away before hashing, for every video alike (a video without bars keeps its whole
+//! frame, so reference and copy are treated the same).
+//!
+//! A bar is an edge row or column that is flat (nearly one value across) in *every* frame and
+//! keeps the same brightness throughout. Deciding over the whole video, not per frame, keeps a
+//! dark shot or a flat sky from being taken for a bar, and gives every keyframe of a video the
+//! same crop.
+
+use super::ANALYSIS_SIDE;
+
+/// Largest spread of values along a line, on the 0–255 scale, for it to count as flat.
+const FLAT_SPREAD: u8 = 12;
+/// Largest drift of a line's mean brightness over the video for it to still be a bar.
+const STABLE_DRIFT: u8 = 10;
+/// A content box narrower or lower than this share of the frame is not trusted: a video that
+/// is nearly all flat would otherwise be cropped to a sliver of noise.
+const MIN_CONTENT_SHARE: usize = 4;
+
+/// The region of an analysis frame that holds picture, in analysis pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentBox {
+    pub left: usize,
+    pub top: usize,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl ContentBox {
+    pub const WHOLE_FRAME: ContentBox = ContentBox { left: 0, top: 0, width: ANALYSIS_SIDE, height: ANALYSIS_SIDE };
+
+    /// The box's pixels of a row-major analysis frame, row-major.
+    pub fn crop(&self, luma: &[u8]) -> Vec<u8> {
+        (self.top..self.top + self.height)
+            .flat_map(|row| &luma[row * ANALYSIS_SIDE + self.left..row * ANALYSIS_SIDE + self.left + self.width])
+            .copied()
+            .collect()
+    }
+}
+
+/// What one edge line (a row or a column) has looked like so far.
+#[derive(Clone, Copy, Debug, Default)]
+struct LineHistory {
+    seen: bool,
+    is_bar: bool,
+    first_mean: u8,
+}
+
+impl LineHistory {
+    fn observe(&mut self, values: impl Iterator<Item = u8>) {
+        let (mut low, mut high, mut sum, mut count) = (u8::MAX, u8::MIN, 0u32, 0u32);
+        for value in values {
+            low = low.min(value);
+            high = high.max(value);
+            sum += u32::from(value);
+            count += 1;
+        }
+        let mean = (sum / count.max(1)) as u8;
+        let flat = high.saturating_sub(low) <= FLAT_SPREAD;
+        if !self.seen {
+            *self = LineHistory { seen: true, is_bar: flat, first_mean: mean };
+        } else {
+            self.is_bar &= flat && mean.abs_diff(self.first_mean) <= STABLE_DRIFT;
+        }
+    }
+}
+
+/// Watches every frame of a video and then tells where its picture is.
+pub struct BorderDetector {
+    rows: [LineHistory; ANALYSIS_SIDE],
+    columns: [LineHistory; ANALYSIS_SIDE],
+}
+
+impl Default for BorderDetector {
+    fn default() -> Self {
+        BorderDetector {
+            rows: [LineHistory::default(); ANALYSIS_SIDE],
+            columns: [LineHistory::default(); ANALYSIS_SIDE],
+        }
+    }
+}
+
+impl BorderDetector {
+    pub fn observe(&mut self, luma: &[u8]) {
+        for (index, row) in self.rows.iter_mut().enumerate() {
+            row.observe(luma[index * ANALYSIS_SIDE..(index + 1) * ANALYSIS_SIDE].iter().copied());
+        }
+        for (index, column) in self.columns.iter_mut().enumerate() {
+            column.observe((0..ANALYSIS_SIDE).map(|row| luma[row * ANALYSIS_SIDE + index]));
+        }
+    }
+
+    /// The box inside the bars, or the whole frame when no trustworthy box is found.
+    pub fn content_box(&self) -> ContentBox {
+        let (Some((top, height)), Some((left, width))) = (inner_span(&self.rows), inner_span(&self.columns)) else {
+            return ContentBox::WHOLE_FRAME;
+        };
+        if height * MIN_CONTENT_SHARE < ANALYSIS_SIDE || width * MIN_CONTENT_SHARE < ANALYSIS_SIDE {
+            return ContentBox::WHOLE_FRAME;
+        }
+        ContentBox { left, top, width, height }
+    }
+}
+
+/// Start and length of the lines between the bars at both ends.
+fn inner_span(lines: &[LineHistory]) -> Option<(usize, usize)> {
+    let first = lines.iter().position(|line| !line.is_bar)?;
+    let last = lines.iter().rposition(|line| !line.is_bar)?;
+    Some((first, last - first + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame with black bars above and below rows `top..bottom`, moving picture between.
+    fn letterboxed(top: usize, bottom: usize, phase: usize) -> Vec<u8> {
+        (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+            .map(|i| {
+                let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                if (top..bottom).contains(&y) { ((x * 7 + y * 3 + phase * 11) % 200) as u8 + 30 } else { 16 }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_the_picture_between_letterbox_bars() {
+        let mut detector = BorderDetector::default();
+        for phase in 0..10 {
+            detector.observe(&letterboxed(20, 44, phase));
+        }
+        assert_eq!(detector.content_box(), ContentBox { left: 0, top: 20, width: 64, height: 24 });
+        let cropped = detector.content_box().crop(&letterboxed(20, 44, 0));
+        assert_eq!(cropped.len(), 64 * 24);
+        assert_eq!(cropped[0], letterboxed(20, 44, 0)[20 * 64]);
+    }
+
+    #[test]
+    fn a_dark_shot_in_a_video_without_bars_is_not_a_bar() {
+        let mut detector = BorderDetector::default();
+        detector.observe(&letterboxed(20, 44, 0));
+        detector.observe(&letterboxed(0, 64, 1));
+        assert_eq!(detector.content_box(), ContentBox::WHOLE_FRAME);
+    }
+
+    #[test]
+    fn an_all_flat_video_keeps_the_whole_frame() {
+        let mut detector = BorderDetector::default();
+        detector.observe(&vec![0; ANALYSIS_SIDE * ANALYSIS_SIDE]);
+        assert_eq!(detector.content_box(), ContentBox::WHOLE_FRAME);
+    }
+}
