@@ -112,3 +112,21 @@ async fn a_locally_made_fingerprint_finds_the_same_footage() {
     assert_eq!(footage.sightings.len(), 1);
     assert!((footage.duration_seconds - 5.3).abs() < 0.5, "{}", footage.duration_seconds);
 }
+
+/// A vertical re-upload: the footage centred on black bars in a 9:16 frame.
+#[tokio::test]
+async fn footage_on_vertical_video_bars_is_found() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start(&work.path().join("data"), &[]);
+    let mut client = server.client().await;
+    let bikes = fixture("bikes.mp4");
+    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let vertical = reencode(
+        &bikes,
+        "scale=360:-2,pad=360:640:(ow-iw)/2:(oh-ih)/2",
+        &["-crf", "30"],
+        &work.path().join("vertical.mp4"),
+    );
+    let report = lookup(&mut client, &vertical, None).await.unwrap();
+    assert_eq!(report.earliest.expect("the vertical copy matches").source_url, "https://example.org/bikes");
+}
