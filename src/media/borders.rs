@@ -16,6 +16,9 @@ use super::ANALYSIS_SIDE;
 const FLAT_SPREAD: u8 = 12;
 /// Largest drift of a line's mean brightness over the video for it to still be a bar.
 const STABLE_DRIFT: u8 = 10;
+/// Largest difference, in analysis pixels, between the bars at the two ends of an axis: odd
+/// pixel counts and scaling put one more blended line on one side.
+const MAX_BAR_ASYMMETRY: usize = 2;
 /// A content box narrower or lower than this share of the frame is not trusted: a video that
 /// is nearly all flat would otherwise be cropped to a sliver of noise.
 const MIN_CONTENT_SHARE: usize = 4;
@@ -106,9 +109,19 @@ impl BorderDetector {
 }
 
 /// Start and length of the lines between the bars at both ends.
+///
+/// Bars come in matching pairs (the picture is centred, the padding one colour): a flat edge on
+/// one side only is picture, such as sky, and may not stay flat in another excerpt of the same
+/// footage. Unmatched, it would give an excerpt a different crop from its original.
 fn inner_span(lines: &[LineHistory]) -> Option<(usize, usize)> {
     let first = lines.iter().position(|line| !line.is_bar)?;
     let last = lines.iter().rposition(|line| !line.is_bar)?;
+    let trailing = lines.len() - 1 - last;
+    let matched = first.abs_diff(trailing) <= MAX_BAR_ASYMMETRY
+        && (first == 0 || lines[0].first_mean.abs_diff(lines[lines.len() - 1].first_mean) <= STABLE_DRIFT);
+    if !matched {
+        return Some((0, lines.len()));
+    }
     Some((first, last - first + 1))
 }
 
@@ -143,6 +156,15 @@ mod tests {
         let mut detector = BorderDetector::default();
         detector.observe(&letterboxed(20, 44, 0));
         detector.observe(&letterboxed(0, 64, 1));
+        assert_eq!(detector.content_box(), ContentBox::WHOLE_FRAME);
+    }
+
+    #[test]
+    fn a_flat_edge_on_one_side_only_is_picture_not_a_bar() {
+        let mut detector = BorderDetector::default();
+        for phase in 0..10 {
+            detector.observe(&letterboxed(12, 64, phase));
+        }
         assert_eq!(detector.content_box(), ContentBox::WHOLE_FRAME);
     }
 
