@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, FootageRecord, Index, IndexError, IndexStats, Sighting};
-use crate::matching::{Match, Matcher, Report};
+use crate::matching::{Match, Matcher, Report, Segment};
 
 /// Share of both videos' durations a match must cover for them to be the same footage rather
 /// than one containing the other.
@@ -43,26 +43,12 @@ impl Engine {
         let _one_ingest_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let report = self.matcher.lookup(&self.index, fingerprint, None)?;
         let keyframes = fingerprint.keyframes.len() as u32;
-        for found in &report.matches {
-            if self.is_same_footage(found, fingerprint)? {
-                let (footage, new_sighting) = self.index.add_sighting(found.footage, sighting)?;
-                return Ok(IngestOutcome { footage, new_footage: false, new_sighting, keyframes });
-            }
+        if let Some(same) = report.matches.iter().find(|found| is_same_footage(found, fingerprint)) {
+            let (footage, new_sighting) = self.index.add_sighting(same.footage, sighting)?;
+            return Ok(IngestOutcome { footage, new_footage: false, new_sighting, keyframes });
         }
         let footage = self.index.insert_footage(fingerprint, sighting)?;
         Ok(IngestOutcome { footage, new_footage: true, new_sighting: true, keyframes })
-    }
-
-    /// Same footage: the match spans nearly all of the new video and of the indexed one. A
-    /// trimmed excerpt or a compilation is different footage that merely overlaps.
-    fn is_same_footage(&self, found: &Match, fingerprint: &Fingerprint) -> Result<bool, IndexError> {
-        let Some(record) = self.index.footage(found.footage)? else { return Ok(false) };
-        let covers =
-            |segment_ms: u32, duration_ms: u32| f64::from(segment_ms) >= SAME_FOOTAGE_COVERAGE * f64::from(duration_ms);
-        let query = found.query_segment;
-        let reference = found.reference_segment;
-        Ok(covers(query.end_ms - query.start_ms, fingerprint.duration_ms)
-            && covers(reference.end_ms - reference.start_ms, record.duration_ms))
     }
 
     pub fn lookup(&self, fingerprint: &Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, IndexError> {
@@ -70,14 +56,21 @@ impl Engine {
     }
 
     /// The footage and all its sightings, earliest first.
-    pub fn footage(&self, id: FootageId) -> Result<Option<(FootageRecord, Vec<Sighting>)>, IndexError> {
-        match self.index.footage(id)? {
-            Some(record) => Ok(Some((record, self.index.sightings(id)?))),
-            None => Ok(None),
-        }
+    pub fn footage(&self, id: FootageId) -> Result<(FootageRecord, Vec<Sighting>), IndexError> {
+        let record = self.index.footage(id)?.ok_or(IndexError::UnknownFootage(id.0))?;
+        Ok((record, self.index.sightings(id)?))
     }
 
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
         self.index.stats()
     }
+}
+
+/// Same footage: the match spans nearly all of the new video and of the indexed one. A trimmed
+/// excerpt or a compilation is different footage that merely overlaps.
+fn is_same_footage(found: &Match, fingerprint: &Fingerprint) -> bool {
+    let covers = |segment: Segment, duration_ms: u32| {
+        f64::from(segment.end_ms - segment.start_ms) >= SAME_FOOTAGE_COVERAGE * f64::from(duration_ms)
+    };
+    covers(found.query_segment, fingerprint.duration_ms) && covers(found.reference_segment, found.footage_duration_ms)
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use chrono::SecondsFormat;
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::fingerprint::Fingerprint;
@@ -60,14 +60,17 @@ struct ReportJson {
     query: QueryJson,
 }
 
-fn rfc3339(time: Option<&prost_types::Timestamp>) -> Option<String> {
+/// A date from the server; one it cannot have meant is shown as unknown rather than failing.
+fn date(time: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
     time.and_then(|time| proto::date_from_wire(time, "date").ok())
-        .map(|time| time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn rfc3339(time: Option<&prost_types::Timestamp>) -> Option<String> {
+    date(time).map(|time| time.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 fn day(time: Option<&prost_types::Timestamp>) -> String {
-    time.and_then(|time| proto::date_from_wire(time, "date").ok())
-        .map_or_else(|| "?".into(), |time| time.format("%Y-%m-%d").to_string())
+    date(time).map_or_else(|| "?".into(), |time| time.format("%Y-%m-%d").to_string())
 }
 
 fn sighting_json(sighting: &v1::Sighting) -> SightingJson {

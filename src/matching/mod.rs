@@ -81,6 +81,7 @@ impl Matcher {
             }
             matches.push(Match {
                 footage,
+                footage_duration_ms: record.duration_ms,
                 score,
                 matched_keyframes: alignment.supporting.len() as u32,
                 query_segment,

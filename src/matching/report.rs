@@ -25,6 +25,8 @@ impl Segment {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Match {
     pub footage: FootageId,
+    /// Length of the indexed footage, for callers that compare extents (same footage or excerpt).
+    pub footage_duration_ms: u32,
     /// 0–1: the share of the query segment's informative keyframes that agree in time, times
     /// their mean hash similarity.
     pub score: f64,

@@ -56,12 +56,8 @@ impl Default for DecodeLimits {
 /// What the decode learnt about the video as a whole.
 #[derive(Clone, Debug)]
 pub struct VideoInfo {
-    pub width: u32,
-    pub height: u32,
-    pub codec: String,
     /// Time from the first decoded frame to the end of the last one.
     pub duration_ms: u32,
-    pub frames_decoded: u64,
 }
 
 fn init_ffmpeg() {
@@ -90,7 +86,11 @@ pub fn decode_video(
     let mut input = ffmpeg::format::input(path).map_err(|error| MediaError::NotAVideo { reason: error.to_string() })?;
     let stream = StreamFacts::of_best_video(&input)?;
     let mut decoder = stream.open_decoder(&input)?;
-    check_frame_size(decoder.width(), decoder.height(), limits, true)?;
+    // A size the container declares is checked before any frame is allocated; zero means
+    // unknown until the first frame, which `shrink` checks.
+    if (decoder.width(), decoder.height()) != (0, 0) {
+        check_frame_size(decoder.width(), decoder.height(), limits)?;
+    }
 
     let mut state = DecodeState::new(&stream, limits);
     let mut packet = ffmpeg::Packet::empty();
@@ -120,7 +120,7 @@ pub fn decode_video(
     if decoder.send_eof().is_ok() {
         state.drain(&mut decoder, &mut on_frame)?;
     }
-    state.finish(decoder.width(), decoder.height())
+    state.finish()
 }
 
 /// What the container says about the chosen video stream, read before decoding starts.
@@ -180,10 +180,7 @@ fn ticks_to_ms(ticks: i64, time_base: Rational) -> Option<u64> {
     (ms.is_finite() && ms >= 0.0).then_some(ms as u64)
 }
 
-fn check_frame_size(width: u32, height: u32, limits: &DecodeLimits, allow_unknown: bool) -> Result<(), MediaError> {
-    if allow_unknown && width == 0 && height == 0 {
-        return Ok(());
-    }
+fn check_frame_size(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), MediaError> {
     if width == 0 || height == 0 || width > limits.max_side || height > limits.max_side {
         return Err(MediaError::AbsurdFrameSize { width, height, max_side: limits.max_side });
     }
@@ -196,7 +193,7 @@ struct DecodeState<'a> {
     limits: &'a DecodeLimits,
     packets: u64,
     failed_packets: u64,
-    frames: u64,
+    /// Time of the latest decoded frame; `None` until one is.
     last_ms: Option<u32>,
     scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
     decoded: frame::Video,
@@ -210,7 +207,6 @@ impl<'a> DecodeState<'a> {
             limits,
             packets: 0,
             failed_packets: 0,
-            frames: 0,
             last_ms: None,
             scaler: None,
             decoded: frame::Video::empty(),
@@ -236,7 +232,6 @@ impl<'a> DecodeState<'a> {
             }
             let time_ms = self.next_time_ms()?;
             let luma = self.shrink()?;
-            self.frames += 1;
             on_frame(AnalysisFrame { time_ms, luma });
         }
     }
@@ -259,7 +254,7 @@ impl<'a> DecodeState<'a> {
     /// changes format or size mid-way, which adaptive-bitrate captures do.
     fn shrink(&mut self) -> Result<Vec<u8>, MediaError> {
         let (format, width, height) = (self.decoded.format(), self.decoded.width(), self.decoded.height());
-        check_frame_size(width, height, self.limits, false)?;
+        check_frame_size(width, height, self.limits)?;
         let shape = (format, width, height);
         if self.scaler.as_ref().is_none_or(|(_, built_for)| *built_for != shape) {
             let side = ANALYSIS_SIDE as u32;
@@ -284,8 +279,8 @@ impl<'a> DecodeState<'a> {
 
     /// Judges the decode as a whole: a stream that yielded nothing, mostly failed, or stopped far
     /// short of its declared length is not something to fingerprint.
-    fn finish(self, width: u32, height: u32) -> Result<VideoInfo, MediaError> {
-        let Some(last_ms) = self.last_ms.filter(|_| self.frames > 0) else {
+    fn finish(self) -> Result<VideoInfo, MediaError> {
+        let Some(last_ms) = self.last_ms else {
             return Err(MediaError::NoDecodableFrames);
         };
         if self.failed_packets * 2 > self.packets {
@@ -301,6 +296,6 @@ impl<'a> DecodeState<'a> {
                 });
             }
         }
-        Ok(VideoInfo { width, height, codec: self.stream.codec.clone(), duration_ms, frames_decoded: self.frames })
+        Ok(VideoInfo { duration_ms })
     }
 }

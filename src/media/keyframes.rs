@@ -72,7 +72,10 @@ impl KeyframeSelector {
             None => true,
             Some(elapsed) => elapsed >= self.policy.interval_ms || (is_cut && elapsed >= self.policy.min_gap_ms),
         };
-        self.previous = Some(frame.luma.clone());
+        match &mut self.previous {
+            Some(previous) => previous.copy_from_slice(&frame.luma),
+            None => self.previous = Some(frame.luma.clone()),
+        }
         if !take {
             return None;
         }

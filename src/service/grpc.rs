@@ -23,7 +23,6 @@ use crate::proto::{self, v1};
 pub struct FirstSeenService {
     engine: Arc<Engine>,
     incoming_dir: PathBuf,
-    decode_limits: DecodeLimits,
     max_upload_bytes: u64,
     decode_slots: Arc<Semaphore>,
 }
@@ -31,13 +30,7 @@ pub struct FirstSeenService {
 impl FirstSeenService {
     pub fn new(engine: Arc<Engine>, incoming_dir: PathBuf, max_upload_bytes: u64) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
-        FirstSeenService {
-            engine,
-            incoming_dir,
-            decode_limits: DecodeLimits::default(),
-            max_upload_bytes,
-            decode_slots: Arc::new(Semaphore::new(cores)),
-        }
+        FirstSeenService { engine, incoming_dir, max_upload_bytes, decode_slots: Arc::new(Semaphore::new(cores)) }
     }
 
     /// Receives the rest of an upload stream and fingerprints it.
@@ -50,15 +43,15 @@ impl FirstSeenService {
             .acquire_owned()
             .await
             .map_err(|error| status::internal("schedule decoding", error))?;
-        let limits = self.decode_limits.clone();
         blocking("fingerprint the upload", move || {
             let _permit = permit;
-            Fingerprint::of_file(upload.path(), &limits).map_err(status::from_media)
+            Fingerprint::of_file(upload.path(), &DecodeLimits::default()).map_err(status::from_media)
         })
         .await
     }
 
-    async fn ingest_fingerprint(
+    /// The shared end of both ingest RPCs.
+    async fn record_ingest(
         &self,
         fingerprint: Fingerprint,
         sighting: Sighting,
@@ -82,7 +75,8 @@ impl FirstSeenService {
         }))
     }
 
-    async fn lookup_fingerprint_with(
+    /// The shared end of both lookup RPCs.
+    async fn answer_lookup(
         &self,
         fingerprint: Fingerprint,
         options: Option<v1::LookupOptions>,
@@ -103,7 +97,8 @@ async fn blocking<T: Send + 'static>(
     doing: &str,
     job: impl FnOnce() -> Result<T, Status> + Send + 'static,
 ) -> Result<T, Status> {
-    tokio::task::spawn_blocking(job).await.map_err(|error| status::from_join(doing, error))?
+    // A job that panicked fails its own request; the server goes on.
+    tokio::task::spawn_blocking(job).await.map_err(|error| status::internal(doing, error))?
 }
 
 fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
@@ -125,7 +120,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let mut stream = request.into_inner();
         let sighting = sighting_from_request(Some(&receive_header(&mut stream, "sighting").await?))?;
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
-        self.ingest_fingerprint(fingerprint, sighting).await
+        self.record_ingest(fingerprint, sighting).await
     }
 
     async fn ingest_fingerprint(
@@ -135,7 +130,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let request = request.into_inner();
         let sighting = sighting_from_request(request.sighting.as_ref())?;
         let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
-        FirstSeenService::ingest_fingerprint(self, fingerprint, sighting).await
+        self.record_ingest(fingerprint, sighting).await
     }
 
     async fn lookup(
@@ -145,7 +140,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let mut stream = request.into_inner();
         let options = receive_header(&mut stream, "lookup options (they may be empty)").await?;
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
-        self.lookup_fingerprint_with(fingerprint, Some(options)).await
+        self.answer_lookup(fingerprint, Some(options)).await
     }
 
     async fn lookup_fingerprint(
@@ -154,14 +149,14 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
     ) -> Result<Response<v1::LookupReport>, Status> {
         let request = request.into_inner();
         let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
-        self.lookup_fingerprint_with(fingerprint, request.options).await
+        self.answer_lookup(fingerprint, request.options).await
     }
 
     async fn get_footage(&self, request: Request<v1::GetFootageRequest>) -> Result<Response<v1::Footage>, Status> {
         let id = FootageId(request.into_inner().footage_id);
         let engine = Arc::clone(&self.engine);
-        let found = blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await?;
-        let (record, sightings) = found.ok_or_else(|| Status::not_found(format!("no footage with id {}", id.0)))?;
+        let (record, sightings) =
+            blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await?;
         Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
     }
 

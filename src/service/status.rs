@@ -35,8 +35,3 @@ pub fn from_index(error: IndexError) -> Status {
 pub fn from_message(error: InvalidMessage) -> Status {
     Status::invalid_argument(error.0)
 }
-
-/// A blocking job that panicked or was cancelled: the request fails, the server goes on.
-pub fn from_join(doing: &str, error: tokio::task::JoinError) -> Status {
-    internal(doing, error)
-}
