@@ -13,10 +13,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Days};
 use firstseen::engine::Engine;
 use firstseen::fingerprint::Fingerprint;
-use firstseen::index::{FootageId, Sighting};
+use firstseen::index::FootageId;
 use firstseen::matching::{Matcher, Report};
 use firstseen::media::DecodeLimits;
 
@@ -48,7 +48,8 @@ fn complex(filter: &str, inputs: &[&str]) -> Vec<String> {
         args.extend(["-f", "lavfi", "-i", input].map(str::to_owned));
     }
     args.extend(
-        ["-filter_complex", filter, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28"].map(str::to_owned),
+        ["-filter_complex", filter, "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28"]
+            .map(str::to_owned),
     );
     args
 }
@@ -116,29 +117,25 @@ fn edits() -> Vec<Edit> {
         Edit {
             family: "inside a longer video (3 s intro)",
             args: |_| {
-                let mut args = complex(
+                complex(
                     "[1:v]scale=640:360,setsar=1,fps=25[intro];[0:v]scale=640:360,setsar=1,fps=25[clip];\
                      [2:v]scale=640:360,setsar=1,fps=25[outro];[intro][clip][outro]concat=n=3:v=1[out]",
                     &[
                         "gradients=s=640x360:d=3:seed=3:speed=0.05:r=25",
                         "life=s=640x360:r=25:seed=9:mold=20,trim=duration=3",
                     ],
-                );
-                args.extend(["-map", "[out]"].map(str::to_owned));
-                args
+                )
             },
             truth: |_| Some((3.0, 0.0)),
         },
         Edit {
             family: "picture-in-picture (50 %)",
             args: |r| {
-                let mut args = complex(
+                complex(
                     "[1:v][0:v]scale2ref=w=main_w:h=main_h[bg][clip];[clip]scale=iw/2:ih/2[small];\
                      [bg][small]overlay=W*0.1:H*0.1:shortest=1[out]",
                     &[&format!("gradients=s=640x360:d={:.2}:seed=11:speed=0.02:r=25", r.seconds)],
-                );
-                args.extend(["-map", "[out]"].map(str::to_owned));
-                args
+                )
             },
             truth: starts_at_zero,
         },
@@ -223,22 +220,20 @@ fn main() {
         |path: &Path| Fingerprint::of_file(path, &limits).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let dir = tempfile::tempdir().expect("temp dir");
     let engine = Engine::open(dir.path(), Matcher::default()).expect("open the index");
-    let sighting = |url: String, first_seen: DateTime<Utc>| Sighting {
-        source_url: url,
-        first_seen,
-        title: String::new(),
-        publisher: String::new(),
-        ingested_at: Utc::now(),
-    };
     let day = |offset: u64| DateTime::parse_from_rfc3339("2015-01-01T00:00:00Z").unwrap().to_utc() + Days::new(offset);
     for (n, source) in distractor_sources(distractor_count).iter().enumerate() {
         let path = generated(&format!("distractor-{n}.mp4"), source);
-        engine.ingest(&fingerprint(&path), &sighting(format!("distractor:{n}"), day(n as u64 * 30))).expect("ingest");
+        engine
+            .ingest(&fingerprint(&path), &common::sighting(format!("distractor:{n}"), day(n as u64 * 30)))
+            .expect("ingest");
     }
     let mut reference_ids: Vec<FootageId> = Vec::new();
     for reference in &references {
         let outcome = engine
-            .ingest(&fingerprint(&reference.path), &sighting(format!("reference:{}", reference.name), day(2000)))
+            .ingest(
+                &fingerprint(&reference.path),
+                &common::sighting(format!("reference:{}", reference.name), day(2000)),
+            )
             .expect("ingest");
         assert!(outcome.new_footage, "{} merged into other footage", reference.name);
         reference_ids.push(outcome.footage.id);

@@ -26,6 +26,17 @@ pub fn children_cpu() -> Duration {
     cpu_time(libc::RUSAGE_CHILDREN)
 }
 
+/// A sighting with only what the benchmarks vary: where and when.
+pub fn sighting(source_url: String, first_seen: chrono::DateTime<chrono::Utc>) -> firstseen::index::Sighting {
+    firstseen::index::Sighting {
+        source_url,
+        first_seen,
+        title: String::new(),
+        publisher: String::new(),
+        ingested_at: chrono::Utc::now(),
+    }
+}
+
 pub fn footage_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }

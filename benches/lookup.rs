@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash};
-use firstseen::index::{Index, Sighting};
+use firstseen::index::Index;
 use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
 
@@ -44,13 +44,7 @@ fn main() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let index = Index::open(dir.path()).expect("open index");
-    let sighting = |n: usize| Sighting {
-        source_url: format!("https://example.org/{n}"),
-        first_seen: Utc::now(),
-        title: String::new(),
-        publisher: String::new(),
-        ingested_at: Utc::now(),
-    };
+    let sighting = |n: usize| common::sighting(format!("https://example.org/{n}"), Utc::now());
     let started = Instant::now();
     for (n, fingerprint) in real.iter().enumerate() {
         index.insert_footage(fingerprint, &sighting(n)).expect("insert");

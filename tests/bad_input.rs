@@ -63,8 +63,7 @@ async fn unusable_uploads_are_refused_with_a_reason_and_the_server_keeps_answeri
 
 #[tokio::test]
 async fn oversized_uploads_and_malformed_requests_are_refused() {
-    let work = tempfile::tempdir().unwrap();
-    let mut server = Server::start(&work.path().join("data"), &["--max-upload-mib", "1"]);
+    let (work, mut server) = Server::in_temp_dir(&["--max-upload-mib", "1"]);
     let mut client = server.client().await;
 
     let big = write(&work.path().join("big.mp4"), &vec![0u8; 3 * 1024 * 1024]);

@@ -17,8 +17,7 @@ fn stdout_json(output: &Output) -> serde_json::Value {
 
 #[tokio::test]
 async fn lookup_json_carries_the_documented_fields() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (work, server) = Server::in_temp_dir(&[]);
     let bikes = fixture("bikes.mp4");
     let bikes = bikes.to_str().unwrap();
     let url = server.url.as_str();
@@ -106,8 +105,7 @@ fn nothing_matched_is_null_and_errors_go_to_stderr_with_a_failure_code() {
 
 #[tokio::test]
 async fn an_empty_index_reports_null_earliest() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (_work, server) = Server::in_temp_dir(&[]);
     let report =
         stdout_json(&firstseen(&["lookup", fixture("bikes.mp4").to_str().unwrap(), "--json", "--server", &server.url]));
     assert!(report["earliest"].is_null());

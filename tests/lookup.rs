@@ -58,8 +58,7 @@ async fn a_trimmed_downscaled_copy_leads_to_the_original_date() {
 /// another one merely because both are dark.
 #[tokio::test]
 async fn unrelated_and_mostly_black_footage_match_nothing() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (work, server) = Server::in_temp_dir(&[]);
     let mut client = server.client().await;
     ingest(&mut client, &fixture("bikes.mp4"), sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
 
@@ -91,8 +90,7 @@ async fn unrelated_and_mostly_black_footage_match_nothing() {
 /// The fingerprint-only path (the video never leaves the client) answers like the upload path.
 #[tokio::test]
 async fn a_locally_made_fingerprint_finds_the_same_footage() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (work, server) = Server::in_temp_dir(&[]);
     let mut client = server.client().await;
     let bunny = fixture("bigbuckbunny.mp4");
     ingest(&mut client, &bunny, sighting("https://example.org/bunny", "2008-05-30", "Big Buck Bunny")).await.unwrap();
@@ -116,8 +114,7 @@ async fn a_locally_made_fingerprint_finds_the_same_footage() {
 /// A vertical re-upload: the footage centred on black bars in a 9:16 frame.
 #[tokio::test]
 async fn footage_on_vertical_video_bars_is_found() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (work, server) = Server::in_temp_dir(&[]);
     let mut client = server.client().await;
     let bikes = fixture("bikes.mp4");
     ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();

@@ -15,8 +15,7 @@ use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
 
 #[tokio::test]
 async fn health_and_reflection_describe_the_service() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (_work, server) = Server::in_temp_dir(&[]);
 
     let channel = tonic::transport::Channel::from_shared(server.url.clone()).unwrap().connect().await.unwrap();
     let mut health = HealthClient::new(channel.clone());
@@ -43,8 +42,7 @@ async fn health_and_reflection_describe_the_service() {
 /// Two clients uploading the same footage at the same moment must not create it twice.
 #[tokio::test]
 async fn concurrent_ingests_of_the_same_footage_create_it_once() {
-    let work = tempfile::tempdir().unwrap();
-    let server = Server::start(&work.path().join("data"), &[]);
+    let (_work, server) = Server::in_temp_dir(&[]);
     let (mut first, mut second) = (server.client().await, server.client().await);
     let bikes = fixture("bikes.mp4");
     let (a, b) = tokio::join!(

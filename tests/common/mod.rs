@@ -44,6 +44,14 @@ impl Server {
         Server { process, url }
     }
 
+    /// A server on a data directory inside a fresh temporary directory, which the test may also
+    /// use for its own files; the directory lives as long as the returned handle.
+    pub fn in_temp_dir(extra_args: &[&str]) -> (tempfile::TempDir, Server) {
+        let work = tempfile::tempdir().expect("create a temporary directory");
+        let server = Server::start(&work.path().join("data"), extra_args);
+        (work, server)
+    }
+
     pub async fn client(&self) -> FirstSeenClient<Channel> {
         FirstSeenClient::connect(self.url.clone()).await.expect("connect to the server")
     }
