@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash};
+use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash, ViewHashes};
 use firstseen::index::Index;
 use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
@@ -49,7 +49,7 @@ fn main() {
     for (n, fingerprint) in real.iter().enumerate() {
         index.insert_footage(fingerprint, &sighting(n)).expect("insert");
     }
-    let pool: Vec<PerceptualHash> = real.iter().flat_map(|f| f.keyframes.iter().map(|k| k.hash)).collect();
+    let pool: Vec<ViewHashes> = real.iter().flat_map(|f| f.keyframes.iter().map(|k| k.hashes)).collect();
     let mut rng = fastrand::Rng::with_seed(7);
     for n in 0..footage_count {
         index.insert_footage(&perturbed(&pool, &mut rng), &sighting(real.len() + n)).expect("insert");
@@ -88,15 +88,25 @@ fn main() {
 
 /// Footage that looks like real footage to the index: a run of real hashes, each moved by 6–20
 /// bits, at the real sampling rate.
-fn perturbed(pool: &[PerceptualHash], rng: &mut fastrand::Rng) -> Fingerprint {
+fn perturbed(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
     let start = rng.usize(..pool.len());
+    let mut perturb = |hash: PerceptualHash| {
+        let mut bits = hash.0;
+        for _ in 0..rng.u32(6..=20) {
+            bits ^= 1 << rng.u32(..64);
+        }
+        PerceptualHash(bits)
+    };
     let keyframes = (0..KEYFRAMES_PER_FOOTAGE)
         .map(|i| {
-            let mut hash = pool[(start + i) % pool.len()].0;
-            for _ in 0..rng.u32(6..=20) {
-                hash ^= 1 << rng.u32(..64);
-            }
-            Keyframe { time_ms: i as u32 * 500, hash: PerceptualHash(hash), informative: true }
+            let real = pool[(start + i) % pool.len()];
+            let hashes = ViewHashes {
+                whole: perturb(real.whole),
+                centre: perturb(real.centre),
+                mirrored: perturb(real.mirrored),
+                mirrored_centre: perturb(real.mirrored_centre),
+            };
+            Keyframe { time_ms: i as u32 * 500, hashes, informative: true }
         })
         .collect();
     Fingerprint { duration_ms: KEYFRAMES_PER_FOOTAGE as u32 * 500, keyframes }

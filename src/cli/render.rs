@@ -36,6 +36,8 @@ struct MatchJson {
     title: String,
     score: f64,
     matched_keyframes: u32,
+    speed: f64,
+    mirrored: bool,
     query_start: f64,
     query_end: f64,
     reference_start: f64,
@@ -166,6 +168,8 @@ fn report_json(report: &v1::LookupReport) -> ReportJson {
                     title: earliest.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
                     score: found.score,
                     matched_keyframes: found.matched_keyframes,
+                    speed: found.speed,
+                    mirrored: found.mirrored,
                     query_start,
                     query_end,
                     reference_start,
@@ -220,7 +224,10 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
         #[derive(Serialize)]
         struct KeyframeJson {
             time: f64,
-            hash: String,
+            whole_hash: String,
+            centre_hash: String,
+            mirrored_hash: String,
+            mirrored_centre_hash: String,
             informative: bool,
         }
         #[derive(Serialize)]
@@ -237,7 +244,10 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
                 .iter()
                 .map(|keyframe| KeyframeJson {
                     time: f64::from(keyframe.time_ms) / 1000.0,
-                    hash: keyframe.hash.to_string(),
+                    whole_hash: keyframe.hashes.whole.to_string(),
+                    centre_hash: keyframe.hashes.centre.to_string(),
+                    mirrored_hash: keyframe.hashes.mirrored.to_string(),
+                    mirrored_centre_hash: keyframe.hashes.mirrored_centre.to_string(),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -250,9 +260,11 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
         fingerprint.informative_keyframes().count(),
         crate::fingerprint::RECIPE_VERSION,
     );
+    println!("{:>9}  {:<16}  {:<16}", "time (s)", "whole", "centre");
     for keyframe in &fingerprint.keyframes {
         let note = if keyframe.informative { "" } else { "  (no information: not evidence)" };
-        println!("{:>9.3}  {}{note}", f64::from(keyframe.time_ms) / 1000.0, keyframe.hash);
+        let hashes = keyframe.hashes;
+        println!("{:>9.3}  {}  {}{note}", f64::from(keyframe.time_ms) / 1000.0, hashes.whole, hashes.centre);
     }
     Ok(())
 }

@@ -1,18 +1,20 @@
 //! Fingerprint: the second stage. Turns a video into a short list of timed perceptual hashes.
 //!
 //! A [`Fingerprint`] is everything the later stages ever see of a video: its duration and its
-//! keyframes, each with a presentation time, a [`PerceptualHash`] and whether it carries enough
-//! picture to count as evidence. It is small (13 bytes a keyframe, two keyframes a second), so it
-//! travels instead of the video when a client fingerprints locally.
+//! keyframes, each with a presentation time, the [`PerceptualHash`]es of its [views](ViewHashes)
+//! and whether it carries enough picture to count as evidence. It is small (37 bytes a keyframe,
+//! two keyframes a second), so it travels instead of the video when a client fingerprints locally.
 //!
 //! Fingerprints arriving over the network are untrusted: [`Fingerprint::validate`] is the one
 //! gate they all pass.
 
 mod hash;
+mod views;
 
 use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
+pub use views::{CENTRE_PERCENT, Orientation, ViewHashes};
 
 use crate::media::{BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MediaError, decode_video};
 
@@ -21,7 +23,8 @@ use crate::media::{BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelecto
 ///
 /// 2: keyframes are cropped to the picture inside letterbox / vertical-video bars before
 /// hashing and before the information test.
-pub const RECIPE_VERSION: u32 = 2;
+/// 3: every keyframe is hashed in four views (whole, centre, and both mirrored).
+pub const RECIPE_VERSION: u32 = 3;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -31,7 +34,7 @@ pub const MAX_KEYFRAMES: usize = 64_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Keyframe {
     pub time_ms: u32,
-    pub hash: PerceptualHash,
+    pub hashes: ViewHashes,
     pub informative: bool,
 }
 
@@ -80,7 +83,7 @@ impl Fingerprint {
                 Keyframe {
                     time_ms: frame.time_ms,
                     informative: policy.is_informative(&pixels),
-                    hash: hasher.hash_luma(pixels, content.width, content.height),
+                    hashes: ViewHashes::of_picture(&hasher, &pixels, content.width, content.height),
                 }
             })
             .collect();

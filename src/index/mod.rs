@@ -8,15 +8,15 @@
 //! - every mutation is one RocksDB `WriteBatch`, written with `sync`: an ingest is entirely
 //!   there or not at all, and once it returns it survives a crash;
 //! - a footage's `first_seen` is the minimum over its sightings, whatever order they arrive in;
-//! - every informative keyframe has exactly one posting per hash chunk, so a radius search finds
-//!   every keyframe within the radius (see [`multi_index`]);
+//! - every informative keyframe has exactly one posting per hash chunk of each indexed view, so a
+//!   radius search finds every keyframe with a view within the radius (see [`multi_index`]);
 //! - the counters in `meta` change in the same batch as the data they count.
 
 mod multi_index;
 mod records;
 mod schema;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -134,10 +134,13 @@ impl Index {
         );
         let postings = self.cf(schema::CF_POSTINGS);
         for keyframe in fingerprint.informative_keyframes() {
-            let value = schema::posting_value(keyframe.hash);
-            for chunk_index in 0..multi_index::CHUNKS {
-                let chunk = multi_index::chunk(keyframe.hash, chunk_index);
-                batch.put_cf(postings, schema::posting_key(chunk_index, chunk, id, keyframe.time_ms), value);
+            for (view, hash) in keyframe.hashes.indexed().into_iter().enumerate() {
+                let value = schema::posting_value(hash);
+                for chunk_index in 0..multi_index::CHUNKS {
+                    let chunk = multi_index::chunk(hash, chunk_index);
+                    let key = schema::posting_key(chunk_index, chunk, id, keyframe.time_ms, view as u8);
+                    batch.put_cf(postings, key, value);
+                }
             }
             counters.indexed_keyframes += 1;
         }
@@ -203,16 +206,16 @@ impl Index {
         Ok(sightings)
     }
 
-    /// Appends to `out` every indexed informative keyframe within `radius` bits of `hash`, each
-    /// once.
+    /// Appends to `out` every indexed informative keyframe with a view within `radius` bits of
+    /// `hash`, each once, at the distance of its closest view.
     pub fn search(&self, hash: PerceptualHash, radius: u32, out: &mut Vec<Candidate>) -> Result<(), IndexError> {
         // One iterator re-seeked per bucket: creating an iterator costs more than a seek, and a
         // prefix seek consults the prefix bloom filter, so empty buckets cost next to nothing.
         let mut read = ReadOptions::default();
         read.set_prefix_same_as_start(true);
         let mut postings = self.db.raw_iterator_cf_opt(self.cf(schema::CF_POSTINGS), read);
-        // A keyframe shares several chunks with a close query and is met once per chunk.
-        let mut seen = HashSet::new();
+        // A keyframe shares several chunks with a close query and is met once per chunk and view.
+        let mut closest: HashMap<(FootageId, u32), u32> = HashMap::new();
         for (chunk_index, chunk) in multi_index::probes(hash, radius) {
             let prefix = schema::posting_prefix(chunk_index, chunk);
             postings.seek(prefix);
@@ -223,13 +226,15 @@ impl Index {
                 let (footage, time_ms, indexed) =
                     schema::decode_posting(key, value).map_err(corrupt(schema::CF_POSTINGS))?;
                 let distance = hash.distance(indexed);
-                if distance <= radius && seen.insert((footage, time_ms)) {
-                    out.push(Candidate { footage, time_ms, distance });
+                if distance <= radius {
+                    let best = closest.entry((footage, time_ms)).or_insert(distance);
+                    *best = (*best).min(distance);
                 }
                 postings.next();
             }
             postings.status()?;
         }
+        out.extend(closest.into_iter().map(|((footage, time_ms), distance)| Candidate { footage, time_ms, distance }));
         Ok(())
     }
 
@@ -284,6 +289,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::fingerprint::ViewHashes;
 
     fn sighting(url: &str, day: &str) -> Sighting {
         Sighting {
@@ -299,7 +305,17 @@ mod tests {
         let keyframes = hashes
             .iter()
             .enumerate()
-            .map(|(i, &hash)| Keyframe { time_ms: i as u32 * 500, hash: PerceptualHash(hash), informative: hash != 0 })
+            .map(|(i, &hash)| Keyframe {
+                time_ms: i as u32 * 500,
+                // Views far from each other, so that each test hash is found through one view only.
+                hashes: ViewHashes {
+                    whole: PerceptualHash(hash),
+                    centre: PerceptualHash(hash.rotate_left(32)),
+                    mirrored: PerceptualHash(!hash),
+                    mirrored_centre: PerceptualHash(!hash.rotate_left(32)),
+                },
+                informative: hash != 0,
+            })
             .collect();
         Fingerprint { duration_ms: hashes.len() as u32 * 500, keyframes }
     }

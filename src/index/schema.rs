@@ -5,7 +5,7 @@
 //! whole store, checked at open. Keys are laid out by hand (big-endian, fixed width) because
 //! their byte order *is* the query plan: all sightings of a footage sort together, earliest
 //! first, and all postings of a hash chunk share a 4-byte prefix. Values are serde structs in
-//! postcard behind the version byte, except keyframes, packed at 13 bytes each.
+//! postcard behind the version byte, except keyframes, packed at 37 bytes each.
 //!
 //! | column family | key | value |
 //! |---|---|---|
@@ -13,16 +13,18 @@
 //! | `footage` | v, footage id | duration, keyframe count, first-seen |
 //! | `sightings` | v, footage id, first-seen (sortable), source URL | the sighting |
 //! | `keyframes` | v, footage id | all keyframes of the footage |
-//! | `postings` | v, chunk index, chunk value, footage id, time | full hash |
+//! | `postings` | v, chunk index, chunk value, footage id, time, view | full hash of the view |
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::records::{FootageId, FootageRecord, Sighting};
-use crate::fingerprint::{Keyframe, PerceptualHash};
+use crate::fingerprint::{Keyframe, PerceptualHash, ViewHashes};
 
 /// Version of the store as a whole; bumped with any layout change below.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: keyframes carry four view hashes; postings are filed per indexed view.
+pub const SCHEMA_VERSION: u32 = 2;
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
 
@@ -140,14 +142,18 @@ pub fn decode_sighting(bytes: &[u8]) -> Result<Sighting, Undecodable> {
     })
 }
 
-const PACKED_KEYFRAME_LEN: usize = 13;
+/// Time, four view hashes, informative flag.
+const PACKED_KEYFRAME_LEN: usize = 4 + 4 * 8 + 1;
 
 pub fn encode_keyframes(keyframes: &[Keyframe]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(1 + keyframes.len() * PACKED_KEYFRAME_LEN);
     bytes.push(VALUE_V1);
     for keyframe in keyframes {
+        let ViewHashes { whole, centre, mirrored, mirrored_centre } = keyframe.hashes;
         bytes.extend_from_slice(&keyframe.time_ms.to_be_bytes());
-        bytes.extend_from_slice(&keyframe.hash.0.to_be_bytes());
+        for hash in [whole, centre, mirrored, mirrored_centre] {
+            bytes.extend_from_slice(&hash.0.to_be_bytes());
+        }
         bytes.push(u8::from(keyframe.informative));
     }
     bytes
@@ -160,10 +166,16 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
     };
     Ok(body
         .chunks_exact(PACKED_KEYFRAME_LEN)
-        .map(|packed| Keyframe {
-            time_ms: u32::from_be_bytes(packed[0..4].try_into().expect("4 bytes")),
-            hash: PerceptualHash(u64::from_be_bytes(packed[4..12].try_into().expect("8 bytes"))),
-            informative: packed[12] != 0,
+        .map(|packed| {
+            let hash = |n: usize| {
+                let start = 4 + n * 8;
+                PerceptualHash(u64::from_be_bytes(packed[start..start + 8].try_into().expect("8 bytes")))
+            };
+            Keyframe {
+                time_ms: u32::from_be_bytes(packed[0..4].try_into().expect("4 bytes")),
+                hashes: ViewHashes { whole: hash(0), centre: hash(1), mirrored: hash(2), mirrored_centre: hash(3) },
+                informative: packed[PACKED_KEYFRAME_LEN - 1] != 0,
+            }
         })
         .collect())
 }
@@ -173,11 +185,15 @@ pub fn posting_prefix(chunk_index: usize, chunk_value: u16) -> [u8; POSTING_PREF
     [KEY_V1, chunk_index as u8, high, low]
 }
 
-pub fn posting_key(chunk_index: usize, chunk_value: u16, id: FootageId, time_ms: u32) -> [u8; 16] {
-    let mut key = [0; 16];
+const POSTING_KEY_LEN: usize = POSTING_PREFIX_LEN + 8 + 4 + 1;
+
+/// `view` tells apart the postings of one keyframe's views that land in the same bucket.
+pub fn posting_key(chunk_index: usize, chunk_value: u16, id: FootageId, time_ms: u32, view: u8) -> [u8; 17] {
+    let mut key = [0; POSTING_KEY_LEN];
     key[..4].copy_from_slice(&posting_prefix(chunk_index, chunk_value));
     key[4..12].copy_from_slice(&id.0.to_be_bytes());
-    key[12..].copy_from_slice(&time_ms.to_be_bytes());
+    key[12..16].copy_from_slice(&time_ms.to_be_bytes());
+    key[16] = view;
     key
 }
 
@@ -191,7 +207,7 @@ pub fn posting_value(hash: PerceptualHash) -> [u8; 9] {
 /// The footage, time and full hash of one posting.
 pub fn decode_posting(key: &[u8], value: &[u8]) -> Result<(FootageId, u32, PerceptualHash), Undecodable> {
     match (key.len(), value) {
-        (16, [VALUE_V1, hash @ ..]) if hash.len() == 8 => Ok((
+        (POSTING_KEY_LEN, [VALUE_V1, hash @ ..]) if hash.len() == 8 => Ok((
             FootageId(u64::from_be_bytes(key[4..12].try_into().expect("8 bytes"))),
             u32::from_be_bytes(key[12..16].try_into().expect("4 bytes")),
             PerceptualHash(u64::from_be_bytes(hash.try_into().expect("8 bytes"))),
@@ -231,12 +247,18 @@ mod tests {
 
     #[test]
     fn keyframes_and_postings_round_trip() {
+        let hashes = |n: u64| ViewHashes {
+            whole: PerceptualHash(n),
+            centre: PerceptualHash(n + 1),
+            mirrored: PerceptualHash(u64::MAX - n),
+            mirrored_centre: PerceptualHash(n << 32),
+        };
         let keyframes = vec![
-            Keyframe { time_ms: 0, hash: PerceptualHash(u64::MAX), informative: true },
-            Keyframe { time_ms: 500, hash: PerceptualHash(42), informative: false },
+            Keyframe { time_ms: 0, hashes: hashes(7), informative: true },
+            Keyframe { time_ms: 500, hashes: hashes(42), informative: false },
         ];
         assert_eq!(decode_keyframes(&encode_keyframes(&keyframes)).unwrap(), keyframes);
-        let key = posting_key(3, 0xbeef, FootageId(9), 1500);
+        let key = posting_key(3, 0xbeef, FootageId(9), 1500, 1);
         let decoded = decode_posting(&key, &posting_value(PerceptualHash(5))).unwrap();
         assert_eq!(decoded, (FootageId(9), 1500, PerceptualHash(5)));
     }

@@ -13,21 +13,34 @@ pub struct Pair {
     pub query_ms: u32,
     pub reference_ms: u32,
     pub distance: u32,
+    /// Whether the query keyframe met the reference through a mirrored view.
+    pub mirrored: bool,
 }
 
 impl Pair {
-    fn offset_ms(&self) -> i64 {
-        i64::from(self.reference_ms) - i64::from(self.query_ms)
+    /// Where the reference would be at query time 0 if this pair is right and the copy plays at
+    /// `speed` times the original's pace.
+    fn offset_ms(&self, speed: f64) -> i64 {
+        i64::from(self.reference_ms) - (speed * f64::from(self.query_ms)).round() as i64
     }
 }
 
-/// The winning offset and the run of pairs that agree with it.
+/// The winning speed and offset, and the run of pairs that agree with them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alignment {
-    /// Reference time minus query time.
+    /// How fast the query plays the footage: 1.25 for a copy sped up by a quarter.
+    pub speed: f64,
+    /// Reference time at query time 0: reference time ≈ `speed` × query time + `offset_ms`.
     pub offset_ms: i64,
     /// One pair per supporting query keyframe (the closest hash), in query time order.
     pub supporting: Vec<Pair>,
+}
+
+impl Alignment {
+    /// The reference time that query time `query_ms` shows.
+    pub fn reference_ms(&self, query_ms: u32) -> i64 {
+        (self.speed * f64::from(query_ms)).round() as i64 + self.offset_ms
+    }
 }
 
 /// Tuning of the vote.
@@ -39,40 +52,99 @@ pub struct AlignmentPolicy {
     pub tolerance_ms: i64,
     /// A gap in query time longer than this splits the evidence into separate runs.
     pub max_gap_ms: u32,
+    /// Slowest and fastest playback tried, relative to the original: re-uploads are slowed
+    /// down or sped up to 0.8–1.5×.
+    pub speed_range: (f64, f64),
+    /// Ratio between neighbouring speeds tried. At 2 %, a speed between two tried ones drifts by
+    /// at most 1 % of the query's length, which the tolerance absorbs over 60 s.
+    pub speed_step: f64,
 }
 
 impl Default for AlignmentPolicy {
     fn default() -> Self {
-        AlignmentPolicy { tolerance_ms: 600, max_gap_ms: 10_000 }
+        AlignmentPolicy { tolerance_ms: 600, max_gap_ms: 10_000, speed_range: (0.75, 1.55), speed_step: 1.02 }
     }
 }
 
-/// Finds the best-supported offset among `pairs` (all from one indexed footage).
-pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
-    let mut by_offset = pairs.to_vec();
-    by_offset.sort_by_key(Pair::offset_ms);
-    let centre = densest_offset(&by_offset, policy.tolerance_ms)?;
-
-    let mut agreeing: Vec<Pair> =
-        by_offset.iter().filter(|pair| (pair.offset_ms() - centre).abs() <= policy.tolerance_ms).copied().collect();
-    // One vote per query keyframe: its closest hash, then the closest offset.
-    agreeing.sort_by_key(|pair| (pair.query_ms, pair.distance, (pair.offset_ms() - centre).abs()));
-    agreeing.dedup_by_key(|pair| pair.query_ms);
-    let supporting = longest_run(agreeing, policy.max_gap_ms);
-    let mut offsets: Vec<i64> = supporting.iter().map(Pair::offset_ms).collect();
-    offsets.sort_unstable();
-    let offset_ms = offsets[offsets.len() / 2];
-    Some(Alignment { offset_ms, supporting })
+impl AlignmentPolicy {
+    /// The speeds to try, nearest to normal speed first so that a tie keeps normal speed.
+    fn speeds(&self) -> Vec<f64> {
+        let (slowest, fastest) = self.speed_range;
+        let mut speeds = vec![1.0];
+        let mut step = self.speed_step;
+        while 1.0 / step >= slowest || step <= fastest {
+            if step <= fastest {
+                speeds.push(step);
+            }
+            if 1.0 / step >= slowest {
+                speeds.push(1.0 / step);
+            }
+            step *= self.speed_step;
+        }
+        speeds
+    }
 }
 
-/// The offset whose window of ±`tolerance` holds the most distinct query keyframes.
-fn densest_offset(sorted: &[Pair], tolerance_ms: i64) -> Option<i64> {
+/// Finds the best-supported speed and offset among `pairs` (all from one indexed footage).
+pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
+    let mut best: Option<(usize, f64, i64)> = None;
+    let mut by_offset = pairs.to_vec();
+    for speed in policy.speeds() {
+        by_offset.sort_by_key(|pair| pair.offset_ms(speed));
+        let Some((support, centre)) = densest_offset(&by_offset, speed, policy.tolerance_ms) else { continue };
+        if best.is_none_or(|(most, _, _)| support > most) {
+            best = Some((support, speed, centre));
+        }
+    }
+    let (_, speed, centre) = best?;
+
+    let mut agreeing: Vec<Pair> = pairs
+        .iter()
+        .filter(|pair| (pair.offset_ms(speed) - centre).abs() <= policy.tolerance_ms)
+        .copied()
+        .collect();
+    // One vote per query keyframe: its closest hash, then the closest offset.
+    agreeing.sort_by_key(|pair| (pair.query_ms, pair.distance, (pair.offset_ms(speed) - centre).abs()));
+    agreeing.dedup_by_key(|pair| pair.query_ms);
+    let supporting = longest_run(agreeing, policy.max_gap_ms);
+    let speed = fitted_speed(&supporting, policy).unwrap_or(speed);
+    let mut offsets: Vec<i64> = supporting.iter().map(|pair| pair.offset_ms(speed)).collect();
+    offsets.sort_unstable();
+    let offset_ms = offsets[offsets.len() / 2];
+    Some(Alignment { speed, offset_ms, supporting })
+}
+
+/// The speed of the least-squares line through the supporting pairs, when they span enough
+/// time to measure it and it stays within the tried range: the tried speeds are 2 % apart, and
+/// the fit places the segment's ends more exactly.
+fn fitted_speed(supporting: &[Pair], policy: &AlignmentPolicy) -> Option<f64> {
+    let span = supporting.last()?.query_ms - supporting.first()?.query_ms;
+    if supporting.len() < 3 || span < 2000 {
+        return None;
+    }
+    let count = supporting.len() as f64;
+    let mean = |value: fn(&Pair) -> f64| supporting.iter().map(value).sum::<f64>() / count;
+    let (mean_query, mean_reference) = (mean(|p| f64::from(p.query_ms)), mean(|p| f64::from(p.reference_ms)));
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for pair in supporting {
+        let query = f64::from(pair.query_ms) - mean_query;
+        covariance += query * (f64::from(pair.reference_ms) - mean_reference);
+        variance += query * query;
+    }
+    let speed = covariance / variance;
+    let (slowest, fastest) = policy.speed_range;
+    (slowest..=fastest).contains(&speed).then_some(speed)
+}
+
+/// The offset at `speed` whose window of ±`tolerance` holds the most distinct query keyframes,
+/// with that count. `sorted` is in offset order at `speed`.
+fn densest_offset(sorted: &[Pair], speed: f64, tolerance_ms: i64) -> Option<(usize, i64)> {
     let mut best: Option<(usize, i64)> = None;
     let mut window_start = 0;
     let mut in_window: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
     for (end, pair) in sorted.iter().enumerate() {
         *in_window.entry(pair.query_ms).or_default() += 1;
-        while pair.offset_ms() - sorted[window_start].offset_ms() > 2 * tolerance_ms {
+        while pair.offset_ms(speed) - sorted[window_start].offset_ms(speed) > 2 * tolerance_ms {
             let leaving = sorted[window_start].query_ms;
             if let Some(count) = in_window.get_mut(&leaving) {
                 *count -= 1;
@@ -85,10 +157,10 @@ fn densest_offset(sorted: &[Pair], tolerance_ms: i64) -> Option<i64> {
         let support = in_window.len();
         if best.is_none_or(|(most, _)| support > most) {
             let window = &sorted[window_start..=end];
-            best = Some((support, window[window.len() / 2].offset_ms()));
+            best = Some((support, window[window.len() / 2].offset_ms(speed)));
         }
     }
-    best.map(|(_, offset)| offset)
+    best
 }
 
 /// Splits query-ordered pairs at gaps longer than `max_gap_ms` and keeps the largest part.
@@ -110,7 +182,7 @@ mod tests {
     use super::*;
 
     fn pair(query_ms: u32, reference_ms: u32) -> Pair {
-        Pair { query_ms, reference_ms, distance: 2 }
+        Pair { query_ms, reference_ms, distance: 2, mirrored: false }
     }
 
     #[test]
@@ -137,5 +209,21 @@ mod tests {
         let alignment = align(&pairs, &AlignmentPolicy::default()).unwrap();
         assert_eq!(alignment.supporting.len(), 6);
         assert_eq!(alignment.supporting[0].query_ms, 60_000);
+    }
+
+    #[test]
+    fn a_sped_up_copy_aligns_at_its_speed() {
+        // The copy plays 1.25× faster and starts 4 s into the original.
+        let pairs: Vec<Pair> = (0..24).map(|i| pair(i * 500, 4000 + i * 625)).collect();
+        let alignment = align(&pairs, &AlignmentPolicy::default()).unwrap();
+        assert_eq!(alignment.supporting.len(), 24);
+        assert!((alignment.speed - 1.25).abs() < 0.01, "{}", alignment.speed);
+        assert!((alignment.reference_ms(0) - 4000).abs() <= 50, "{}", alignment.reference_ms(0));
+    }
+
+    #[test]
+    fn normal_speed_wins_a_tie() {
+        let pairs: Vec<Pair> = (0..4).map(|i| pair(i * 500, 1000 + i * 500)).collect();
+        assert_eq!(align(&pairs, &AlignmentPolicy::default()).unwrap().speed, 1.0);
     }
 }

@@ -1,8 +1,9 @@
 //! Matching: the fourth stage. From a query fingerprint to footage it contains, with dates.
 //!
 //! For every informative query keyframe the index returns the indexed keyframes within a Hamming
-//! radius; those hits are grouped by footage and [`alignment`] keeps, per footage, only the run
-//! of keyframes that agree on one time offset. Footage with enough agreeing keyframes becomes a
+//! radius of any of its searched views (whole, centre, mirrored); those hits are grouped by
+//! footage and [`alignment`] keeps, per footage, only the run of keyframes that agree on one
+//! playback speed and time offset. Footage with enough agreeing keyframes becomes a
 //! [`Match`] with its query and reference segments and its sightings, and the [`Report`] leads
 //! with the earliest sighting over all matches.
 
@@ -16,7 +17,7 @@ use chrono::{DateTime, Utc};
 pub use alignment::{AlignmentPolicy, Pair};
 pub use report::{Match, Report, Segment, Verdict, clock_range};
 
-use crate::fingerprint::Fingerprint;
+use crate::fingerprint::{Fingerprint, Orientation};
 use crate::index::{Candidate, FootageId, Index, IndexError};
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
@@ -72,7 +73,7 @@ impl Matcher {
             if score < self.policy.min_score {
                 continue;
             }
-            let shift = |ms: u32| (i64::from(ms) + alignment.offset_ms).clamp(0, i64::from(record.duration_ms)) as u32;
+            let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(record.duration_ms)) as u32;
             let reference_segment =
                 Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) };
             let sightings = index.sightings(footage)?;
@@ -84,6 +85,9 @@ impl Matcher {
                 footage_duration_ms: record.duration_ms,
                 score,
                 matched_keyframes: alignment.supporting.len() as u32,
+                speed: alignment.speed,
+                mirrored: alignment.supporting.iter().filter(|pair| pair.mirrored).count() * 2
+                    > alignment.supporting.len(),
                 query_segment,
                 reference_segment,
                 sightings,
@@ -102,14 +106,19 @@ impl Matcher {
         let mut by_footage: HashMap<FootageId, Vec<Pair>> = HashMap::new();
         let mut candidates = Vec::new();
         for keyframe in query.informative_keyframes() {
-            candidates.clear();
-            index.search(keyframe.hash, self.policy.radius, &mut candidates)?;
-            for &Candidate { footage, time_ms, distance } in &candidates {
-                by_footage.entry(footage).or_default().push(Pair {
-                    query_ms: keyframe.time_ms,
-                    reference_ms: time_ms,
-                    distance,
-                });
+            // Pairs met through several views of one keyframe are all kept: alignment votes once
+            // per query keyframe, with its closest pair.
+            for (hash, orientation) in keyframe.hashes.searched() {
+                candidates.clear();
+                index.search(hash, self.policy.radius, &mut candidates)?;
+                for &Candidate { footage, time_ms, distance } in &candidates {
+                    by_footage.entry(footage).or_default().push(Pair {
+                        query_ms: keyframe.time_ms,
+                        reference_ms: time_ms,
+                        distance,
+                        mirrored: orientation == Orientation::Mirrored,
+                    });
+                }
             }
         }
         Ok(by_footage)

@@ -31,15 +31,36 @@ pub struct Match {
     /// their mean hash similarity.
     pub score: f64,
     pub matched_keyframes: u32,
+    /// How fast the query plays the footage: 1.0 unless the copy was sped up or slowed down.
+    pub speed: f64,
+    /// Whether the query shows the footage mirrored left to right.
+    pub mirrored: bool,
     pub query_segment: Segment,
     pub reference_segment: Segment,
     /// Earliest first; never empty.
     pub sightings: Vec<Sighting>,
 }
 
+/// Playback speeds this close to 1 are reported as normal: sampling grids alone move a fitted
+/// speed by a percent or two.
+const NORMAL_SPEED_TOLERANCE: f64 = 0.03;
+
 impl Match {
     pub fn earliest(&self) -> &Sighting {
         &self.sightings[0]
+    }
+
+    /// The geometric and timing edits seen in the copy, as a clause: "is mirrored and plays at
+    /// 1.25× speed".
+    pub fn edits(&self) -> Option<String> {
+        let mut edits = Vec::new();
+        if self.mirrored {
+            edits.push("is mirrored".to_owned());
+        }
+        if (self.speed - 1.0).abs() > NORMAL_SPEED_TOLERANCE {
+            edits.push(format!("plays at {:.2}× speed", self.speed));
+        }
+        (!edits.is_empty()).then(|| edits.join(" and "))
     }
 }
 
@@ -131,6 +152,9 @@ impl Report {
             clock_range(first.query_segment),
             clock_range(first.reference_segment),
         );
+        if let Some(edits) = first.edits() {
+            summary.push_str(&format!(" This copy {edits}."));
+        }
         let later = self.matches.iter().map(|m| m.sightings.len()).sum::<usize>() - 1;
         if later > 0 {
             summary.push_str(&format!(" Seen {later} more time{} since.", if later == 1 { "" } else { "s" }));

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::v1;
-use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash};
+use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, ViewHashes};
 use crate::index::{FootageRecord, Sighting};
 use crate::matching::{Match, Report, Segment, Verdict};
 
@@ -44,7 +44,10 @@ impl From<&Fingerprint> for v1::Fingerprint {
                 .iter()
                 .map(|keyframe| v1::Keyframe {
                     time_ms: keyframe.time_ms,
-                    hash: keyframe.hash.0,
+                    whole_hash: keyframe.hashes.whole.0,
+                    centre_hash: keyframe.hashes.centre.0,
+                    mirrored_hash: keyframe.hashes.mirrored.0,
+                    mirrored_centre_hash: keyframe.hashes.mirrored_centre.0,
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -64,7 +67,12 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                 .iter()
                 .map(|keyframe| Keyframe {
                     time_ms: keyframe.time_ms,
-                    hash: PerceptualHash(keyframe.hash),
+                    hashes: ViewHashes {
+                        whole: PerceptualHash(keyframe.whole_hash),
+                        centre: PerceptualHash(keyframe.centre_hash),
+                        mirrored: PerceptualHash(keyframe.mirrored_hash),
+                        mirrored_centre: PerceptualHash(keyframe.mirrored_centre_hash),
+                    },
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -126,6 +134,8 @@ impl From<&Match> for v1::Match {
             footage_id: found.footage.0,
             score: found.score,
             matched_keyframes: found.matched_keyframes,
+            speed: found.speed,
+            mirrored: found.mirrored,
             query_segment: Some(found.query_segment.into()),
             reference_segment: Some(found.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
