@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash, ViewHashes};
+use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 use firstseen::index::Index;
 use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
@@ -100,12 +100,12 @@ fn perturbed(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
     let keyframes = (0..KEYFRAMES_PER_FOOTAGE)
         .map(|i| {
             let real = pool[(start + i) % pool.len()];
-            let hashes = ViewHashes {
-                whole: perturb(real.whole),
-                centre: perturb(real.centre),
-                mirrored: perturb(real.mirrored),
-                mirrored_centre: perturb(real.mirrored_centre),
+            let mut regions = |hashes: RegionHashes| RegionHashes {
+                whole: perturb(hashes.whole),
+                centre: perturb(hashes.centre),
+                band: perturb(hashes.band),
             };
+            let hashes = ViewHashes { upright: regions(real.upright), mirrored: regions(real.mirrored) };
             Keyframe { time_ms: i as u32 * 500, hashes, informative: true }
         })
         .collect();

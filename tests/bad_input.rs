@@ -76,14 +76,8 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(refused.message().contains("first_seen"), "{}", refused.message());
 
-    let keyframe = |time_ms| v1::Keyframe {
-        time_ms,
-        whole_hash: 0x0f0f_0f0f_0f0f_0f0f,
-        centre_hash: 0x00ff_00ff_00ff_00ff,
-        mirrored_hash: 0xf0f0_f0f0_f0f0_f0f0,
-        mirrored_centre_hash: 0xff00_ff00_ff00_ff00,
-        informative: true,
-    };
+    let regions = v1::RegionHashes { whole: 0x0f0f_0f0f_0f0f_0f0f, centre: 0x00ff_00ff_00ff_00ff, band: 0x0ff0_0ff0_0ff0_0ff0 };
+    let keyframe = |time_ms| v1::Keyframe { time_ms, informative: true, upright: Some(regions), mirrored: Some(regions) };
     let bad_fingerprints = [
         (
             v1::Fingerprint {

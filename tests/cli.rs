@@ -89,7 +89,7 @@ fn nothing_matched_is_null_and_errors_go_to_stderr_with_a_failure_code() {
     let fingerprint = stdout_json(&firstseen(&["fingerprint", fixture("bikes.mp4").to_str().unwrap(), "--json"]));
     let keyframes = fingerprint["keyframes"].as_array().unwrap();
     assert!(keyframes.len() >= 19, "about two keyframes a second over 10 s: {}", keyframes.len());
-    assert_eq!(keyframes[0]["whole_hash"].as_str().unwrap().len(), 16);
+    assert_eq!(keyframes[0]["upright"]["whole"].as_str().unwrap().len(), 16);
 
     let work = tempfile::tempdir().unwrap();
     let text = work.path().join("notes.txt");

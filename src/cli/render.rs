@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::fingerprint::Fingerprint;
+use crate::fingerprint::{Fingerprint, RegionHashes};
 use crate::matching::{Segment, clock_range};
 use crate::proto::{self, v1};
 
@@ -222,14 +222,23 @@ pub fn ingest(file: &Path, outcome: &v1::IngestResponse, json: bool) -> anyhow::
 pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> {
     if json {
         #[derive(Serialize)]
+        struct RegionsJson {
+            whole: String,
+            centre: String,
+            band: String,
+        }
+        #[derive(Serialize)]
         struct KeyframeJson {
             time: f64,
-            whole_hash: String,
-            centre_hash: String,
-            mirrored_hash: String,
-            mirrored_centre_hash: String,
             informative: bool,
+            upright: RegionsJson,
+            mirrored: RegionsJson,
         }
+        let regions = |hashes: RegionHashes| RegionsJson {
+            whole: hashes.whole.to_string(),
+            centre: hashes.centre.to_string(),
+            band: hashes.band.to_string(),
+        };
         #[derive(Serialize)]
         struct FingerprintJson {
             recipe_version: u32,
@@ -244,10 +253,8 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
                 .iter()
                 .map(|keyframe| KeyframeJson {
                     time: f64::from(keyframe.time_ms) / 1000.0,
-                    whole_hash: keyframe.hashes.whole.to_string(),
-                    centre_hash: keyframe.hashes.centre.to_string(),
-                    mirrored_hash: keyframe.hashes.mirrored.to_string(),
-                    mirrored_centre_hash: keyframe.hashes.mirrored_centre.to_string(),
+                    upright: regions(keyframe.hashes.upright),
+                    mirrored: regions(keyframe.hashes.mirrored),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -260,11 +267,11 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
         fingerprint.informative_keyframes().count(),
         crate::fingerprint::RECIPE_VERSION,
     );
-    println!("{:>9}  {:<16}  {:<16}", "time (s)", "whole", "centre");
+    println!("{:>9}  {:<16}  {:<16}  {:<16}", "time (s)", "whole", "centre", "band");
     for keyframe in &fingerprint.keyframes {
         let note = if keyframe.informative { "" } else { "  (no information: not evidence)" };
-        let hashes = keyframe.hashes;
-        println!("{:>9.3}  {}  {}{note}", f64::from(keyframe.time_ms) / 1000.0, hashes.whole, hashes.centre);
+        let RegionHashes { whole, centre, band } = keyframe.hashes.upright;
+        println!("{:>9.3}  {whole}  {centre}  {band}{note}", f64::from(keyframe.time_ms) / 1000.0);
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //!
 //! A [`Fingerprint`] is everything the later stages ever see of a video: its duration and its
 //! keyframes, each with a presentation time, the [`PerceptualHash`]es of its [views](ViewHashes)
-//! and whether it carries enough picture to count as evidence. It is small (37 bytes a keyframe,
+//! and whether it carries enough picture to count as evidence. It is small (53 bytes a keyframe,
 //! two keyframes a second), so it travels instead of the video when a client fingerprints locally.
 //!
 //! Fingerprints arriving over the network are untrusted: [`Fingerprint::validate`] is the one
@@ -14,7 +14,7 @@ mod views;
 use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
-pub use views::{CENTRE_PERCENT, Orientation, ViewHashes};
+pub use views::{Orientation, RegionHashes, ViewHashes};
 
 use crate::media::{BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MediaError, decode_video};
 
@@ -23,7 +23,7 @@ use crate::media::{BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelecto
 ///
 /// 2: keyframes are cropped to the picture inside letterbox / vertical-video bars before
 /// hashing and before the information test.
-/// 3: every keyframe is hashed in four views (whole, centre, and both mirrored).
+/// 3: every keyframe is hashed in six views (whole, centre and band, each upright and mirrored).
 pub const RECIPE_VERSION: u32 = 3;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus

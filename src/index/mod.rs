@@ -289,7 +289,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::fingerprint::ViewHashes;
+    use crate::fingerprint::{RegionHashes, ViewHashes};
 
     fn sighting(url: &str, day: &str) -> Sighting {
         Sighting {
@@ -309,10 +309,16 @@ mod tests {
                 time_ms: i as u32 * 500,
                 // Views far from each other, so that each test hash is found through one view only.
                 hashes: ViewHashes {
-                    whole: PerceptualHash(hash),
-                    centre: PerceptualHash(hash.rotate_left(32)),
-                    mirrored: PerceptualHash(!hash),
-                    mirrored_centre: PerceptualHash(!hash.rotate_left(32)),
+                    upright: RegionHashes {
+                        whole: PerceptualHash(hash),
+                        centre: PerceptualHash(hash.rotate_left(32)),
+                        band: PerceptualHash(hash.rotate_left(16)),
+                    },
+                    mirrored: RegionHashes {
+                        whole: PerceptualHash(!hash),
+                        centre: PerceptualHash(!hash.rotate_left(32)),
+                        band: PerceptualHash(!hash.rotate_left(16)),
+                    },
                 },
                 informative: hash != 0,
             })

@@ -5,7 +5,7 @@
 //! whole store, checked at open. Keys are laid out by hand (big-endian, fixed width) because
 //! their byte order *is* the query plan: all sightings of a footage sort together, earliest
 //! first, and all postings of a hash chunk share a 4-byte prefix. Values are serde structs in
-//! postcard behind the version byte, except keyframes, packed at 37 bytes each.
+//! postcard behind the version byte, except keyframes, packed at 53 bytes each.
 //!
 //! | column family | key | value |
 //! |---|---|---|
@@ -19,11 +19,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use super::records::{FootageId, FootageRecord, Sighting};
-use crate::fingerprint::{Keyframe, PerceptualHash, ViewHashes};
+use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 
 /// Version of the store as a whole; bumped with any layout change below.
 ///
-/// 2: keyframes carry four view hashes; postings are filed per indexed view.
+/// 2: keyframes carry six view hashes; postings are filed per indexed view.
 pub const SCHEMA_VERSION: u32 = 2;
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
@@ -142,16 +142,15 @@ pub fn decode_sighting(bytes: &[u8]) -> Result<Sighting, Undecodable> {
     })
 }
 
-/// Time, four view hashes, informative flag.
-const PACKED_KEYFRAME_LEN: usize = 4 + 4 * 8 + 1;
+/// Time, six view hashes, informative flag.
+const PACKED_KEYFRAME_LEN: usize = 4 + 6 * 8 + 1;
 
 pub fn encode_keyframes(keyframes: &[Keyframe]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(1 + keyframes.len() * PACKED_KEYFRAME_LEN);
     bytes.push(VALUE_V1);
     for keyframe in keyframes {
-        let ViewHashes { whole, centre, mirrored, mirrored_centre } = keyframe.hashes;
         bytes.extend_from_slice(&keyframe.time_ms.to_be_bytes());
-        for hash in [whole, centre, mirrored, mirrored_centre] {
+        for hash in keyframe.hashes.upright.all().into_iter().chain(keyframe.hashes.mirrored.all()) {
             bytes.extend_from_slice(&hash.0.to_be_bytes());
         }
         bytes.push(u8::from(keyframe.informative));
@@ -173,7 +172,10 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
             };
             Keyframe {
                 time_ms: u32::from_be_bytes(packed[0..4].try_into().expect("4 bytes")),
-                hashes: ViewHashes { whole: hash(0), centre: hash(1), mirrored: hash(2), mirrored_centre: hash(3) },
+                hashes: ViewHashes {
+                    upright: RegionHashes { whole: hash(0), centre: hash(1), band: hash(2) },
+                    mirrored: RegionHashes { whole: hash(3), centre: hash(4), band: hash(5) },
+                },
                 informative: packed[PACKED_KEYFRAME_LEN - 1] != 0,
             }
         })
@@ -247,12 +249,12 @@ mod tests {
 
     #[test]
     fn keyframes_and_postings_round_trip() {
-        let hashes = |n: u64| ViewHashes {
+        let regions = |n: u64| RegionHashes {
             whole: PerceptualHash(n),
             centre: PerceptualHash(n + 1),
-            mirrored: PerceptualHash(u64::MAX - n),
-            mirrored_centre: PerceptualHash(n << 32),
+            band: PerceptualHash(n << 32),
         };
+        let hashes = |n: u64| ViewHashes { upright: regions(n), mirrored: regions(u64::MAX - n) };
         let keyframes = vec![
             Keyframe { time_ms: 0, hashes: hashes(7), informative: true },
             Keyframe { time_ms: 500, hashes: hashes(42), informative: false },

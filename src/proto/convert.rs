@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::v1;
-use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, ViewHashes};
+use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{FootageRecord, Sighting};
 use crate::matching::{Match, Report, Segment, Verdict};
 
@@ -35,6 +35,12 @@ pub fn date_from_wire(time: &prost_types::Timestamp, what: &str) -> Result<DateT
         .ok_or_else(|| invalid(format!("{what} is not a valid timestamp")))
 }
 
+impl From<RegionHashes> for v1::RegionHashes {
+    fn from(hashes: RegionHashes) -> Self {
+        v1::RegionHashes { whole: hashes.whole.0, centre: hashes.centre.0, band: hashes.band.0 }
+    }
+}
+
 impl From<&Fingerprint> for v1::Fingerprint {
     fn from(fingerprint: &Fingerprint) -> Self {
         v1::Fingerprint {
@@ -44,10 +50,8 @@ impl From<&Fingerprint> for v1::Fingerprint {
                 .iter()
                 .map(|keyframe| v1::Keyframe {
                     time_ms: keyframe.time_ms,
-                    whole_hash: keyframe.hashes.whole.0,
-                    centre_hash: keyframe.hashes.centre.0,
-                    mirrored_hash: keyframe.hashes.mirrored.0,
-                    mirrored_centre_hash: keyframe.hashes.mirrored_centre.0,
+                    upright: Some(keyframe.hashes.upright.into()),
+                    mirrored: Some(keyframe.hashes.mirrored.into()),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -60,23 +64,31 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
     type Error = InvalidMessage;
 
     fn try_from(wire: &v1::Fingerprint) -> Result<Self, Self::Error> {
-        let fingerprint = Fingerprint {
-            duration_ms: wire.duration_ms,
-            keyframes: wire
-                .keyframes
-                .iter()
-                .map(|keyframe| Keyframe {
+        let keyframes = wire
+            .keyframes
+            .iter()
+            .enumerate()
+            .map(|(index, keyframe)| {
+                let regions = |hashes: Option<&v1::RegionHashes>, which: &str| {
+                    hashes
+                        .map(|hashes| RegionHashes {
+                            whole: PerceptualHash(hashes.whole),
+                            centre: PerceptualHash(hashes.centre),
+                            band: PerceptualHash(hashes.band),
+                        })
+                        .ok_or_else(|| invalid(format!("invalid fingerprint: keyframe {index} has no {which} hashes")))
+                };
+                Ok(Keyframe {
                     time_ms: keyframe.time_ms,
                     hashes: ViewHashes {
-                        whole: PerceptualHash(keyframe.whole_hash),
-                        centre: PerceptualHash(keyframe.centre_hash),
-                        mirrored: PerceptualHash(keyframe.mirrored_hash),
-                        mirrored_centre: PerceptualHash(keyframe.mirrored_centre_hash),
+                        upright: regions(keyframe.upright.as_ref(), "upright")?,
+                        mirrored: regions(keyframe.mirrored.as_ref(), "mirrored")?,
                     },
                     informative: keyframe.informative,
                 })
-                .collect(),
-        };
+            })
+            .collect::<Result<_, InvalidMessage>>()?;
+        let fingerprint = Fingerprint { duration_ms: wire.duration_ms, keyframes };
         fingerprint.validate(wire.recipe_version).map_err(|error| invalid(format!("invalid fingerprint: {error}")))?;
         Ok(fingerprint)
     }
