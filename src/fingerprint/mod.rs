@@ -74,7 +74,7 @@ impl Fingerprint {
             borders.observe(&frame.luma);
             picked.extend(selector.push(frame));
         })?;
-        let content = borders.content_box();
+        let content = borders.content_box().landscape_band(info.display_aspect);
         let hasher = FrameHasher::default();
         let keyframes = picked
             .into_iter()

@@ -9,6 +9,13 @@
 //! keeps the same brightness throughout. Deciding over the whole video, not per frame, keeps a
 //! dark shot or a flat sky from being taken for a bar, and gives every keyframe of a video the
 //! same crop.
+//!
+//! Vertical re-uploads do not always use bars: the footage often sits on a blurred, zoomed copy
+//! of itself, or on a coloured card with captions, which no flatness test finds. What they share
+//! is the layout: landscape footage across the full width, centred. So a picture that is still
+//! portrait once bars are gone is cut to its centred 16:9 band ([`ContentBox::landscape_band`]).
+//! The rule applies to every video alike, so genuinely vertical footage and its copies are cut the
+//! same way and still meet; they are matched on the middle third of their height.
 
 use super::ANALYSIS_SIDE;
 
@@ -32,8 +39,24 @@ pub struct ContentBox {
     pub height: usize,
 }
 
+/// Display aspect (width over height) below which a picture counts as portrait.
+const PORTRAIT_ASPECT: f64 = 0.9;
+/// Shape of the band a portrait picture is cut to: landscape footage is 16:9.
+const LANDSCAPE_ASPECT: f64 = 16.0 / 9.0;
+
 impl ContentBox {
     pub const WHOLE_FRAME: ContentBox = ContentBox { left: 0, top: 0, width: ANALYSIS_SIDE, height: ANALYSIS_SIDE };
+
+    /// The centred 16:9 band of a portrait box; any other box as it is. `frame_aspect` is the
+    /// display aspect of the whole frame, which the square analysis frame no longer shows.
+    pub fn landscape_band(self, frame_aspect: f64) -> ContentBox {
+        let aspect = self.width as f64 * frame_aspect / self.height as f64;
+        if !(aspect.is_finite() && aspect > 0.0 && aspect < PORTRAIT_ASPECT) {
+            return self;
+        }
+        let height = ((self.height as f64 * aspect / LANDSCAPE_ASPECT).round() as usize).clamp(1, self.height);
+        ContentBox { top: self.top + (self.height - height) / 2, height, ..self }
+    }
 
     /// The box's pixels of a row-major analysis frame, row-major.
     pub fn crop(&self, luma: &[u8]) -> Vec<u8> {
@@ -166,6 +189,19 @@ mod tests {
             detector.observe(&letterboxed(12, 64, phase));
         }
         assert_eq!(detector.content_box(), ContentBox::WHOLE_FRAME);
+    }
+
+    #[test]
+    fn a_portrait_picture_is_cut_to_its_centred_landscape_band() {
+        // A 9:16 frame without bars: the band is 16:9 of its width, 9/16 × 9/16 of its height.
+        let band = ContentBox::WHOLE_FRAME.landscape_band(9.0 / 16.0);
+        assert_eq!(band, ContentBox { left: 0, top: 22, width: 64, height: 20 });
+        // Landscape and square pictures keep their box.
+        assert_eq!(ContentBox::WHOLE_FRAME.landscape_band(16.0 / 9.0), ContentBox::WHOLE_FRAME);
+        assert_eq!(ContentBox::WHOLE_FRAME.landscape_band(1.0), ContentBox::WHOLE_FRAME);
+        // A 16:9 picture on bars in a 9:16 frame is already landscape.
+        let on_bars = ContentBox { left: 0, top: 22, width: 64, height: 20 };
+        assert_eq!(on_bars.landscape_band(9.0 / 16.0), on_bars);
     }
 
     #[test]

@@ -58,6 +58,9 @@ impl Default for DecodeLimits {
 pub struct VideoInfo {
     /// Time from the first decoded frame to the end of the last one.
     pub duration_ms: u32,
+    /// Width over height of the picture as displayed (pixel aspect included), from the first
+    /// frame: analysis frames are square whatever the video's shape, and framing needs it back.
+    pub display_aspect: f64,
 }
 
 fn init_ffmpeg() {
@@ -195,6 +198,8 @@ struct DecodeState<'a> {
     failed_packets: u64,
     /// Time of the latest decoded frame; `None` until one is.
     last_ms: Option<u32>,
+    /// Display aspect of the first frame.
+    display_aspect: Option<f64>,
     scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
     decoded: frame::Video,
     scaled: frame::Video,
@@ -208,6 +213,7 @@ impl<'a> DecodeState<'a> {
             packets: 0,
             failed_packets: 0,
             last_ms: None,
+            display_aspect: None,
             scaler: None,
             decoded: frame::Video::empty(),
             scaled: frame::Video::empty(),
@@ -255,6 +261,15 @@ impl<'a> DecodeState<'a> {
     fn shrink(&mut self) -> Result<Vec<u8>, MediaError> {
         let (format, width, height) = (self.decoded.format(), self.decoded.width(), self.decoded.height());
         check_frame_size(width, height, self.limits)?;
+        self.display_aspect.get_or_insert_with(|| {
+            let sample_aspect = self.decoded.aspect_ratio();
+            let pixel_aspect = if sample_aspect.numerator() > 0 && sample_aspect.denominator() > 0 {
+                f64::from(sample_aspect)
+            } else {
+                1.0
+            };
+            f64::from(width) * pixel_aspect / f64::from(height)
+        });
         let shape = (format, width, height);
         if self.scaler.as_ref().is_none_or(|(_, built_for)| *built_for != shape) {
             let side = ANALYSIS_SIDE as u32;
@@ -296,6 +311,6 @@ impl<'a> DecodeState<'a> {
                 });
             }
         }
-        Ok(VideoInfo { duration_ms })
+        Ok(VideoInfo { duration_ms, display_aspect: self.display_aspect.unwrap_or(1.0) })
     }
 }
