@@ -20,6 +20,9 @@ use firstseen::index::FootageId;
 use firstseen::matching::{Matcher, Report};
 use firstseen::media::DecodeLimits;
 
+/// Issue #3's target for the error of a reported segment boundary.
+const BOUNDARY_TARGET_SECONDS: f64 = 1.0;
+
 /// A reference clip and how long it is.
 struct Reference {
     name: &'static str,
@@ -248,6 +251,7 @@ fn main() {
     println!("| edit | earliest right | false matches | max boundary error (s) |");
     println!("|---|---:|---:|---:|");
     let mut total_right = 0;
+    let mut off_target = Vec::new();
     let mut total = 0;
     for edit in &edits {
         let (mut right, mut false_matches, mut worst_error) = (0, 0, None::<f64>);
@@ -269,6 +273,15 @@ fn main() {
                         .abs()
                         .max((found.reference_segment.start_seconds() - reference_start).abs());
                     worst_error = Some(worst_error.map_or(error, |worst| worst.max(error)));
+                    if error > BOUNDARY_TARGET_SECONDS {
+                        off_target.push(format!(
+                            "{} / {}: query from {:.2} s (truth {query_start:.2}), reference from {:.2} s (truth {reference_start:.2})",
+                            reference.name,
+                            edit.family,
+                            found.query_segment.start_seconds(),
+                            found.reference_segment.start_seconds(),
+                        ));
+                    }
                 }
             }
         }
@@ -276,6 +289,13 @@ fn main() {
         total += references.len();
         let shown_error = worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
         println!("| {} | {right}/{} | {false_matches} | {shown_error} |", edit.family, references.len());
+    }
+    if !off_target.is_empty() {
+        println!();
+        println!("boundaries off by more than {BOUNDARY_TARGET_SECONDS} s:");
+        for case in &off_target {
+            println!("- {case}");
+        }
     }
     println!();
     println!("| must find nothing | matches |");

@@ -8,6 +8,7 @@
 //! with the earliest sighting over all matches.
 
 mod alignment;
+mod extension;
 mod report;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 pub use alignment::{AlignmentPolicy, Pair};
+pub use extension::ExtensionPolicy;
 pub use report::{Match, Report, Segment, Verdict, clock_range};
 
 use crate::fingerprint::{Fingerprint, Orientation};
@@ -35,11 +37,18 @@ pub struct MatchPolicy {
     /// Lowest score a match may have.
     pub min_score: f64,
     pub alignment: AlignmentPolicy,
+    pub extension: ExtensionPolicy,
 }
 
 impl Default for MatchPolicy {
     fn default() -> Self {
-        MatchPolicy { radius: 7, min_agreeing_keyframes: 3, min_score: 0.2, alignment: AlignmentPolicy::default() }
+        MatchPolicy {
+            radius: 7,
+            min_agreeing_keyframes: 3,
+            min_score: 0.2,
+            alignment: AlignmentPolicy::default(),
+            extension: ExtensionPolicy::default(),
+        }
     }
 }
 
@@ -68,11 +77,15 @@ impl Matcher {
                 continue;
             }
             let Some(record) = index.footage(footage)? else { continue };
-            let query_segment = query_segment(query, &alignment.supporting);
-            let score = score(query, query_segment, &alignment.supporting);
-            if score < self.policy.min_score {
+            // The match is judged on the strict evidence alone; once it stands, it is described
+            // by the evidence the extension adds at the known alignment.
+            if score(query, query_segment(query, &alignment.supporting), &alignment.supporting) < self.policy.min_score {
                 continue;
             }
+            let reference_keyframes = index.keyframes(footage)?.unwrap_or_default();
+            let supporting = extension::extend(query, &reference_keyframes, &alignment, &self.policy.extension);
+            let query_segment = query_segment(query, &supporting);
+            let score = score(query, query_segment, &supporting);
             let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(record.duration_ms)) as u32;
             let reference_segment =
                 Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) };
@@ -84,10 +97,9 @@ impl Matcher {
                 footage,
                 footage_duration_ms: record.duration_ms,
                 score,
-                matched_keyframes: alignment.supporting.len() as u32,
+                matched_keyframes: supporting.len() as u32,
                 speed: alignment.speed,
-                mirrored: alignment.supporting.iter().filter(|pair| pair.mirrored).count() * 2
-                    > alignment.supporting.len(),
+                mirrored: supporting.iter().filter(|pair| pair.mirrored).count() * 2 > supporting.len(),
                 query_segment,
                 reference_segment,
                 sightings,

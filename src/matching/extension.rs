@@ -1,0 +1,102 @@
+//! Growing a match over the keyframes its search radius missed.
+//!
+//! The index search must be strict: a radius of 7 bits keeps a lookup to a few dozen bucket
+//! probes per view and coincidences rare. But in fast motion a copy's keyframes sit up to half a
+//! sampling interval off the original's, and those pictures differ by 8–26 bits. The strict search
+//! then finds the middle of a clip and misses its first seconds, and the reported segment starts
+//! late.
+//!
+//! Once the alignment is known, the question is much narrower: does this query keyframe look like
+//! the reference keyframes *at the time the alignment predicts*? A wider radius is safe there,
+//! because one comparison against a few neighbours cannot be the multiple-testing lottery that an
+//! index-wide search is. So the run of evidence is walked outwards, keyframe by keyframe, until
+//! the picture stops agreeing.
+
+use super::alignment::{Alignment, Pair};
+use crate::fingerprint::{Fingerprint, Keyframe, Orientation};
+
+/// How far a match may grow.
+#[derive(Clone, Debug)]
+pub struct ExtensionPolicy {
+    /// Largest Hamming distance at the predicted time that still counts as the same picture.
+    /// Unrelated pictures sit at 32 ± 4 bits; 16 is four deviations away.
+    pub radius: u32,
+    /// How far from the predicted reference time a reference keyframe may be.
+    pub tolerance_ms: i64,
+    /// Disagreeing query keyframes in a row after which the walk stops.
+    pub max_misses: usize,
+}
+
+impl Default for ExtensionPolicy {
+    fn default() -> Self {
+        ExtensionPolicy { radius: 16, tolerance_ms: 600, max_misses: 2 }
+    }
+}
+
+/// The supporting pairs of `alignment` plus those found by walking outwards from its first and
+/// last, in query time order. `reference` is the matched footage's keyframes in time order.
+pub fn extend(query: &Fingerprint, reference: &[Keyframe], alignment: &Alignment, policy: &ExtensionPolicy) -> Vec<Pair> {
+    let (Some(first), Some(last)) = (alignment.supporting.first(), alignment.supporting.last()) else {
+        return Vec::new();
+    };
+    let informative: Vec<&Keyframe> = query.informative_keyframes().collect();
+    let before = informative.iter().rev().filter(|keyframe| keyframe.time_ms < first.query_ms);
+    let after = informative.iter().filter(|keyframe| keyframe.time_ms > last.query_ms);
+    let mut earlier = walk(before.copied(), reference, alignment, policy);
+    earlier.reverse();
+    let later = walk(after.copied(), reference, alignment, policy);
+    earlier.into_iter().chain(alignment.supporting.iter().copied()).chain(later).collect()
+}
+
+/// Pairs for the query keyframes of `outwards` that agree, until `max_misses` in a row do not.
+fn walk<'a>(
+    outwards: impl Iterator<Item = &'a Keyframe>,
+    reference: &[Keyframe],
+    alignment: &Alignment,
+    policy: &ExtensionPolicy,
+) -> Vec<Pair> {
+    let mut found = Vec::new();
+    let mut misses = 0;
+    for keyframe in outwards {
+        match closest_at_predicted_time(keyframe, reference, alignment, policy) {
+            Some(pair) if pair.distance <= policy.radius => {
+                found.push(pair);
+                misses = 0;
+            }
+            _ => {
+                misses += 1;
+                if misses >= policy.max_misses {
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The closest pairing of any searched view of `keyframe` with any indexed view of the reference
+/// keyframes near where the alignment puts it.
+fn closest_at_predicted_time(
+    keyframe: &Keyframe,
+    reference: &[Keyframe],
+    alignment: &Alignment,
+    policy: &ExtensionPolicy,
+) -> Option<Pair> {
+    let predicted = alignment.reference_ms(keyframe.time_ms);
+    let start = reference.partition_point(|candidate| i64::from(candidate.time_ms) < predicted - policy.tolerance_ms);
+    reference[start..]
+        .iter()
+        .take_while(|candidate| i64::from(candidate.time_ms) <= predicted + policy.tolerance_ms)
+        .filter(|candidate| candidate.informative)
+        .flat_map(|candidate| {
+            keyframe.hashes.searched().flat_map(move |(hash, orientation)| {
+                candidate.hashes.indexed().into_iter().map(move |indexed| Pair {
+                    query_ms: keyframe.time_ms,
+                    reference_ms: candidate.time_ms,
+                    distance: hash.distance(indexed),
+                    mirrored: orientation == Orientation::Mirrored,
+                })
+            })
+        })
+        .min_by_key(|pair| pair.distance)
+}
