@@ -224,37 +224,26 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let engine = Engine::open(dir.path(), Matcher::default()).expect("open the index");
     let day = |offset: u64| DateTime::parse_from_rfc3339("2015-01-01T00:00:00Z").unwrap().to_utc() + Days::new(offset);
+    let mut manifest = Manifest::default();
     for (n, source) in distractor_sources(distractor_count).iter().enumerate() {
         let path = generated(&format!("distractor-{n}.mp4"), source);
-        engine
-            .ingest(&fingerprint(&path), &common::sighting(format!("distractor:{n}"), day(n as u64 * 30)))
-            .expect("ingest");
+        let sighting = common::sighting(format!("distractor:{n}"), day(n as u64 * 30));
+        engine.ingest(&fingerprint(&path), &sighting).expect("ingest");
+        manifest.index.push(IndexedVideo::new(&path, &sighting));
     }
     let mut reference_ids: Vec<FootageId> = Vec::new();
     for reference in &references {
-        let outcome = engine
-            .ingest(
-                &fingerprint(&reference.path),
-                &common::sighting(format!("reference:{}", reference.name), day(2000)),
-            )
-            .expect("ingest");
+        let sighting = common::sighting(format!("reference:{}", reference.name), day(2000));
+        let outcome = engine.ingest(&fingerprint(&reference.path), &sighting).expect("ingest");
         assert!(outcome.new_footage, "{} merged into other footage", reference.name);
         reference_ids.push(outcome.footage.id);
+        manifest.index.push(IndexedVideo::new(&reference.path, &sighting));
     }
 
-    println!(
-        "index: {} references, {distractor_count} distractors (dated earlier), radius {}",
-        references.len(),
-        Matcher::default().policy.radius
-    );
-    println!();
-    println!("| edit | earliest right | false matches | max boundary error (s) |");
-    println!("|---|---:|---:|---:|");
-    let mut total_right = 0;
+    let mut rows = Vec::new();
     let mut off_target = Vec::new();
-    let mut total = 0;
     for edit in &edits {
-        let (mut right, mut false_matches, mut worst_error) = (0, 0, None::<f64>);
+        let mut row = FamilyResult { family: edit.family, total: references.len(), ..FamilyResult::default() };
         for (reference, &id) in references.iter().zip(&reference_ids) {
             let slug: String = edit.family.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
             let output = work.join(format!("{}-{slug}.mp4", reference.name));
@@ -262,33 +251,64 @@ fn main() {
             args.extend((edit.args)(reference));
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let query = common::derived(&output, &args);
+            manifest.queries.push(Query {
+                family: edit.family,
+                path: query.clone(),
+                expected: format!("reference:{}", reference.name),
+            });
             let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
-            false_matches += report.matches.iter().filter(|found| found.footage != id).count();
-            if report.earliest().is_some_and(|found| found.footage == id) {
-                right += 1;
-                if let (Some((query_start, reference_start)), Some(found)) =
-                    ((edit.truth)(reference), report.earliest())
-                {
-                    let error = (found.query_segment.start_seconds() - query_start)
-                        .abs()
-                        .max((found.reference_segment.start_seconds() - reference_start).abs());
-                    worst_error = Some(worst_error.map_or(error, |worst| worst.max(error)));
-                    if error > BOUNDARY_TARGET_SECONDS {
-                        off_target.push(format!(
-                            "{} / {}: query from {:.2} s (truth {query_start:.2}), reference from {:.2} s (truth {reference_start:.2})",
-                            reference.name,
-                            edit.family,
-                            found.query_segment.start_seconds(),
-                            found.reference_segment.start_seconds(),
-                        ));
-                    }
+            row.false_matches += report.matches.iter().filter(|found| found.footage != id).count();
+            let Some(found) = report.earliest().filter(|found| found.footage == id) else { continue };
+            row.right += 1;
+            if let Some((query_start, reference_start)) = (edit.truth)(reference) {
+                let error = (found.query_segment.start_seconds() - query_start)
+                    .abs()
+                    .max((found.reference_segment.start_seconds() - reference_start).abs());
+                row.worst_error = Some(row.worst_error.map_or(error, |worst: f64| worst.max(error)));
+                if error > BOUNDARY_TARGET_SECONDS {
+                    off_target.push(format!(
+                        "{} / {}: query from {:.2} s (truth {query_start:.2}), reference from {:.2} s (truth {reference_start:.2}), speed {:.3}",
+                        reference.name,
+                        edit.family,
+                        found.query_segment.start_seconds(),
+                        found.reference_segment.start_seconds(),
+                        found.speed,
+                    ));
                 }
             }
         }
-        total_right += right;
-        total += references.len();
-        let shown_error = worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
-        println!("| {} | {right}/{} | {false_matches} | {shown_error} |", edit.family, references.len());
+        rows.push(row);
+    }
+    let mut negative_rows = Vec::new();
+    for (n, (name, source)) in negatives.iter().enumerate() {
+        let path = generated(&format!("negative-{n}.mp4"), source);
+        let report: Report = engine.lookup(&fingerprint(&path), None).expect("lookup");
+        negative_rows.push((name, report.matches.len()));
+        manifest.negatives.push(path);
+    }
+    let baseline = vpdq_baseline(&manifest, &work.join("manifest.json"));
+
+    println!(
+        "index: {} references, {distractor_count} distractors (dated earlier), radius {}",
+        references.len(),
+        Matcher::default().policy.radius
+    );
+    println!();
+    println!("| edit | earliest right | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for row in &rows {
+        let shown_error = row.worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
+        let (vpdq_right, vpdq_false) = match &baseline {
+            Ok(baseline) => {
+                let family = &baseline["families"][row.family];
+                (format!("{}/{}", family["right"], family["total"]), family["false"].to_string())
+            }
+            Err(_) => ("–".to_owned(), "–".to_owned()),
+        };
+        println!(
+            "| {} | {}/{} | {} | {shown_error} | {vpdq_right} | {vpdq_false} |",
+            row.family, row.right, row.total, row.false_matches
+        );
     }
     if !off_target.is_empty() {
         println!();
@@ -300,13 +320,83 @@ fn main() {
     println!();
     println!("| must find nothing | matches |");
     println!("|---|---:|");
-    let mut negative_matches = 0;
-    for (n, (name, source)) in negatives.iter().enumerate() {
-        let report: Report =
-            engine.lookup(&fingerprint(&generated(&format!("negative-{n}.mp4"), source)), None).expect("lookup");
-        negative_matches += report.matches.len();
-        println!("| {name} | {} |", report.matches.len());
+    for (name, matches) in &negative_rows {
+        println!("| {name} | {matches} |");
     }
     println!();
-    println!("overall: earliest right {total_right}/{total}, {negative_matches} matches on must-find-nothing queries");
+    let right: usize = rows.iter().map(|row| row.right).sum();
+    let total: usize = rows.iter().map(|row| row.total).sum();
+    let negative_matches: usize = negative_rows.iter().map(|(_, matches)| matches).sum();
+    println!("overall: earliest right {right}/{total}, {negative_matches} matches on must-find-nothing queries");
+    match baseline {
+        Ok(baseline) => {
+            let families = baseline["families"].as_object().expect("families");
+            let right: u64 = families.values().map(|family| family["right"].as_u64().unwrap_or(0)).sum();
+            println!(
+                "vPDQ baseline: earliest right {right}/{total}, {} matches on must-find-nothing queries",
+                baseline["negative_matches"]
+            );
+        }
+        Err(reason) => println!("vPDQ baseline skipped: {reason}"),
+    }
+}
+
+/// Accuracy of one edit family.
+#[derive(Default)]
+struct FamilyResult {
+    family: &'static str,
+    right: usize,
+    total: usize,
+    false_matches: usize,
+    worst_error: Option<f64>,
+}
+
+/// What the vPDQ baseline script needs to ask vPDQ the same questions.
+#[derive(Default, serde::Serialize)]
+struct Manifest {
+    index: Vec<IndexedVideo>,
+    queries: Vec<Query>,
+    negatives: Vec<PathBuf>,
+}
+
+#[derive(serde::Serialize)]
+struct IndexedVideo {
+    name: String,
+    path: PathBuf,
+    first_seen: String,
+}
+
+impl IndexedVideo {
+    fn new(path: &Path, sighting: &firstseen::index::Sighting) -> IndexedVideo {
+        IndexedVideo {
+            name: sighting.source_url.clone(),
+            path: path.to_owned(),
+            first_seen: sighting.first_seen.to_rfc3339(),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Query {
+    family: &'static str,
+    path: PathBuf,
+    expected: String,
+}
+
+/// Runs `benches/vpdq_baseline.py` with the interpreter in `VPDQ_PYTHON` (default `python3`),
+/// which needs the `vpdq` package; the reason it could not run otherwise.
+fn vpdq_baseline(manifest: &Manifest, manifest_path: &Path) -> Result<serde_json::Value, String> {
+    std::fs::write(manifest_path, serde_json::to_vec(manifest).expect("serialise")).expect("write the manifest");
+    let python = std::env::var("VPDQ_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vpdq_baseline.py");
+    let output = std::process::Command::new(&python)
+        .arg(script)
+        .arg(manifest_path)
+        .output()
+        .map_err(|error| format!("cannot run {python}: {error}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("{python} failed: {}", stderr.lines().last().unwrap_or("no message")));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|error| format!("unreadable baseline output: {error}"))
 }

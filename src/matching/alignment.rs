@@ -107,7 +107,9 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
     agreeing.sort_by_key(|pair| (pair.query_ms, pair.distance, (pair.offset_ms(speed) - centre).abs()));
     agreeing.dedup_by_key(|pair| pair.query_ms);
     let supporting = longest_run(agreeing, policy.max_gap_ms);
-    let speed = fitted_speed(&supporting, policy).unwrap_or(speed);
+    // At normal speed the tried value is exact; a fit there would only turn sampling jitter into
+    // a made-up speed.
+    let speed = if speed == 1.0 { speed } else { fitted_speed(&supporting, policy).unwrap_or(speed) };
     let mut offsets: Vec<i64> = supporting.iter().map(|pair| pair.offset_ms(speed)).collect();
     offsets.sort_unstable();
     let offset_ms = offsets[offsets.len() / 2];
@@ -137,7 +139,8 @@ fn fitted_speed(supporting: &[Pair], policy: &AlignmentPolicy) -> Option<f64> {
 }
 
 /// The offset at `speed` whose window of ±`tolerance` holds the most distinct query keyframes,
-/// with that count. `sorted` is in offset order at `speed`.
+/// with that count. `sorted` is in offset order at `speed`. The offset is the window's midpoint,
+/// so that every pair counted is within the tolerance of it.
 fn densest_offset(sorted: &[Pair], speed: f64, tolerance_ms: i64) -> Option<(usize, i64)> {
     let mut best: Option<(usize, i64)> = None;
     let mut window_start = 0;
@@ -156,8 +159,7 @@ fn densest_offset(sorted: &[Pair], speed: f64, tolerance_ms: i64) -> Option<(usi
         }
         let support = in_window.len();
         if best.is_none_or(|(most, _)| support > most) {
-            let window = &sorted[window_start..=end];
-            best = Some((support, window[window.len() / 2].offset_ms(speed)));
+            best = Some((support, (sorted[window_start].offset_ms(speed) + pair.offset_ms(speed)) / 2));
         }
     }
     best
