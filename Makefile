@@ -7,14 +7,20 @@ APT_PACKAGES := pkg-config clang libclang-dev g++ make \
 	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev \
 	ffmpeg
 
+# Benchmarks only: Python to build Meta's vPDQ, the accuracy and speed baseline, in a venv.
+BENCH_APT_PACKAGES := python3 python3-venv python3-dev
+VPDQ_VENV ?= $(HOME)/.cache/firstseen-vpdq
+
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: deps run test lint bench
+.PHONY: deps bench-deps run test lint bench accuracy
 
-deps:
+deps: PACKAGES = $(APT_PACKAGES)
+bench-deps: PACKAGES = $(APT_PACKAGES) $(BENCH_APT_PACKAGES)
+deps bench-deps:
 	@missing=""; \
-	for package in $(APT_PACKAGES); do \
+	for package in $(PACKAGES); do \
 		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -34,5 +40,14 @@ lint: deps
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 
-bench: deps
+$(VPDQ_VENV)/bin/python: | bench-deps
+	/usr/bin/python3 -m venv $(VPDQ_VENV)
+	$(VPDQ_VENV)/bin/pip install -q vpdq
+
+bench: bench-deps $(VPDQ_VENV)/bin/python
 	cargo bench --bench fingerprint
+	cargo bench --bench lookup
+	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench accuracy
+
+accuracy: bench-deps $(VPDQ_VENV)/bin/python
+	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench accuracy
