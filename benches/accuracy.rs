@@ -10,6 +10,7 @@
 //! it cannot hide behind a correct one.
 
 mod common;
+mod corpus;
 
 use std::path::{Path, PathBuf};
 
@@ -20,168 +21,7 @@ use firstseen::index::FootageId;
 use firstseen::matching::{Matcher, Report};
 use firstseen::media::DecodeLimits;
 
-/// Issue #3's target for the error of a reported segment boundary.
-const BOUNDARY_TARGET_SECONDS: f64 = 1.0;
-
-/// A reference clip and how long it is.
-struct Reference {
-    name: &'static str,
-    path: PathBuf,
-    seconds: f64,
-}
-
-/// An edit as ffmpeg applies it, and where the reference's content lands in the edited copy.
-struct Edit {
-    family: &'static str,
-    /// ffmpeg arguments between the input and the output; `{in}` is the reference's path.
-    args: fn(&Reference) -> Vec<String>,
-    /// Truth for the boundary error: (query start, reference start) in seconds, when defined.
-    truth: fn(&Reference) -> Option<(f64, f64)>,
-}
-
-fn video(filter: &str, crf: u32) -> Vec<String> {
-    ["-vf", filter, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()]
-        .map(str::to_owned)
-        .to_vec()
-}
-
-fn complex(filter: &str, inputs: &[&str]) -> Vec<String> {
-    let mut args = Vec::new();
-    for input in inputs {
-        args.extend(["-f", "lavfi", "-i", input].map(str::to_owned));
-    }
-    args.extend(
-        ["-filter_complex", filter, "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28"]
-            .map(str::to_owned),
-    );
-    args
-}
-
-fn starts_at_zero(_: &Reference) -> Option<(f64, f64)> {
-    Some((0.0, 0.0))
-}
-
-fn edits() -> Vec<Edit> {
-    vec![
-        Edit {
-            family: "re-encoded 360p, 15 fps, CRF 38",
-            args: |_| video("scale=-2:360,fps=15", 38),
-            truth: starts_at_zero,
-        },
-        Edit {
-            family: "trimmed: 3 s from the middle",
-            args: |r| video(&format!("trim=start={:.2}:duration=3,setpts=PTS-STARTPTS", r.seconds / 3.0), 28),
-            truth: |r| Some((0.0, r.seconds / 3.0)),
-        },
-        Edit {
-            family: "vertical 9:16 on blurred copy",
-            args: |_| {
-                video(
-                    "split[a][b];[a]scale=360:640:force_original_aspect_ratio=increase,crop=360:640,boxblur=20[bg];\
-                     [b]scale=360:-2[fg];[bg][fg]overlay=(W-w)/2:(H-h)/2",
-                    30,
-                )
-            },
-            truth: starts_at_zero,
-        },
-        Edit {
-            family: "vertical 9:16 on black bars",
-            args: |_| video("scale=360:-2,pad=360:640:(ow-iw)/2:(oh-ih)/2", 30),
-            truth: starts_at_zero,
-        },
-        Edit {
-            family: "letterboxed",
-            args: |_| video("scale=640:-2,pad=640:ih*1.5:0:(oh-ih)/2", 30),
-            truth: starts_at_zero,
-        },
-        Edit { family: "mirrored", args: |_| video("hflip", 28), truth: starts_at_zero },
-        Edit {
-            family: "caption bar + logo (20 %)",
-            args: |_| {
-                video(
-                    "drawbox=y=ih*0.82:w=iw:h=ih*0.18:c=navy@0.9:t=fill,drawbox=x=iw*0.85:y=ih*0.04:w=iw*0.1:h=ih*0.1:c=white:t=fill",
-                    28,
-                )
-            },
-            truth: starts_at_zero,
-        },
-        Edit {
-            family: "cropped 15 % and zoomed",
-            args: |_| video("crop=iw*0.85:ih*0.85,scale=640:-2", 28),
-            truth: starts_at_zero,
-        },
-        Edit { family: "sped up 1.25x", args: |_| video("setpts=PTS/1.25", 28), truth: starts_at_zero },
-        Edit { family: "slowed down 0.8x", args: |_| video("setpts=PTS/0.8", 28), truth: starts_at_zero },
-        Edit {
-            family: "greyscale + contrast/brightness",
-            args: |_| video("hue=s=0,eq=contrast=1.3:brightness=0.06", 28),
-            truth: starts_at_zero,
-        },
-        Edit {
-            family: "inside a longer video (3 s intro)",
-            args: |_| {
-                complex(
-                    "[1:v]scale=640:360,setsar=1,fps=25[intro];[0:v]scale=640:360,setsar=1,fps=25[clip];\
-                     [2:v]scale=640:360,setsar=1,fps=25[outro];[intro][clip][outro]concat=n=3:v=1[out]",
-                    &[
-                        "gradients=s=640x360:d=3:seed=3:speed=0.05:r=25",
-                        "life=s=640x360:r=25:seed=9:mold=20,trim=duration=3",
-                    ],
-                )
-            },
-            truth: |_| Some((3.0, 0.0)),
-        },
-        Edit {
-            family: "picture-in-picture (50 %)",
-            args: |r| {
-                complex(
-                    "[1:v][0:v]scale2ref=w=main_w:h=main_h[bg][clip];[clip]scale=iw/2:ih/2[small];\
-                     [bg][small]overlay=W*0.1:H*0.1:shortest=1[out]",
-                    &[&format!("gradients=s=640x360:d={:.2}:seed=11:speed=0.02:r=25", r.seconds)],
-                )
-            },
-            truth: starts_at_zero,
-        },
-    ]
-}
-
-/// 50 unrelated clips from FFmpeg's synthetic sources, several styles so some resemble each
-/// other and the generated references.
-fn distractor_sources(count: usize) -> Vec<String> {
-    (0..count)
-        .map(|n| match n % 5 {
-            0 => format!("life=s=320x240:r=25:seed={n}:mold=10:ratio=0.{}", 2 + n % 6),
-            1 => format!("cellauto=s=320x240:r=25:rule={}:scroll=1", 18 + n * 7 % 200),
-            2 => format!(
-                "mandelbrot=s=320x240:r=25:start_x=-{:.3}:start_y={:.3}",
-                0.5 + n as f64 * 0.01,
-                n as f64 * 0.013
-            ),
-            3 => format!("gradients=s=320x240:r=25:seed={n}:speed=0.0{}", 1 + n % 5),
-            _ => format!("sierpinski=s=320x240:r=25:seed={n}:jump={}", 1 + n % 20),
-        })
-        .map(|source| format!("{source},trim=duration=5"))
-        .collect()
-}
-
-/// Queries whose answer must be "nothing": footage that is not indexed, near-static, or dark.
-fn must_find_nothing() -> Vec<(&'static str, String)> {
-    vec![
-        ("unindexed: life", "life=s=320x240:r=25:seed=1000:mold=10,trim=duration=6".into()),
-        ("unindexed: gradients", "gradients=s=320x240:r=25:seed=999:speed=0.03,trim=duration=6".into()),
-        ("unindexed: cellauto", "cellauto=s=320x240:r=25:rule=45:scroll=1,trim=duration=6".into()),
-        ("near-static: colour bars", "smptehdbars=s=640x360:r=25,noise=alls=4:allf=t,trim=duration=6".into()),
-        (
-            "near-static: test card",
-            "testsrc2=s=640x360:r=25,select='eq(n\\,0)',loop=loop=150:size=1,trim=duration=6".into(),
-        ),
-        (
-            "mostly dark: small drifting box",
-            "color=c=black:s=640x360:r=25:d=6,drawbox=x=20+t*30:y=30:w=40:h=24:c=white:t=fill".into(),
-        ),
-        ("mostly dark: dim noise", "color=c=0x080808:s=640x360:r=25:d=6,noise=alls=6:allf=t".into()),
-    ]
-}
+use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
 
 fn main() {
     let full = common::full_run();
@@ -245,12 +85,7 @@ fn main() {
     for edit in &edits {
         let mut row = FamilyResult { family: edit.family, total: references.len(), ..FamilyResult::default() };
         for (reference, &id) in references.iter().zip(&reference_ids) {
-            let slug: String = edit.family.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
-            let output = work.join(format!("{}-{slug}.mp4", reference.name));
-            let mut args = vec!["-i".to_owned(), reference.path.to_str().unwrap().to_owned()];
-            args.extend((edit.args)(reference));
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let query = common::derived(&output, &args);
+            let query = common::derived(&work.join(edit.file_name(reference)), &edit.ffmpeg_args(reference));
             manifest.queries.push(Query {
                 family: edit.family,
                 path: query.clone(),
@@ -261,9 +96,10 @@ fn main() {
             let Some(found) = report.earliest().filter(|found| found.footage == id) else { continue };
             row.right += 1;
             if let Some((query_start, reference_start)) = (edit.truth)(reference) {
-                let error = (found.query_segment.start_seconds() - query_start)
-                    .abs()
-                    .max((found.reference_segment.start_seconds() - reference_start).abs());
+                let error = corpus::boundary_error(
+                    (query_start, reference_start),
+                    (found.query_segment.start_seconds(), found.reference_segment.start_seconds()),
+                );
                 row.worst_error = Some(row.worst_error.map_or(error, |worst: f64| worst.max(error)));
                 if error > BOUNDARY_TARGET_SECONDS {
                     off_target.push(format!(

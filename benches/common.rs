@@ -42,7 +42,7 @@ pub fn footage_dir() -> PathBuf {
 }
 
 /// Makes `output` with the ffmpeg CLI once; later runs reuse it.
-pub fn derived(output: &Path, args: &[&str]) -> PathBuf {
+pub fn derived<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(output: &Path, args: &[S]) -> PathBuf {
     if !output.exists() {
         let status = Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-y"])

@@ -145,7 +145,7 @@ fn densest_offset(sorted: &[Pair], speed: f64, tolerance_ms: i64) -> Option<(usi
     let mut best: Option<(usize, i64)> = None;
     let mut window_start = 0;
     let mut in_window: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
-    for (end, pair) in sorted.iter().enumerate() {
+    for pair in sorted {
         *in_window.entry(pair.query_ms).or_default() += 1;
         while pair.offset_ms(speed) - sorted[window_start].offset_ms(speed) > 2 * tolerance_ms {
             let leaving = sorted[window_start].query_ms;

@@ -1,0 +1,192 @@
+//! What accuracy is measured on: the edits re-uploads get (as ffmpeg filters), unrelated
+//! distractors, and footage that must match nothing. Shared by the accuracy benchmark and the
+//! accuracy floor test (`tests/accuracy_floor.rs`), so that both measure the same thing.
+
+#![allow(dead_code)] // each user takes its own subset
+
+use std::path::PathBuf;
+
+/// Issue #3's target for the error of a reported segment boundary.
+pub const BOUNDARY_TARGET_SECONDS: f64 = 1.0;
+
+/// 50 unrelated clips from FFmpeg's synthetic sources, several styles so some resemble each
+/// other and the generated references.
+pub fn distractor_sources(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|n| match n % 5 {
+            0 => format!("life=s=320x240:r=25:seed={n}:mold=10:ratio=0.{}", 2 + n % 6),
+            1 => format!("cellauto=s=320x240:r=25:rule={}:scroll=1", 18 + n * 7 % 200),
+            2 => format!(
+                "mandelbrot=s=320x240:r=25:start_x=-{:.3}:start_y={:.3}",
+                0.5 + n as f64 * 0.01,
+                n as f64 * 0.013
+            ),
+            3 => format!("gradients=s=320x240:r=25:seed={n}:speed=0.0{}", 1 + n % 5),
+            _ => format!("sierpinski=s=320x240:r=25:seed={n}:jump={}", 1 + n % 20),
+        })
+        .map(|source| format!("{source},trim=duration=5"))
+        .collect()
+}
+
+/// Queries whose answer must be "nothing": footage that is not indexed, near-static, or dark.
+pub fn must_find_nothing() -> Vec<(&'static str, String)> {
+    vec![
+        ("unindexed: life", "life=s=320x240:r=25:seed=1000:mold=10,trim=duration=6".into()),
+        ("unindexed: gradients", "gradients=s=320x240:r=25:seed=999:speed=0.03,trim=duration=6".into()),
+        ("unindexed: cellauto", "cellauto=s=320x240:r=25:rule=45:scroll=1,trim=duration=6".into()),
+        ("near-static: colour bars", "smptehdbars=s=640x360:r=25,noise=alls=4:allf=t,trim=duration=6".into()),
+        (
+            "near-static: test card",
+            "testsrc2=s=640x360:r=25,select='eq(n\\,0)',loop=loop=150:size=1,trim=duration=6".into(),
+        ),
+        (
+            "mostly dark: small drifting box",
+            "color=c=black:s=640x360:r=25:d=6,drawbox=x=20+t*30:y=30:w=40:h=24:c=white:t=fill".into(),
+        ),
+        ("mostly dark: dim noise", "color=c=0x080808:s=640x360:r=25:d=6,noise=alls=6:allf=t".into()),
+    ]
+}
+
+/// A reference clip and how long it is.
+pub struct Reference {
+    pub name: &'static str,
+    pub path: PathBuf,
+    pub seconds: f64,
+}
+
+/// An edit as ffmpeg applies it, and where the reference's content lands in the edited copy.
+pub struct Edit {
+    pub family: &'static str,
+    /// ffmpeg arguments between the input and the output; `{in}` is the reference's path.
+    pub args: fn(&Reference) -> Vec<String>,
+    /// Truth for the boundary error: (query start, reference start) in seconds, when defined.
+    pub truth: fn(&Reference) -> Option<(f64, f64)>,
+}
+
+fn video(filter: &str, crf: u32) -> Vec<String> {
+    ["-vf", filter, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+fn complex(filter: &str, inputs: &[&str]) -> Vec<String> {
+    let mut args = Vec::new();
+    for input in inputs {
+        args.extend(["-f", "lavfi", "-i", input].map(str::to_owned));
+    }
+    args.extend(
+        ["-filter_complex", filter, "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28"]
+            .map(str::to_owned),
+    );
+    args
+}
+
+fn starts_at_zero(_: &Reference) -> Option<(f64, f64)> {
+    Some((0.0, 0.0))
+}
+
+impl Edit {
+    /// The ffmpeg arguments that make this edit of `reference`, output path excluded.
+    pub fn ffmpeg_args(&self, reference: &Reference) -> Vec<String> {
+        let mut args = vec!["-i".to_owned(), reference.path.to_str().expect("utf-8 path").to_owned()];
+        args.extend((self.args)(reference));
+        args
+    }
+
+    /// A file name for the edited copy of `reference`.
+    pub fn file_name(&self, reference: &Reference) -> String {
+        let slug: String = self.family.chars().filter(char::is_ascii_alphanumeric).take(24).collect();
+        format!("{}-{slug}.mp4", reference.name)
+    }
+}
+
+/// The larger of the query-start and reference-start errors, in seconds, of a reported segment
+/// against where the edit put the reference's content.
+pub fn boundary_error(truth: (f64, f64), reported: (f64, f64)) -> f64 {
+    (reported.0 - truth.0).abs().max((reported.1 - truth.1).abs())
+}
+
+pub fn edits() -> Vec<Edit> {
+    vec![
+        Edit {
+            family: "re-encoded 360p, 15 fps, CRF 38",
+            args: |_| video("scale=-2:360,fps=15", 38),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "trimmed: 3 s from the middle",
+            args: |r| video(&format!("trim=start={:.2}:duration=3,setpts=PTS-STARTPTS", r.seconds / 3.0), 28),
+            truth: |r| Some((0.0, r.seconds / 3.0)),
+        },
+        Edit {
+            family: "vertical 9:16 on blurred copy",
+            args: |_| {
+                video(
+                    "split[a][b];[a]scale=360:640:force_original_aspect_ratio=increase,crop=360:640,boxblur=20[bg];\
+                     [b]scale=360:-2[fg];[bg][fg]overlay=(W-w)/2:(H-h)/2",
+                    30,
+                )
+            },
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "vertical 9:16 on black bars",
+            args: |_| video("scale=360:-2,pad=360:640:(ow-iw)/2:(oh-ih)/2", 30),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "letterboxed",
+            args: |_| video("scale=640:-2,pad=640:ih*1.5:0:(oh-ih)/2", 30),
+            truth: starts_at_zero,
+        },
+        Edit { family: "mirrored", args: |_| video("hflip", 28), truth: starts_at_zero },
+        Edit {
+            family: "caption bar + logo (20 %)",
+            args: |_| {
+                video(
+                    "drawbox=y=ih*0.82:w=iw:h=ih*0.18:c=navy@0.9:t=fill,drawbox=x=iw*0.85:y=ih*0.04:w=iw*0.1:h=ih*0.1:c=white:t=fill",
+                    28,
+                )
+            },
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "cropped 15 % and zoomed",
+            args: |_| video("crop=iw*0.85:ih*0.85,scale=640:-2", 28),
+            truth: starts_at_zero,
+        },
+        Edit { family: "sped up 1.25x", args: |_| video("setpts=PTS/1.25", 28), truth: starts_at_zero },
+        Edit { family: "slowed down 0.8x", args: |_| video("setpts=PTS/0.8", 28), truth: starts_at_zero },
+        Edit {
+            family: "greyscale + contrast/brightness",
+            args: |_| video("hue=s=0,eq=contrast=1.3:brightness=0.06", 28),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "inside a longer video (3 s intro)",
+            args: |_| {
+                complex(
+                    "[1:v]scale=640:360,setsar=1,fps=25[intro];[0:v]scale=640:360,setsar=1,fps=25[clip];\
+                     [2:v]scale=640:360,setsar=1,fps=25[outro];[intro][clip][outro]concat=n=3:v=1[out]",
+                    &[
+                        "gradients=s=640x360:d=3:seed=3:speed=0.05:r=25",
+                        "life=s=640x360:r=25:seed=9:mold=20,trim=duration=3",
+                    ],
+                )
+            },
+            truth: |_| Some((3.0, 0.0)),
+        },
+        Edit {
+            family: "picture-in-picture (50 %)",
+            args: |r| {
+                complex(
+                    "[1:v][0:v]scale2ref=w=main_w:h=main_h[bg][clip];[clip]scale=iw/2:ih/2[small];\
+                     [bg][small]overlay=W*0.1:H*0.1:shortest=1[out]",
+                    &[&format!("gradients=s=640x360:d={:.2}:seed=11:speed=0.02:r=25", r.seconds)],
+                )
+            },
+            truth: starts_at_zero,
+        },
+    ]
+}
+
