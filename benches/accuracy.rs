@@ -130,7 +130,9 @@ fn main() {
         Matcher::default().policy.radius
     );
     println!();
-    println!("| edit | earliest right | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |");
+    println!(
+        "| edit | earliest right | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |"
+    );
     println!("|---|---:|---:|---:|---:|---:|");
     for row in &rows {
         let shown_error = row.worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));

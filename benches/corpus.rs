@@ -189,4 +189,3 @@ pub fn edits() -> Vec<Edit> {
         },
     ]
 }
-

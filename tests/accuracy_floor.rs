@@ -20,7 +20,10 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
     let mut client = server.client().await;
     let generated = |name: &str, source: &str| {
         common::ffmpeg(
-            &["-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"],
+            &[
+                "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt",
+                "yuv420p",
+            ],
             &work.path().join(name),
         )
     };
@@ -48,8 +51,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
             let query = common::ffmpeg(&args, &work.path().join(edit.file_name(reference)));
             let report = lookup(&mut client, &query, None).await.unwrap();
             let case = format!("{} / {}", reference.name, edit.family);
-            let urls: Vec<&str> =
-                report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+            let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
             if urls != [format!("reference:{}", reference.name)] {
                 failures.push(format!("{case}: matched {urls:?}"));
                 continue;

@@ -76,8 +76,10 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
     assert_eq!(refused.code(), Code::InvalidArgument);
     assert!(refused.message().contains("first_seen"), "{}", refused.message());
 
-    let regions = v1::RegionHashes { whole: 0x0f0f_0f0f_0f0f_0f0f, centre: 0x00ff_00ff_00ff_00ff, band: 0x0ff0_0ff0_0ff0_0ff0 };
-    let keyframe = |time_ms| v1::Keyframe { time_ms, informative: true, upright: Some(regions), mirrored: Some(regions) };
+    let regions =
+        v1::RegionHashes { whole: 0x0f0f_0f0f_0f0f_0f0f, centre: 0x00ff_00ff_00ff_00ff, band: 0x0ff0_0ff0_0ff0_0ff0 };
+    let keyframe =
+        |time_ms| v1::Keyframe { time_ms, informative: true, upright: Some(regions), mirrored: Some(regions) };
     let bad_fingerprints = [
         (
             v1::Fingerprint {

@@ -98,11 +98,8 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
     }
     let (_, speed, centre) = best?;
 
-    let mut agreeing: Vec<Pair> = pairs
-        .iter()
-        .filter(|pair| (pair.offset_ms(speed) - centre).abs() <= policy.tolerance_ms)
-        .copied()
-        .collect();
+    let mut agreeing: Vec<Pair> =
+        pairs.iter().filter(|pair| (pair.offset_ms(speed) - centre).abs() <= policy.tolerance_ms).copied().collect();
     // One vote per query keyframe: its closest hash, then the closest offset.
     agreeing.sort_by_key(|pair| (pair.query_ms, pair.distance, (pair.offset_ms(speed) - centre).abs()));
     agreeing.dedup_by_key(|pair| pair.query_ms);

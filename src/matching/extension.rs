@@ -35,7 +35,12 @@ impl Default for ExtensionPolicy {
 
 /// The supporting pairs of `alignment` plus those found by walking outwards from its first and
 /// last, in query time order. `reference` is the matched footage's keyframes in time order.
-pub fn extend(query: &Fingerprint, reference: &[Keyframe], alignment: &Alignment, policy: &ExtensionPolicy) -> Vec<Pair> {
+pub fn extend(
+    query: &Fingerprint,
+    reference: &[Keyframe],
+    alignment: &Alignment,
+    policy: &ExtensionPolicy,
+) -> Vec<Pair> {
     let (Some(first), Some(last)) = (alignment.supporting.first(), alignment.supporting.last()) else {
         return Vec::new();
     };

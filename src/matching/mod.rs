@@ -79,7 +79,8 @@ impl Matcher {
             let Some(record) = index.footage(footage)? else { continue };
             // The match is judged on the strict evidence alone; once it stands, it is described
             // by the evidence the extension adds at the known alignment.
-            if score(query, query_segment(query, &alignment.supporting), &alignment.supporting) < self.policy.min_score {
+            if score(query, query_segment(query, &alignment.supporting), &alignment.supporting) < self.policy.min_score
+            {
                 continue;
             }
             let reference_keyframes = index.keyframes(footage)?.unwrap_or_default();
