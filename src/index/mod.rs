@@ -15,8 +15,8 @@
 mod multi_index;
 mod records;
 mod schema;
+mod searcher;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -27,8 +27,9 @@ use rocksdb::{
 
 pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
 use schema::{Counters, Undecodable};
+pub use searcher::Searcher;
 
-use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash};
+use crate::fingerprint::{Fingerprint, Keyframe};
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -206,36 +207,9 @@ impl Index {
         Ok(sightings)
     }
 
-    /// Appends to `out` every indexed informative keyframe with a view within `radius` bits of
-    /// `hash`, each once, at the distance of its closest view.
-    pub fn search(&self, hash: PerceptualHash, radius: u32, out: &mut Vec<Candidate>) -> Result<(), IndexError> {
-        // One iterator re-seeked per bucket: creating an iterator costs more than a seek, and a
-        // prefix seek consults the prefix bloom filter, so empty buckets cost next to nothing.
-        let mut read = ReadOptions::default();
-        read.set_prefix_same_as_start(true);
-        let mut postings = self.db.raw_iterator_cf_opt(self.cf(schema::CF_POSTINGS), read);
-        // A keyframe shares several chunks with a close query and is met once per chunk and view.
-        let mut closest: HashMap<(FootageId, u32), u32> = HashMap::new();
-        for (chunk_index, chunk) in multi_index::probes(hash, radius) {
-            let prefix = schema::posting_prefix(chunk_index, chunk);
-            postings.seek(prefix);
-            while let (Some(key), Some(value)) = (postings.key(), postings.value()) {
-                if !key.starts_with(&prefix) {
-                    break;
-                }
-                let (footage, time_ms, indexed) =
-                    schema::decode_posting(key, value).map_err(corrupt(schema::CF_POSTINGS))?;
-                let distance = hash.distance(indexed);
-                if distance <= radius {
-                    let best = closest.entry((footage, time_ms)).or_insert(distance);
-                    *best = (*best).min(distance);
-                }
-                postings.next();
-            }
-            postings.status()?;
-        }
-        out.extend(closest.into_iter().map(|((footage, time_ms), distance)| Candidate { footage, time_ms, distance }));
-        Ok(())
+    /// A radius searcher over this index, for the many hashes of one lookup.
+    pub fn searcher(&self) -> Searcher<'_> {
+        Searcher::new(self)
     }
 
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
@@ -289,7 +263,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::fingerprint::{RegionHashes, ViewHashes};
+    use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
 
     fn sighting(url: &str, day: &str) -> Sighting {
         Sighting {
@@ -353,10 +327,10 @@ mod tests {
         let stored = fingerprint(&[near, far, 0]);
         let id = index.insert_footage(&stored, &sighting("https://a", "2020-01-01")).unwrap().id;
         let mut found = Vec::new();
-        index.search(PerceptualHash(base), 8, &mut found).unwrap();
+        index.searcher().search(PerceptualHash(base), 8, &mut found).unwrap();
         assert_eq!(found, vec![Candidate { footage: id, time_ms: 0, distance: 6 }]);
         found.clear();
-        index.search(PerceptualHash(0), 8, &mut found).unwrap();
+        index.searcher().search(PerceptualHash(0), 8, &mut found).unwrap();
         assert!(found.is_empty(), "uninformative keyframes have no postings");
         assert_eq!(index.keyframes(id).unwrap().unwrap(), stored.keyframes);
     }

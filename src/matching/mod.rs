@@ -1,9 +1,9 @@
 //! Matching: the fourth stage. From a query fingerprint to footage it contains, with dates.
 //!
 //! For every informative query keyframe the index returns the indexed keyframes within a Hamming
-//! radius of any of its searched views (whole, centre, mirrored); those hits are grouped by
-//! footage and [`alignment`] keeps, per footage, only the run of keyframes that agree on one
-//! playback speed and time offset. Footage with enough agreeing keyframes becomes a
+//! radius of any of its searched views (whole, centre and band, upright and mirrored); those hits
+//! are grouped by footage and [`alignment`] keeps, per footage, only the run of keyframes that
+//! agree on one playback speed and time offset. Footage with enough agreeing keyframes becomes a
 //! [`Match`] with its query and reference segments and its sightings, and the [`Report`] leads
 //! with the earliest sighting over all matches.
 
@@ -118,12 +118,13 @@ impl Matcher {
     fn hits_by_footage(&self, index: &Index, query: &Fingerprint) -> Result<HashMap<FootageId, Vec<Pair>>, IndexError> {
         let mut by_footage: HashMap<FootageId, Vec<Pair>> = HashMap::new();
         let mut candidates = Vec::new();
+        let mut searcher = index.searcher();
         for keyframe in query.informative_keyframes() {
             // Pairs met through several views of one keyframe are all kept: alignment votes once
             // per query keyframe, with its closest pair.
             for (hash, orientation) in keyframe.hashes.searched() {
                 candidates.clear();
-                index.search(hash, self.policy.radius, &mut candidates)?;
+                searcher.search(hash, self.policy.radius, &mut candidates)?;
                 for &Candidate { footage, time_ms, distance } in &candidates {
                     by_footage.entry(footage).or_default().push(Pair {
                         query_ms: keyframe.time_ms,
