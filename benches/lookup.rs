@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
-use firstseen::index::Index;
+use firstseen::index::{Durability, Index};
 use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
 
@@ -47,12 +47,14 @@ fn main() {
     let sighting = |n: usize| common::sighting(format!("https://example.org/{n}"), Utc::now());
     let started = Instant::now();
     for (n, fingerprint) in real.iter().enumerate() {
-        index.insert_footage(fingerprint, &sighting(n)).expect("insert");
+        index.insert_footage(fingerprint, &sighting(n), Durability::Synced).expect("insert");
     }
     let pool: Vec<ViewHashes> = real.iter().flat_map(|f| f.keyframes.iter().map(|k| k.hashes)).collect();
     let mut rng = fastrand::Rng::with_seed(7);
     for n in 0..footage_count {
-        index.insert_footage(&perturbed(&pool, &mut rng), &sighting(real.len() + n)).expect("insert");
+        index
+            .insert_footage(&perturbed(&pool, &mut rng), &sighting(real.len() + n), Durability::Synced)
+            .expect("insert");
     }
     let fill = started.elapsed();
     let stats = index.stats().expect("stats");

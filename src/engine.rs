@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, FootageRecord, Index, IndexError, IndexStats, Sighting};
+use crate::index::{Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, Sighting};
 use crate::matching::{Match, Matcher, Report, Segment};
 
 /// Share of both videos' durations a match must cover for them to be the same footage rather
@@ -38,16 +38,38 @@ impl Engine {
         Ok(Engine { index: Index::open(dir)?, matcher, ingest_lock: Mutex::new(()) })
     }
 
-    /// Adds a sighting of `fingerprint`'s footage, creating the footage if it is new.
+    /// Adds a sighting of `fingerprint`'s footage, creating the footage if it is new; on disk
+    /// when it returns.
     pub fn ingest(&self, fingerprint: &Fingerprint, sighting: &Sighting) -> Result<IngestOutcome, IndexError> {
+        self.ingest_one(fingerprint, sighting, Durability::Synced)
+    }
+
+    /// Ingests each item in turn as [`Engine::ingest`] does, with one disk sync for them all:
+    /// a bulk load pays for an fsync per group, not per footage. Each item sees the ones before
+    /// it, so duplicates within the group become sightings. Nothing is reported before the sync.
+    pub fn ingest_group(&self, items: &[(Fingerprint, Sighting)]) -> Result<Vec<IngestOutcome>, IndexError> {
+        let outcomes = items
+            .iter()
+            .map(|(fingerprint, sighting)| self.ingest_one(fingerprint, sighting, Durability::AtNextSync))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.index.sync()?;
+        Ok(outcomes)
+    }
+
+    fn ingest_one(
+        &self,
+        fingerprint: &Fingerprint,
+        sighting: &Sighting,
+        durability: Durability,
+    ) -> Result<IngestOutcome, IndexError> {
         let _one_ingest_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let report = self.matcher.lookup(&self.index, fingerprint, None)?;
         let keyframes = fingerprint.keyframes.len() as u32;
         if let Some(same) = report.matches.iter().find(|found| is_same_footage(found, fingerprint)) {
-            let (footage, new_sighting) = self.index.add_sighting(same.footage, sighting)?;
+            let (footage, new_sighting) = self.index.add_sighting(same.footage, sighting, durability)?;
             return Ok(IngestOutcome { footage, new_footage: false, new_sighting, keyframes });
         }
-        let footage = self.index.insert_footage(fingerprint, sighting)?;
+        let footage = self.index.insert_footage(fingerprint, sighting, durability)?;
         Ok(IngestOutcome { footage, new_footage: true, new_sighting: true, keyframes })
     }
 

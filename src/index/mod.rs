@@ -8,21 +8,25 @@
 //! - every mutation is one RocksDB `WriteBatch`, written with `sync`: an ingest is entirely
 //!   there or not at all, and once it returns it survives a crash;
 //! - a footage's `first_seen` is the minimum over its sightings, whatever order they arrive in;
-//! - every informative keyframe has exactly one posting per hash chunk of each indexed view, so a
-//!   radius search finds every keyframe with a view within the radius (see [`multi_index`]);
+//! - the in-memory [`hamming_table`] holds exactly the informative keyframes of the store: it is
+//!   rebuilt from the `keyframes` column family at open, and a footage's keyframes join it once
+//!   their batch is written, so a radius search finds every keyframe with a view within the
+//!   radius as soon as the ingest that stored it returns (see [`multi_index`]);
 //! - the counters in `meta` change in the same batch as the data they count.
 
+mod hamming_table;
 mod multi_index;
 mod records;
 mod schema;
 mod searcher;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
+use hamming_table::{BucketCounts, HammingTable};
 use rocksdb::{
-    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, PrefixRange,
-    ReadOptions, SliceTransform, WriteBatch, WriteOptions,
+    ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, PrefixRange, ReadOptions, WriteBatch,
+    WriteOptions,
 };
 
 pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
@@ -48,6 +52,16 @@ fn corrupt(column: &'static str) -> impl FnOnce(Undecodable) -> IndexError {
     move |source| IndexError::Corrupt { column, source }
 }
 
+/// When a write must be on disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Before the call returns.
+    Synced,
+    /// At the next [`Index::sync`]: a bulk load syncs once per group of writes, not per write.
+    /// A crash before then loses the write, so nothing may be acknowledged on it until the sync.
+    AtNextSync,
+}
+
 /// The footage index. Cheap to share behind an `Arc`; reads run concurrently, writes serialise.
 pub struct Index {
     db: DB,
@@ -55,23 +69,61 @@ pub struct Index {
     /// Writes read counters and first-seen dates before replacing them; one writer at a time
     /// keeps those read-modify-write cycles exact.
     write_lock: Mutex<()>,
+    table: RwLock<HammingTable>,
 }
 
 impl Index {
-    /// Opens the index in `dir`, creating it when it does not exist.
+    /// Opens the index in `dir`, creating it when it does not exist, and rebuilds its in-memory
+    /// search table from the stored keyframes.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
         options.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let families = schema::COLUMN_FAMILIES.map(|name| {
-            let options = if name == schema::CF_POSTINGS { postings_options() } else { Options::default() };
-            ColumnFamilyDescriptor::new(name, options)
-        });
+        // Column families of an older schema are opened too, so that such a store gets the
+        // schema message below rather than RocksDB's complaint about unopened families.
+        let mut names: Vec<String> = DB::list_cf(&options, dir).unwrap_or_default();
+        for name in schema::COLUMN_FAMILIES {
+            if !names.iter().any(|existing| existing == name) {
+                names.push(name.to_owned());
+            }
+        }
+        let families = names.into_iter().map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         let db = DB::open_cf_descriptors(&options, dir, families)?;
-        let index = Index { db, path: dir.to_owned(), write_lock: Mutex::new(()) };
+        let mut index = Index {
+            db,
+            path: dir.to_owned(),
+            write_lock: Mutex::new(()),
+            table: RwLock::new(HammingTable::with_capacity(&BucketCounts::default())),
+        };
         index.check_schema()?;
+        index.table = RwLock::new(index.rebuild_table()?);
         Ok(index)
+    }
+
+    /// Two passes over the stored keyframes: the first counts what each bucket will hold so the
+    /// second allocates every bucket once, at its final size. Reading the store twice costs less
+    /// than the memory that growing buckets leave spare at ten million keyframes.
+    fn rebuild_table(&self) -> Result<HammingTable, IndexError> {
+        let mut counts = BucketCounts::default();
+        self.for_each_stored_keyframes(|_, keyframes| counts.add(keyframes))?;
+        let mut table = HammingTable::with_capacity(&counts);
+        self.for_each_stored_keyframes(|id, keyframes| table.add(id, keyframes))?;
+        Ok(table)
+    }
+
+    fn for_each_stored_keyframes(&self, mut visit: impl FnMut(FootageId, &[Keyframe])) -> Result<(), IndexError> {
+        let mut read = ReadOptions::default();
+        read.fill_cache(false);
+        read.set_readahead_size(4 << 20);
+        let mut entries = self.db.raw_iterator_cf_opt(self.cf(schema::CF_KEYFRAMES), read);
+        entries.seek_to_first();
+        while let (Some(key), Some(value)) = (entries.key(), entries.value()) {
+            let id = schema::decode_footage_key(key).map_err(corrupt(schema::CF_KEYFRAMES))?;
+            visit(id, &schema::decode_keyframes(value).map_err(corrupt(schema::CF_KEYFRAMES))?);
+            entries.next();
+        }
+        Ok(entries.status()?)
     }
 
     fn check_schema(&self) -> Result<(), IndexError> {
@@ -89,7 +141,7 @@ impl Index {
             }
             None => {
                 let version = schema::encode_value(&schema::SCHEMA_VERSION);
-                self.db.put_cf_opt(meta, schema::META_SCHEMA, version, &durable())?;
+                self.db.put_cf_opt(meta, schema::META_SCHEMA, version, &write_options(Durability::Synced))?;
             }
         }
         Ok(())
@@ -112,8 +164,14 @@ impl Index {
         self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds new footage with its keyframes and first sighting, in one atomic batch.
-    pub fn insert_footage(&self, fingerprint: &Fingerprint, sighting: &Sighting) -> Result<FootageRecord, IndexError> {
+    /// Adds new footage with its keyframes and first sighting, in one atomic batch, and makes its
+    /// keyframes searchable.
+    pub fn insert_footage(
+        &self,
+        fingerprint: &Fingerprint,
+        sighting: &Sighting,
+        durability: Durability,
+    ) -> Result<FootageRecord, IndexError> {
         let _writer = self.lock_writes();
         let mut counters = self.counters()?;
         counters.next_footage_id += 1;
@@ -133,29 +191,24 @@ impl Index {
             schema::sighting_key(id, sighting),
             schema::encode_sighting(sighting),
         );
-        let postings = self.cf(schema::CF_POSTINGS);
-        for keyframe in fingerprint.informative_keyframes() {
-            for (view, hash) in keyframe.hashes.indexed().into_iter().enumerate() {
-                let value = schema::posting_value(hash);
-                for chunk_index in 0..multi_index::CHUNKS {
-                    let chunk = multi_index::chunk(hash, chunk_index);
-                    let key = schema::posting_key(chunk_index, chunk, id, keyframe.time_ms, view as u8);
-                    batch.put_cf(postings, key, value);
-                }
-            }
-            counters.indexed_keyframes += 1;
-        }
         counters.footage += 1;
         counters.sightings += 1;
         counters.keyframes += u64::from(record.keyframes);
+        counters.indexed_keyframes += fingerprint.informative_keyframes().count() as u64;
         batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_value(&counters));
-        self.db.write_opt(batch, &durable())?;
+        self.db.write_opt(batch, &write_options(durability))?;
+        self.table.write().unwrap_or_else(|poisoned| poisoned.into_inner()).add(id, &fingerprint.keyframes);
         Ok(record)
     }
 
     /// Records another sighting of existing footage. Returns the footage as it now stands and
     /// whether the sighting was new (the same source URL on the same date is recorded once).
-    pub fn add_sighting(&self, id: FootageId, sighting: &Sighting) -> Result<(FootageRecord, bool), IndexError> {
+    pub fn add_sighting(
+        &self,
+        id: FootageId,
+        sighting: &Sighting,
+        durability: Durability,
+    ) -> Result<(FootageRecord, bool), IndexError> {
         let _writer = self.lock_writes();
         let mut record = self.footage(id)?.ok_or(IndexError::UnknownFootage(id.0))?;
         let sightings = self.cf(schema::CF_SIGHTINGS);
@@ -170,7 +223,7 @@ impl Index {
         batch.put_cf(sightings, key, schema::encode_sighting(sighting));
         batch.put_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id), schema::encode_footage(&record));
         batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_value(&counters));
-        self.db.write_opt(batch, &durable())?;
+        self.db.write_opt(batch, &write_options(durability))?;
         Ok((record, true))
     }
 
@@ -207,9 +260,16 @@ impl Index {
         Ok(sightings)
     }
 
+    /// Makes every write made so far durable, [`Durability::AtNextSync`] ones included.
+    pub fn sync(&self) -> Result<(), IndexError> {
+        Ok(self.db.flush_wal(true)?)
+    }
+
     /// A radius searcher over this index, for the many hashes of one lookup.
     pub fn searcher(&self) -> Searcher<'_> {
-        Searcher::new(self)
+        // A panic while the table was being written is one `add` cut short; the lookups it
+        // could affect are those of the footage whose ingest failed with it.
+        Searcher::new(self.table.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
@@ -224,23 +284,9 @@ impl Index {
     }
 }
 
-/// Postings are only ever read by 4-byte bucket prefix: a prefix bloom filter lets an empty
-/// bucket be answered without touching a data block.
-fn postings_options() -> Options {
-    let mut options = Options::default();
-    options.set_prefix_extractor(SliceTransform::create_fixed_prefix(schema::POSTING_PREFIX_LEN));
-    options.set_memtable_prefix_bloom_ratio(0.1);
-    let mut table = BlockBasedOptions::default();
-    table.set_bloom_filter(10.0, false);
-    table.set_whole_key_filtering(false);
-    options.set_block_based_table_factory(&table);
-    options.set_compression_type(rocksdb::DBCompressionType::Lz4);
-    options
-}
-
-fn durable() -> WriteOptions {
+fn write_options(durability: Durability) -> WriteOptions {
     let mut options = WriteOptions::default();
-    options.set_sync(true);
+    options.set_sync(durability == Durability::Synced);
     options
 }
 
@@ -304,11 +350,16 @@ mod tests {
     fn first_seen_is_the_minimum_whatever_the_order_and_sightings_are_recorded_once() {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
-        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2023-09-20")).unwrap();
-        let (record, new) = index.add_sighting(footage.id, &sighting("https://b", "2020-11-10")).unwrap();
+        let footage = index
+            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2023-09-20"), Durability::Synced)
+            .unwrap();
+        let (record, new) =
+            index.add_sighting(footage.id, &sighting("https://b", "2020-11-10"), Durability::Synced).unwrap();
         assert!(new);
-        let (record_after_later, _) = index.add_sighting(footage.id, &sighting("https://c", "2021-05-05")).unwrap();
-        let (_, repeated) = index.add_sighting(footage.id, &sighting("https://b", "2020-11-10")).unwrap();
+        let (record_after_later, _) =
+            index.add_sighting(footage.id, &sighting("https://c", "2021-05-05"), Durability::Synced).unwrap();
+        let (_, repeated) =
+            index.add_sighting(footage.id, &sighting("https://b", "2020-11-10"), Durability::Synced).unwrap();
         assert!(!repeated);
         assert_eq!(record.first_seen, sighting("", "2020-11-10").first_seen);
         assert_eq!(record_after_later.first_seen, record.first_seen);
@@ -325,25 +376,39 @@ mod tests {
         let near = base ^ 0x0003_0003_0003_0000; // 6 bits, spread over three chunks
         let far = base ^ 0x00ff_00ff_0000_0000; // 16 bits
         let stored = fingerprint(&[near, far, 0]);
-        let id = index.insert_footage(&stored, &sighting("https://a", "2020-01-01")).unwrap().id;
+        let id = index.insert_footage(&stored, &sighting("https://a", "2020-01-01"), Durability::Synced).unwrap().id;
         let mut found = Vec::new();
-        index.searcher().search(PerceptualHash(base), 8, &mut found).unwrap();
+        index.searcher().search(PerceptualHash(base), 8, &mut found);
         assert_eq!(found, vec![Candidate { footage: id, time_ms: 0, distance: 6 }]);
         found.clear();
-        index.searcher().search(PerceptualHash(0), 8, &mut found).unwrap();
-        assert!(found.is_empty(), "uninformative keyframes have no postings");
+        index.searcher().search(PerceptualHash(0), 8, &mut found);
+        assert!(found.is_empty(), "uninformative keyframes are not searchable");
         assert_eq!(index.keyframes(id).unwrap().unwrap(), stored.keyframes);
     }
 
     #[test]
-    fn a_reopened_index_keeps_its_data_and_refuses_another_schema() {
+    fn a_reopened_index_keeps_its_data_and_search_table_and_refuses_another_schema() {
         let dir = tempfile::tempdir().unwrap();
+        let (first, second) = (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210);
         {
             let index = Index::open(dir.path()).unwrap();
-            index.insert_footage(&fingerprint(&[7, 8, 9]), &sighting("https://a", "2020-01-01")).unwrap();
+            index
+                .insert_footage(&fingerprint(&[first]), &sighting("https://a", "2020-01-01"), Durability::Synced)
+                .unwrap();
+            index
+                .insert_footage(
+                    &fingerprint(&[0, second]),
+                    &sighting("https://b", "2021-01-01"),
+                    Durability::AtNextSync,
+                )
+                .unwrap();
+            index.sync().unwrap();
         }
         let index = Index::open(dir.path()).unwrap();
-        assert_eq!(index.stats().unwrap().footage, 1);
+        assert_eq!(index.stats().unwrap().footage, 2);
+        let mut found = Vec::new();
+        index.searcher().search(PerceptualHash(second ^ 1), 7, &mut found);
+        assert_eq!(found, vec![Candidate { footage: FootageId(2), time_ms: 500, distance: 1 }]);
         let meta = index.cf(schema::CF_META);
         index.db.put_cf(meta, schema::META_SCHEMA, schema::encode_value(&99u32)).unwrap();
         drop(index);

@@ -11,7 +11,7 @@
 use crate::fingerprint::PerceptualHash;
 
 pub const CHUNKS: usize = 4;
-const CHUNK_BITS: u32 = 16;
+pub const CHUNK_BITS: u32 = 16;
 
 /// The `index`-th 16-bit chunk of a hash, most significant first.
 pub fn chunk(hash: PerceptualHash, index: usize) -> u16 {

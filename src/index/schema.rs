@@ -4,7 +4,7 @@
 //! this one and be migrated lazily; the `meta` column family records the schema version of the
 //! whole store, checked at open. Keys are laid out by hand (big-endian, fixed width) because
 //! their byte order *is* the query plan: all sightings of a footage sort together, earliest
-//! first, and all postings of a hash chunk share a 4-byte prefix. Values are serde structs in
+//! first. Values are serde structs in
 //! postcard behind the version byte, except keyframes, packed at 53 bytes each.
 //!
 //! | column family | key | value |
@@ -13,7 +13,9 @@
 //! | `footage` | v, footage id | duration, keyframe count, first-seen |
 //! | `sightings` | v, footage id, first-seen (sortable), source URL | the sighting |
 //! | `keyframes` | v, footage id | all keyframes of the footage |
-//! | `postings` | v, chunk index, chunk value, footage id, time, view | full hash of the view |
+//!
+//! There is no on-disk search structure: the radius search reads a table rebuilt in memory from
+//! `keyframes` at open (see `hamming_table`), which keeps the store at 53 bytes a keyframe.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -24,7 +26,8 @@ use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 /// Version of the store as a whole; bumped with any layout change below.
 ///
 /// 2: keyframes carry six view hashes; postings are filed per indexed view.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: no postings column family; the search table lives in memory.
+pub const SCHEMA_VERSION: u32 = 3;
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
 
@@ -32,14 +35,10 @@ pub const CF_META: &str = "meta";
 pub const CF_FOOTAGE: &str = "footage";
 pub const CF_SIGHTINGS: &str = "sightings";
 pub const CF_KEYFRAMES: &str = "keyframes";
-pub const CF_POSTINGS: &str = "postings";
-pub const COLUMN_FAMILIES: [&str; 5] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_POSTINGS];
+pub const COLUMN_FAMILIES: [&str; 4] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES];
 
 pub const META_SCHEMA: &[u8] = b"schema";
 pub const META_COUNTERS: &[u8] = b"counters";
-
-/// Bytes shared by every posting of one bucket: version, chunk index, chunk value.
-pub const POSTING_PREFIX_LEN: usize = 4;
 
 /// A stored entry that does not decode: written by something else, or damaged.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +75,13 @@ pub fn footage_key(id: FootageId) -> [u8; 9] {
     key[0] = KEY_V1;
     key[1..].copy_from_slice(&id.0.to_be_bytes());
     key
+}
+
+pub fn decode_footage_key(key: &[u8]) -> Result<FootageId, Undecodable> {
+    match key {
+        [KEY_V1, id @ ..] if id.len() == 8 => Ok(FootageId(u64::from_be_bytes(id.try_into().expect("8 bytes")))),
+        _ => Err(Undecodable("malformed footage key".into())),
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -182,42 +188,6 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
         .collect())
 }
 
-pub fn posting_prefix(chunk_index: usize, chunk_value: u16) -> [u8; POSTING_PREFIX_LEN] {
-    let [high, low] = chunk_value.to_be_bytes();
-    [KEY_V1, chunk_index as u8, high, low]
-}
-
-const POSTING_KEY_LEN: usize = POSTING_PREFIX_LEN + 8 + 4 + 1;
-
-/// `view` tells apart the postings of one keyframe's views that land in the same bucket.
-pub fn posting_key(chunk_index: usize, chunk_value: u16, id: FootageId, time_ms: u32, view: u8) -> [u8; 17] {
-    let mut key = [0; POSTING_KEY_LEN];
-    key[..4].copy_from_slice(&posting_prefix(chunk_index, chunk_value));
-    key[4..12].copy_from_slice(&id.0.to_be_bytes());
-    key[12..16].copy_from_slice(&time_ms.to_be_bytes());
-    key[16] = view;
-    key
-}
-
-pub fn posting_value(hash: PerceptualHash) -> [u8; 9] {
-    let mut value = [0; 9];
-    value[0] = VALUE_V1;
-    value[1..].copy_from_slice(&hash.0.to_be_bytes());
-    value
-}
-
-/// The footage, time and full hash of one posting.
-pub fn decode_posting(key: &[u8], value: &[u8]) -> Result<(FootageId, u32, PerceptualHash), Undecodable> {
-    match (key.len(), value) {
-        (POSTING_KEY_LEN, [VALUE_V1, hash @ ..]) if hash.len() == 8 => Ok((
-            FootageId(u64::from_be_bytes(key[4..12].try_into().expect("8 bytes"))),
-            u32::from_be_bytes(key[12..16].try_into().expect("4 bytes")),
-            PerceptualHash(u64::from_be_bytes(hash.try_into().expect("8 bytes"))),
-        )),
-        _ => Err(Undecodable("malformed posting".into())),
-    }
-}
-
 /// Big-endian with the sign bit flipped, so byte order is time order, before 1970 included.
 fn sortable_micros(time: DateTime<Utc>) -> [u8; 8] {
     ((time.timestamp_micros() as u64) ^ (1 << 63)).to_be_bytes()
@@ -248,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn keyframes_and_postings_round_trip() {
+    fn keyframes_and_footage_keys_round_trip() {
         let regions = |n: u64| RegionHashes {
             whole: PerceptualHash(n),
             centre: PerceptualHash(n + 1),
@@ -260,9 +230,7 @@ mod tests {
             Keyframe { time_ms: 500, hashes: hashes(42), informative: false },
         ];
         assert_eq!(decode_keyframes(&encode_keyframes(&keyframes)).unwrap(), keyframes);
-        let key = posting_key(3, 0xbeef, FootageId(9), 1500, 1);
-        let decoded = decode_posting(&key, &posting_value(PerceptualHash(5))).unwrap();
-        assert_eq!(decoded, (FootageId(9), 1500, PerceptualHash(5)));
+        assert_eq!(decode_footage_key(&footage_key(FootageId(9))).unwrap(), FootageId(9));
     }
 
     #[test]

@@ -11,9 +11,8 @@ mod alignment;
 mod extension;
 mod report;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
 
 pub use alignment::{AlignmentPolicy, Pair};
 pub use extension::ExtensionPolicy;
@@ -71,7 +70,12 @@ impl Matcher {
         claimed: Option<DateTime<Utc>>,
     ) -> Result<Report, IndexError> {
         let mut matches = Vec::new();
-        for (footage, pairs) in self.hits_by_footage(index, query)? {
+        for (footage, pairs) in self.hits_by_footage(index, query) {
+            // Most footage met at all is met by one or two stray keyframes; they cannot reach
+            // the quorum, and skipping them here spares the alignment's vote over every speed.
+            if distinct_query_keyframes(&pairs) < self.policy.min_agreeing_keyframes {
+                continue;
+            }
             let Some(alignment) = alignment::align(&pairs, &self.policy.alignment) else { continue };
             if alignment.supporting.len() < self.policy.min_agreeing_keyframes {
                 continue;
@@ -115,8 +119,8 @@ impl Matcher {
         ))
     }
 
-    fn hits_by_footage(&self, index: &Index, query: &Fingerprint) -> Result<HashMap<FootageId, Vec<Pair>>, IndexError> {
-        let mut by_footage: HashMap<FootageId, Vec<Pair>> = HashMap::new();
+    fn hits_by_footage(&self, index: &Index, query: &Fingerprint) -> FxHashMap<FootageId, Vec<Pair>> {
+        let mut by_footage: FxHashMap<FootageId, Vec<Pair>> = FxHashMap::default();
         let mut candidates = Vec::new();
         let mut searcher = index.searcher();
         for keyframe in query.informative_keyframes() {
@@ -124,7 +128,7 @@ impl Matcher {
             // per query keyframe, with its closest pair.
             for (hash, orientation) in keyframe.hashes.searched() {
                 candidates.clear();
-                searcher.search(hash, self.policy.radius, &mut candidates)?;
+                searcher.search(hash, self.policy.radius, &mut candidates);
                 for &Candidate { footage, time_ms, distance } in &candidates {
                     by_footage.entry(footage).or_default().push(Pair {
                         query_ms: keyframe.time_ms,
@@ -135,8 +139,13 @@ impl Matcher {
                 }
             }
         }
-        Ok(by_footage)
+        by_footage
     }
+}
+
+/// Pairs come in query time order, so distinct query keyframes are the changes of `query_ms`.
+fn distinct_query_keyframes(pairs: &[Pair]) -> usize {
+    pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count()
 }
 
 /// From the first supporting keyframe to where the last one's stretch ends: the next keyframe of

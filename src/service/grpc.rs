@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use tokio::sync::Semaphore;
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::status;
 use super::upload::{receive_header, receive_video};
+use super::{bulk, status};
 use crate::engine::{Engine, IngestOutcome};
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, Sighting};
@@ -75,25 +76,33 @@ impl FirstSeenService {
         }))
     }
 
-    /// The shared end of both lookup RPCs.
+    /// The shared end of both single lookup RPCs.
     async fn answer_lookup(
         &self,
         fingerprint: Fingerprint,
         options: Option<v1::LookupOptions>,
     ) -> Result<Response<v1::LookupReport>, Status> {
-        let claimed = options
-            .and_then(|options| options.claimed_date)
-            .map(|date| proto::date_from_wire(&date, "claimed_date"))
-            .transpose()
-            .map_err(status::from_message)?;
-        let engine = Arc::clone(&self.engine);
-        let report =
-            blocking("look up", move || engine.lookup(&fingerprint, claimed).map_err(status::from_index)).await?;
-        Ok(Response::new(v1::LookupReport::from(&report)))
+        Ok(Response::new(lookup_report(Arc::clone(&self.engine), fingerprint, options).await?))
     }
 }
 
-async fn blocking<T: Send + 'static>(
+/// Every lookup ends here, single or batched.
+pub(super) async fn lookup_report(
+    engine: Arc<Engine>,
+    fingerprint: Fingerprint,
+    options: Option<v1::LookupOptions>,
+) -> Result<v1::LookupReport, Status> {
+    let claimed = options
+        .and_then(|options| options.claimed_date)
+        .map(|date| proto::date_from_wire(&date, "claimed_date"))
+        .transpose()
+        .map_err(status::from_message)?;
+    let report = blocking("look up", move || engine.lookup(&fingerprint, claimed).map_err(status::from_index)).await?;
+    Ok(v1::LookupReport::from(&report))
+}
+
+/// Runs `job` on the blocking thread pool, off the async runtime's threads.
+pub(super) async fn blocking<T: Send + 'static>(
     doing: &str,
     job: impl FnOnce() -> Result<T, Status> + Send + 'static,
 ) -> Result<T, Status> {
@@ -101,12 +110,12 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(job).await.map_err(|error| status::internal(doing, error))?
 }
 
-fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
+pub(super) fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
     proto::sighting_from_wire(wire, Utc::now()).map_err(status::from_message)
 }
 
-fn fingerprint_from_request(wire: Option<&v1::Fingerprint>) -> Result<Fingerprint, Status> {
+pub(super) fn fingerprint_from_request(wire: Option<&v1::Fingerprint>) -> Result<Fingerprint, Status> {
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a fingerprint"))?;
     Fingerprint::try_from(wire).map_err(status::from_message)
 }
@@ -131,6 +140,23 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let sighting = sighting_from_request(request.sighting.as_ref())?;
         let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
         self.record_ingest(fingerprint, sighting).await
+    }
+
+    async fn ingest_fingerprints(
+        &self,
+        request: Request<Streaming<v1::IngestFingerprintRequest>>,
+    ) -> Result<Response<v1::IngestSummary>, Status> {
+        let summary = bulk::ingest_fingerprints(Arc::clone(&self.engine), request.into_inner()).await?;
+        Ok(Response::new(summary))
+    }
+
+    type BatchLookupStream = ReceiverStream<Result<v1::BatchLookupResult, Status>>;
+
+    async fn batch_lookup(
+        &self,
+        request: Request<Streaming<v1::BatchLookupRequest>>,
+    ) -> Result<Response<Self::BatchLookupStream>, Status> {
+        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.engine), request.into_inner())))
     }
 
     async fn lookup(

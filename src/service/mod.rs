@@ -5,6 +5,7 @@
 //! `firstseen.v1.FirstSeen` API the server speaks the standard `grpc.health.v1` health service
 //! and server reflection, so load balancers and `grpcurl` need no .proto file.
 
+mod bulk;
 mod grpc;
 mod status;
 mod upload;

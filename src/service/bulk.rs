@@ -1,0 +1,162 @@
+//! The two streaming RPCs for services that work in bulk: `IngestFingerprints` and `BatchLookup`.
+//!
+//! Both must keep a fast client from making the server buffer without bound, and both get it
+//! from the same place: the server reads the next message only when it has room for its work.
+//! Unread messages stay in the client's send window, and HTTP/2 flow control stops the client.
+//!
+//! - Ingest reads a group of items (up to [`GROUP_ITEMS`] items or [`GROUP_KEYFRAMES`]
+//!   keyframes, or whatever arrived before the stream paused), writes it with one disk sync, and
+//!   only then reads on. The sync per group, rather than per item, is what lets a bulk load run
+//!   at tens of thousands of keyframes a second.
+//! - Batch lookup keeps at most [`LOOKUPS_IN_FLIGHT`] lookups running; their results queue in a
+//!   channel of the same size, so a client that stops reading results stops the lookups, and
+//!   with them the reading of new items.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Status, Streaming};
+
+use super::grpc::{blocking, fingerprint_from_request, lookup_report, sighting_from_request};
+use super::status;
+use crate::engine::Engine;
+use crate::fingerprint::Fingerprint;
+use crate::index::Sighting;
+use crate::proto::v1;
+
+/// Most items written with one disk sync.
+pub const GROUP_ITEMS: usize = 512;
+/// Most keyframes written with one disk sync (about 3.5 MiB of fingerprints).
+pub const GROUP_KEYFRAMES: usize = 65_536;
+/// A group is written early when the client pauses this long: an item sent alone is not left
+/// waiting for others that may never come.
+const IDLE_FLUSH: Duration = Duration::from_millis(20);
+/// Lookups of one batch stream running at once: enough to keep every core busy.
+pub const LOOKUPS_IN_FLIGHT: usize = 8;
+
+/// A group of valid items, and the rejection that ended it early, if one did.
+struct Group {
+    items: Vec<(Fingerprint, Sighting)>,
+    rejected: Option<Status>,
+    end_of_stream: bool,
+}
+
+pub async fn ingest_fingerprints(
+    engine: Arc<Engine>,
+    mut stream: Streaming<v1::IngestFingerprintRequest>,
+) -> Result<v1::IngestSummary, Status> {
+    let mut summary = v1::IngestSummary::default();
+    loop {
+        let group = next_group(&mut stream).await;
+        if !group.items.is_empty() {
+            let engine = Arc::clone(&engine);
+            let items = group.items;
+            let outcomes = blocking("ingest", move || engine.ingest_group(&items).map_err(status::from_index)).await?;
+            for outcome in outcomes {
+                summary.items += 1;
+                summary.new_footage += u64::from(outcome.new_footage);
+                summary.new_sightings += u64::from(outcome.new_sighting);
+                summary.keyframes += u64::from(outcome.keyframes);
+            }
+            tracing::info!(items = summary.items, keyframes = summary.keyframes, "bulk ingest progress");
+        }
+        if let Some(rejected) = group.rejected {
+            let items = summary.items;
+            return Err(Status::new(
+                rejected.code(),
+                format!("item {}: {} (the {items} items before it were ingested)", items + 1, rejected.message()),
+            ));
+        }
+        if group.end_of_stream {
+            return Ok(summary);
+        }
+    }
+}
+
+/// Reads items until the group is full, the stream pauses or ends, or an item is rejected.
+async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>) -> Group {
+    let mut group = Group { items: Vec::new(), rejected: None, end_of_stream: false };
+    let mut keyframes = 0;
+    while group.items.len() < GROUP_ITEMS && keyframes < GROUP_KEYFRAMES {
+        let message = if group.items.is_empty() {
+            stream.message().await
+        } else {
+            match tokio::time::timeout(IDLE_FLUSH, stream.message()).await {
+                Ok(message) => message,
+                Err(_paused) => break,
+            }
+        };
+        let request = match message {
+            Ok(Some(request)) => request,
+            Ok(None) => {
+                group.end_of_stream = true;
+                break;
+            }
+            Err(broken) => {
+                group.rejected = Some(broken);
+                break;
+            }
+        };
+        match valid_item(&request) {
+            Ok((fingerprint, sighting)) => {
+                keyframes += fingerprint.keyframes.len();
+                group.items.push((fingerprint, sighting));
+            }
+            Err(rejected) => {
+                group.rejected = Some(rejected);
+                break;
+            }
+        }
+    }
+    group
+}
+
+fn valid_item(request: &v1::IngestFingerprintRequest) -> Result<(Fingerprint, Sighting), Status> {
+    Ok((fingerprint_from_request(request.fingerprint.as_ref())?, sighting_from_request(request.sighting.as_ref())?))
+}
+
+pub fn batch_lookup(
+    engine: Arc<Engine>,
+    mut stream: Streaming<v1::BatchLookupRequest>,
+) -> ReceiverStream<Result<v1::BatchLookupResult, Status>> {
+    let (results, receiver) = mpsc::channel(LOOKUPS_IN_FLIGHT);
+    let in_flight = Arc::new(Semaphore::new(LOOKUPS_IN_FLIGHT));
+    tokio::spawn(async move {
+        loop {
+            let item = match stream.message().await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(broken) => {
+                    let _ = results.send(Err(broken)).await;
+                    break;
+                }
+            };
+            let Ok(slot) = Arc::clone(&in_flight).acquire_owned().await else { break };
+            let (engine, results) = (Arc::clone(&engine), results.clone());
+            tokio::spawn(async move {
+                let outcome = match look_up_item(engine, item.lookup).await {
+                    Ok(report) => v1::batch_lookup_result::Outcome::Report(report),
+                    Err(failed) => v1::batch_lookup_result::Outcome::Error(v1::ItemError {
+                        code: failed.code() as i32,
+                        message: failed.message().to_owned(),
+                    }),
+                };
+                // Waits while the client is not reading; the slot is held until then.
+                let _ = results.send(Ok(v1::BatchLookupResult { id: item.id, outcome: Some(outcome) })).await;
+                drop(slot);
+            });
+        }
+    });
+    ReceiverStream::new(receiver)
+}
+
+async fn look_up_item(
+    engine: Arc<Engine>,
+    lookup: Option<v1::LookupFingerprintRequest>,
+) -> Result<v1::LookupReport, Status> {
+    let lookup = lookup.ok_or_else(|| Status::invalid_argument("the item needs a lookup"))?;
+    let fingerprint = fingerprint_from_request(lookup.fingerprint.as_ref())?;
+    lookup_report(engine, fingerprint, lookup.options).await
+}
