@@ -45,8 +45,8 @@ $(VPDQ_VENV)/bin/python: | bench-deps
 	$(VPDQ_VENV)/bin/pip install -q vpdq
 
 bench: bench-deps $(VPDQ_VENV)/bin/python
-	cargo bench --bench fingerprint
-	cargo bench --bench lookup
+	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench fingerprint
+	cargo bench --bench scale -- 1000000 10000000
 	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench accuracy
 
 accuracy: bench-deps $(VPDQ_VENV)/bin/python

@@ -1,8 +1,10 @@
-//! Fingerprinting speed in video-seconds per CPU-second, beside the decode floor measured in the
-//! same run on the same files: `ffmpeg -threads 1 -i FILE -f null -` (decode only, no output).
+//! Fingerprinting speed in video-seconds per CPU-second, beside two references measured in the
+//! same run on the same files: the decode floor, `ffmpeg -threads 1 -i FILE -f null -` (decode
+//! only, no output), and Meta's vPDQ, `vpdq.computeHash(path, seconds_per_hash=1)`.
 //!
-//! Run: `cargo bench --bench fingerprint` (needs the ffmpeg CLI for the reference and to make
-//! the test files; `make deps` installs it).
+//! Run: `make bench` or `VPDQ_PYTHON=… cargo bench --bench fingerprint` (needs the ffmpeg CLI
+//! for the floor and to make the test files; `make bench-deps` installs it, and the Makefile
+//! builds the vPDQ venv). Without VPDQ_PYTHON the vPDQ column is left out.
 
 mod common;
 
@@ -33,24 +35,31 @@ fn main() {
     ];
     let measured = if common::full_run() { clips.len() } else { 1 };
 
+    let vpdq_python = std::env::var_os("VPDQ_PYTHON");
     println!("fingerprinting, best of {rounds} rounds; rate = video seconds per CPU second (higher is better)");
     println!(
-        "{:<12} {:>9} {:>11} {:>11} {:>10} {:>14}",
-        "file", "video s", "firstseen", "ffmpeg -t1", "ratio", "firstseen wall"
+        "{:<12} {:>9} {:>11} {:>11} {:>9} {:>10} {:>12} {:>14}",
+        "file", "video s", "firstseen", "ffmpeg -t1", "vPDQ", "vs floor", "vs vPDQ", "firstseen wall"
     );
     for (name, file_name, args) in &clips[..measured] {
         let path = &common::derived(&work.join(file_name), args);
         let (video_seconds, firstseen_cpu, wall) = best_of(rounds, || fingerprint_cpu(path));
         let (_, floor_cpu, _) = best_of(rounds, || decode_floor_cpu(path));
+        let vpdq_cpu = vpdq_python.as_ref().map(|python| best_of(rounds, || vpdq_cpu(python, path)).1);
+        let (vpdq_rate, speedup) = match vpdq_cpu {
+            Some(cpu) => (format!("{:.1}", video_seconds / cpu), format!("{:.1}x faster", cpu / firstseen_cpu)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         println!(
-            "{name:<12} {video_seconds:>9.1} {:>11.1} {:>11.1} {:>9.2}x {:>13.2}s",
+            "{name:<12} {video_seconds:>9.1} {:>11.1} {:>11.1} {vpdq_rate:>9} {:>9.2}x {speedup:>12} {:>13.2}s",
             video_seconds / firstseen_cpu,
             video_seconds / floor_cpu,
             firstseen_cpu / floor_cpu,
             wall,
         );
     }
-    println!("ratio = firstseen CPU time / decode-floor CPU time (1.0 = as cheap as decoding alone)");
+    println!("vs floor = firstseen CPU time / decode-floor CPU time (1.0 = as cheap as decoding alone)");
+    println!("vs vPDQ = vPDQ CPU time / firstseen CPU time, Python start-up and import subtracted");
 }
 
 /// The round with the least CPU time: the others lost time to the machine's other tenants.
@@ -63,6 +72,20 @@ fn fingerprint_cpu(path: &Path) -> (f64, f64, f64) {
     let fingerprint = Fingerprint::of_file(path, &DecodeLimits::default()).expect("fingerprint");
     let cpu = (common::self_cpu() - cpu).as_secs_f64();
     (f64::from(fingerprint.duration_ms) / 1000.0, cpu, wall.elapsed().as_secs_f64())
+}
+
+/// CPU time of `vpdq.computeHash(path, seconds_per_hash=1)`, less that of starting Python and
+/// importing vpdq, measured the same way just before.
+fn vpdq_cpu(python: &std::ffi::OsStr, path: &Path) -> (f64, f64, f64) {
+    let run = |script: &str| {
+        let (cpu, wall) = (common::children_cpu(), Instant::now());
+        let status = Command::new(python).args(["-c", script]).arg(path).status().expect("run vPDQ's Python");
+        assert!(status.success(), "vPDQ failed on {}", path.display());
+        ((common::children_cpu() - cpu).as_secs_f64(), wall.elapsed().as_secs_f64())
+    };
+    let (startup_cpu, startup_wall) = run("import sys, vpdq");
+    let (cpu, wall) = run("import sys, vpdq; vpdq.computeHash(sys.argv[1], seconds_per_hash=1)");
+    (0.0, cpu - startup_cpu, wall - startup_wall)
 }
 
 fn decode_floor_cpu(path: &Path) -> (f64, f64, f64) {

@@ -86,14 +86,30 @@ impl AlignmentPolicy {
 }
 
 /// Finds the best-supported speed and offset among `pairs` (all from one indexed footage).
+///
+/// This runs for every footage a lookup meets, over dozens of speeds, so the vote works on
+/// plain integers: each pair's query keyframe becomes a dense index, counted in an array.
 pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
+    let mut query_times: Vec<u32> = pairs.iter().map(|pair| pair.query_ms).collect();
+    query_times.sort_unstable();
+    query_times.dedup();
+    let keyframe_of = |pair: &Pair| query_times.binary_search(&pair.query_ms).expect("every pair's time is listed");
+    let keyframes: Vec<usize> = pairs.iter().map(keyframe_of).collect();
+    let mut counts = vec![0u32; query_times.len()];
+    let mut by_offset: Vec<(i64, usize)> = Vec::with_capacity(pairs.len());
     let mut best: Option<(usize, f64, i64)> = None;
-    let mut by_offset = pairs.to_vec();
     for speed in policy.speeds() {
-        by_offset.sort_by_key(|pair| pair.offset_ms(speed));
-        let Some((support, centre)) = densest_offset(&by_offset, speed, policy.tolerance_ms) else { continue };
+        by_offset.clear();
+        by_offset.extend(pairs.iter().zip(&keyframes).map(|(pair, &keyframe)| (pair.offset_ms(speed), keyframe)));
+        by_offset.sort_unstable();
+        let Some((support, centre)) = densest_offset(&by_offset, &mut counts, policy.tolerance_ms) else { continue };
         if best.is_none_or(|(most, _, _)| support > most) {
             best = Some((support, speed, centre));
+        }
+        if support == query_times.len() {
+            // Every query keyframe already agrees: no other speed can do better, and a tie
+            // keeps the speed nearer to normal, which came first.
+            break;
         }
     }
     let (_, speed, centre) = best?;
@@ -135,29 +151,29 @@ fn fitted_speed(supporting: &[Pair], policy: &AlignmentPolicy) -> Option<f64> {
     (slowest..=fastest).contains(&speed).then_some(speed)
 }
 
-/// The offset at `speed` whose window of ±`tolerance` holds the most distinct query keyframes,
-/// with that count. `sorted` is in offset order at `speed`. The offset is the window's midpoint,
-/// so that every pair counted is within the tolerance of it.
-fn densest_offset(sorted: &[Pair], speed: f64, tolerance_ms: i64) -> Option<(usize, i64)> {
+/// The offset whose window of ±`tolerance` holds the most distinct query keyframes, with that
+/// count. `sorted` holds (offset, query keyframe) in offset order; `counts` has one zeroed slot
+/// per query keyframe and is left zeroed. The offset is the window's midpoint, so that every
+/// pair counted is within the tolerance of it.
+fn densest_offset(sorted: &[(i64, usize)], counts: &mut [u32], tolerance_ms: i64) -> Option<(usize, i64)> {
     let mut best: Option<(usize, i64)> = None;
     let mut window_start = 0;
-    let mut in_window: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
-    for pair in sorted {
-        *in_window.entry(pair.query_ms).or_default() += 1;
-        while pair.offset_ms(speed) - sorted[window_start].offset_ms(speed) > 2 * tolerance_ms {
-            let leaving = sorted[window_start].query_ms;
-            if let Some(count) = in_window.get_mut(&leaving) {
-                *count -= 1;
-                if *count == 0 {
-                    in_window.remove(&leaving);
-                }
-            }
+    let mut distinct = 0;
+    for &(offset, keyframe) in sorted {
+        counts[keyframe] += 1;
+        distinct += usize::from(counts[keyframe] == 1);
+        while offset - sorted[window_start].0 > 2 * tolerance_ms {
+            let leaving = sorted[window_start].1;
+            counts[leaving] -= 1;
+            distinct -= usize::from(counts[leaving] == 0);
             window_start += 1;
         }
-        let support = in_window.len();
-        if best.is_none_or(|(most, _)| support > most) {
-            best = Some((support, (sorted[window_start].offset_ms(speed) + pair.offset_ms(speed)) / 2));
+        if best.is_none_or(|(most, _)| distinct > most) {
+            best = Some((distinct, (sorted[window_start].0 + offset) / 2));
         }
+    }
+    for &(_, keyframe) in &sorted[window_start..] {
+        counts[keyframe] = 0;
     }
     best
 }

@@ -56,6 +56,10 @@ impl Server {
         FirstSeenClient::connect(self.url.clone()).await.expect("connect to the server")
     }
 
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
     /// Kills the server without warning, as a crash or power cut would.
     pub fn crash(mut self) {
         self.process.kill().expect("kill the server");
