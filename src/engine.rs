@@ -83,6 +83,23 @@ impl Engine {
         Ok((record, self.index.sightings(id)?))
     }
 
+    /// Up to `limit` footage after `after`, in id order, with fingerprints and sightings.
+    pub fn export_page(
+        &self,
+        after: FootageId,
+        limit: usize,
+    ) -> Result<Vec<(FootageRecord, Fingerprint, Vec<Sighting>)>, IndexError> {
+        self.index
+            .footage_page(after, limit)?
+            .into_iter()
+            .map(|(record, keyframes)| {
+                let sightings = self.index.sightings(record.id)?;
+                let fingerprint = Fingerprint { duration_ms: record.duration_ms, keyframes };
+                Ok((record, fingerprint, sightings))
+            })
+            .collect()
+    }
+
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
         self.index.stats()
     }

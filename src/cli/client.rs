@@ -12,7 +12,7 @@ use crate::fingerprint::Fingerprint;
 use crate::proto::{self, UploadMessage, v1};
 use crate::service::MAX_MESSAGE_BYTES;
 
-type Client = v1::first_seen_client::FirstSeenClient<Channel>;
+pub type Client = v1::first_seen_client::FirstSeenClient<Channel>;
 
 /// Upload chunk size: large enough to keep per-message overhead negligible, well under the
 /// server's message limit.
@@ -26,7 +26,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Client> {
 }
 
 /// A refusal from the server, in the server's own words.
-fn refused(status: tonic::Status) -> anyhow::Error {
+pub fn refused(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("the server answered {:?}: {}", status.code(), status.message())
 }
 

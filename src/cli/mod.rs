@@ -9,9 +9,13 @@
 //! Output: a report a person reads at a glance on stdout, or with `--json` one JSON object
 //! (documented in README.md). Errors go to stderr with exit code 1.
 
+mod batch;
 mod client;
 mod dates;
+mod manifest;
 mod render;
+mod results;
+mod transfer;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -46,29 +50,62 @@ enum Command {
         #[arg(long, default_value_t = 4096)]
         max_upload_mib: u64,
     },
-    /// Add a dated sighting of a video to the index.
+    /// Add a dated sighting of a video to the index, or every row of a manifest.
     Ingest {
-        file: PathBuf,
+        #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
+        file: Option<PathBuf>,
         /// When the video was first seen at the source: 2020-11-10 or RFC 3339.
-        #[arg(long, value_parser = dates::parse_date)]
-        first_seen: chrono::DateTime<chrono::Utc>,
-        #[arg(long)]
-        source_url: String,
+        #[arg(long, value_parser = dates::parse_date, required_unless_present = "manifest")]
+        first_seen: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long, required_unless_present = "manifest")]
+        source_url: Option<String>,
         #[arg(long, default_value = "")]
         title: String,
         #[arg(long, default_value = "")]
         publisher: String,
+        /// A CSV (with a header row) or JSON Lines file of rows: path, first_seen, source_url,
+        /// title, publisher.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Skip manifest rows already ingested (same content, same sighting) by an earlier run.
+        #[arg(long, requires = "manifest")]
+        resume: bool,
+        /// Manifest rows fingerprinted and ingested at once.
+        #[arg(long, default_value_t = default_concurrency())]
+        concurrency: usize,
         #[command(flatten)]
         remote: RemoteArgs,
     },
-    /// Find when a video's footage was first seen.
+    /// Find when videos' footage was first seen: one file gets a report; several files or
+    /// folders (searched recursively for videos) get one result row each.
     Lookup {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The date the footage is claimed to be from: 2023-09-20 or RFC 3339.
         #[arg(long, value_parser = dates::parse_date)]
         claimed_date: Option<chrono::DateTime<chrono::Utc>>,
+        /// Files looked up at once.
+        #[arg(long, default_value_t = default_concurrency())]
+        concurrency: usize,
+        /// Write one row per file here: `.csv`, else JSON Lines. Without it, rows go to stdout
+        /// as JSON Lines.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         remote: RemoteArgs,
+    },
+    /// Write the whole index (footage, sightings, fingerprints; no video) to a JSON Lines file.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Load a file written by `export` into the server.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
     },
     /// Print a video's fingerprint (keyframe times and hashes); needs no server.
     Fingerprint {
@@ -112,6 +149,15 @@ struct RemoteArgs {
     json: bool,
 }
 
+/// One per core: decoding is CPU-bound, and each lookup decodes.
+fn default_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get())
+}
+
+/// Exit code of a batch or manifest run in which some files or rows failed: the run finished,
+/// but not everything in it was done (1 is for runs that could not go on at all).
+const SOME_ITEMS_FAILED: u8 = 2;
+
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -125,7 +171,7 @@ pub fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
@@ -144,13 +190,22 @@ fn init_logging(serving: bool) {
         .init();
 }
 
-async fn run(command: Command) -> anyhow::Result<()> {
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { data_dir, listen, max_upload_mib } => {
             let config = ServerConfig { data_dir, listen, max_upload_bytes: max_upload_mib * 1024 * 1024 };
-            service::serve(config, shutdown_signal()).await
+            service::serve(config, shutdown_signal()).await.map(|()| ExitCode::SUCCESS)
         }
-        Command::Ingest { file, first_seen, source_url, title, publisher, remote } => {
+        Command::Ingest { manifest: Some(manifest), resume, concurrency, remote, .. } => {
+            let client = client::connect(&remote.server.url).await?;
+            let summary = manifest::run(client, &manifest, manifest::ManifestOptions { concurrency, resume }).await?;
+            eprintln!("{}", summary.describe());
+            Ok(if summary.failed > 0 { ExitCode::from(SOME_ITEMS_FAILED) } else { ExitCode::SUCCESS })
+        }
+        Command::Ingest { file, first_seen, source_url, title, publisher, remote, .. } => {
+            let (Some(file), Some(first_seen), Some(source_url)) = (file, first_seen, source_url) else {
+                anyhow::bail!("ingest needs a file, --first-seen and --source-url, or --manifest");
+            };
             let mut client = client::connect(&remote.server.url).await?;
             let sighting = crate::proto::v1::Sighting {
                 source_url,
@@ -165,31 +220,59 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 let fingerprint = fingerprint_in_background(file.clone()).await?;
                 client::ingest_fingerprint(&mut client, &fingerprint, sighting).await?
             };
-            render::ingest(&file, &outcome, remote.json)
+            render::ingest(&file, &outcome, remote.json).map(|()| ExitCode::SUCCESS)
         }
-        Command::Lookup { file, claimed_date, remote } => {
+        Command::Lookup { files, claimed_date, concurrency, out, remote } => {
             let mut client = client::connect(&remote.server.url).await?;
-            let report = if remote.upload {
-                client::lookup_upload(&mut client, &file, claimed_date).await?
-            } else {
-                let fingerprint = fingerprint_in_background(file.clone()).await?;
-                client::lookup_fingerprint(&mut client, &fingerprint, claimed_date).await?
-            };
-            render::report(&report, remote.json)
+            if let [file] = &files[..]
+                && out.is_none()
+                && !file.is_dir()
+            {
+                let report = if remote.upload {
+                    client::lookup_upload(&mut client, file, claimed_date).await?
+                } else {
+                    let fingerprint = fingerprint_in_background(file.clone()).await?;
+                    client::lookup_fingerprint(&mut client, &fingerprint, claimed_date).await?
+                };
+                return render::report(&report, remote.json).map(|()| ExitCode::SUCCESS);
+            }
+            let videos = batch::collect_videos(&files);
+            anyhow::ensure!(!videos.is_empty(), "no video files found in {}", shown(&files));
+            let options = batch::BatchOptions { concurrency, out, claimed: claimed_date, upload: remote.upload };
+            let summary = batch::run(client, videos, options).await?;
+            eprintln!("{}", summary.describe(claimed_date));
+            Ok(if summary.failed > 0 { ExitCode::from(SOME_ITEMS_FAILED) } else { ExitCode::SUCCESS })
+        }
+        Command::Export { out, server } => {
+            let written = transfer::export(&mut client::connect(&server.url).await?, &out).await?;
+            eprintln!("exported {written} footage to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file, server } => {
+            let summary = transfer::import(&mut client::connect(&server.url).await?, &file).await?;
+            eprintln!(
+                "imported {} sightings: {} new footage, {} keyframes",
+                summary.items, summary.new_footage, summary.keyframes
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Fingerprint { file, json } => {
             let fingerprint = fingerprint_in_background(file).await?;
-            render::fingerprint(&fingerprint, json)
+            render::fingerprint(&fingerprint, json).map(|()| ExitCode::SUCCESS)
         }
         Command::Footage { id, server, json } => {
             let footage = client::footage(&mut client::connect(&server.url).await?, id).await?;
-            render::footage(&footage, json)
+            render::footage(&footage, json).map(|()| ExitCode::SUCCESS)
         }
         Command::Stats { server, json } => {
             let stats = client::stats(&mut client::connect(&server.url).await?).await?;
-            render::stats(&stats, json)
+            render::stats(&stats, json).map(|()| ExitCode::SUCCESS)
         }
     }
+}
+
+fn shown(paths: &[PathBuf]) -> String {
+    paths.iter().map(|path| path.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// Decoding is CPU-bound: keep it off the runtime's threads.

@@ -67,7 +67,7 @@ fn date(time: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
     time.and_then(|time| proto::date_from_wire(time, "date").ok())
 }
 
-fn rfc3339(time: Option<&prost_types::Timestamp>) -> Option<String> {
+pub(super) fn rfc3339(time: Option<&prost_types::Timestamp>) -> Option<String> {
     date(time).map(|time| time.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
@@ -88,13 +88,13 @@ fn seconds(segment: Option<&v1::Segment>) -> (f64, f64) {
     segment.map_or((0.0, 0.0), |segment| (segment.start_seconds, segment.end_seconds))
 }
 
-fn clock(segment: Option<&v1::Segment>) -> String {
+pub(super) fn clock(segment: Option<&v1::Segment>) -> String {
     let (start, end) = seconds(segment);
     let ms = |seconds: f64| (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
     clock_range(Segment { start_ms: ms(start), end_ms: ms(end) })
 }
 
-fn verdict_name(report: &v1::LookupReport) -> &'static str {
+pub(super) fn verdict_name(report: &v1::LookupReport) -> &'static str {
     match report.verdict() {
         v1::Verdict::PredatesClaim => "predates_claim",
         v1::Verdict::ConsistentWithClaim => "consistent_with_claim",

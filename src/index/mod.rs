@@ -242,6 +242,25 @@ impl Index {
             .transpose()
     }
 
+    /// Up to `limit` footage with ids above `after`, in id order, each with its keyframes: one
+    /// page of an export.
+    pub fn footage_page(
+        &self,
+        after: FootageId,
+        limit: usize,
+    ) -> Result<Vec<(FootageRecord, Vec<Keyframe>)>, IndexError> {
+        let start = schema::footage_key(FootageId(after.0.saturating_add(1)));
+        let iter = self.db.iterator_cf(self.cf(schema::CF_FOOTAGE), IteratorMode::From(&start, Direction::Forward));
+        let mut page = Vec::new();
+        for entry in iter.take(limit) {
+            let (key, value) = entry?;
+            let id = schema::decode_footage_key(&key).map_err(corrupt(schema::CF_FOOTAGE))?;
+            let record = schema::decode_footage(id, &value).map_err(corrupt(schema::CF_FOOTAGE))?;
+            page.push((record, self.keyframes(id)?.unwrap_or_default()));
+        }
+        Ok(page)
+    }
+
     /// All sightings of a footage, earliest first.
     pub fn sightings(&self, id: FootageId) -> Result<Vec<Sighting>, IndexError> {
         let prefix = schema::footage_key(id);

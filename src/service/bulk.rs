@@ -1,4 +1,4 @@
-//! The two streaming RPCs for services that work in bulk: `IngestFingerprints` and `BatchLookup`.
+//! The streaming RPCs for work in bulk: `IngestFingerprints`, `BatchLookup` and `Export`.
 //!
 //! Both must keep a fast client from making the server buffer without bound, and both get it
 //! from the same place: the server reads the next message only when it has room for its work.
@@ -11,6 +11,8 @@
 //! - Batch lookup keeps at most [`LOOKUPS_IN_FLIGHT`] lookups running; their results queue in a
 //!   channel of the same size, so a client that stops reading results stops the lookups, and
 //!   with them the reading of new items.
+//! - Export reads the store a page at a time on the blocking pool and hands footage to a channel
+//!   of [`EXPORT_BUFFER`]; a slow reader holds the export at that page.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +25,7 @@ use super::grpc::{blocking, fingerprint_from_request, lookup_report, sighting_fr
 use super::status;
 use crate::engine::Engine;
 use crate::fingerprint::Fingerprint;
-use crate::index::Sighting;
+use crate::index::{FootageId, Sighting};
 use crate::proto::v1;
 
 /// Most items written with one disk sync.
@@ -35,6 +37,9 @@ pub const GROUP_KEYFRAMES: usize = 65_536;
 const IDLE_FLUSH: Duration = Duration::from_millis(20);
 /// Lookups of one batch stream running at once: enough to keep every core busy.
 pub const LOOKUPS_IN_FLIGHT: usize = 8;
+
+/// Footage read ahead of a slow export reader.
+const EXPORT_BUFFER: usize = 64;
 
 /// A group of valid items, and the rejection that ended it early, if one did.
 struct Group {
@@ -159,4 +164,33 @@ async fn look_up_item(
     let lookup = lookup.ok_or_else(|| Status::invalid_argument("the item needs a lookup"))?;
     let fingerprint = fingerprint_from_request(lookup.fingerprint.as_ref())?;
     lookup_report(engine, fingerprint, lookup.options).await
+}
+
+pub fn export(engine: Arc<Engine>) -> ReceiverStream<Result<v1::ExportedFootage, Status>> {
+    let (sender, receiver) = mpsc::channel(EXPORT_BUFFER);
+    tokio::task::spawn_blocking(move || {
+        let mut after = FootageId(0);
+        loop {
+            let page = match engine.export_page(after, EXPORT_BUFFER) {
+                Ok(page) => page,
+                Err(error) => {
+                    let _ = sender.blocking_send(Err(status::from_index(error)));
+                    return;
+                }
+            };
+            let Some((last, _, _)) = page.last() else { return };
+            after = last.id;
+            for (record, fingerprint, sightings) in page {
+                let exported = v1::ExportedFootage {
+                    footage_id: record.id.0,
+                    fingerprint: Some((&fingerprint).into()),
+                    sightings: sightings.iter().map(v1::Sighting::from).collect(),
+                };
+                if sender.blocking_send(Ok(exported)).is_err() {
+                    return; // the client went away
+                }
+            }
+        }
+    });
+    ReceiverStream::new(receiver)
 }

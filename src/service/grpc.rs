@@ -186,6 +186,12 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
     }
 
+    type ExportStream = ReceiverStream<Result<v1::ExportedFootage, Status>>;
+
+    async fn export(&self, _: Request<v1::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+        Ok(Response::new(bulk::export(Arc::clone(&self.engine))))
+    }
+
     async fn stats(&self, _: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
         let engine = Arc::clone(&self.engine);
         let stats = blocking("read statistics", move || engine.stats().map_err(status::from_index)).await?;

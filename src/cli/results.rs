@@ -1,0 +1,130 @@
+//! The rows of a batch lookup: one per file, written as each file finishes, as JSON Lines or CSV.
+//!
+//! The row is a public interface, documented in README.md: add fields, never rename or remove
+//! them. CSV has the same columns as JSON, with the segments joined into one cell.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::render::{clock, rfc3339, verdict_name};
+use crate::proto::v1;
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    pub file: String,
+    /// The earliest sighting of any matched footage, RFC 3339.
+    pub earliest_first_seen: Option<String>,
+    pub source_url: Option<String>,
+    pub footage_id: Option<u64>,
+    /// Score of the match the earliest sighting belongs to.
+    pub score: Option<f64>,
+    /// Every matched segment: "this video's range → the footage's range".
+    pub segments: Vec<String>,
+    /// `predates_claim`, `consistent_with_claim`, `no_known_footage`, `no_claim`, or `error`.
+    pub verdict: String,
+    pub error: Option<String>,
+}
+
+impl ResultRow {
+    pub fn from_report(file: &Path, report: &v1::LookupReport) -> ResultRow {
+        let earliest_match = report.matches.iter().find(|found| found.footage_id == report.earliest_footage_id);
+        let earliest = report.earliest.as_ref();
+        ResultRow {
+            file: file.display().to_string(),
+            earliest_first_seen: earliest.and_then(|sighting| rfc3339(sighting.first_seen.as_ref())),
+            source_url: earliest.map(|sighting| sighting.source_url.clone()),
+            footage_id: earliest.map(|_| report.earliest_footage_id),
+            score: earliest_match.map(|found| found.score),
+            segments: report
+                .matches
+                .iter()
+                .map(|found| {
+                    format!(
+                        "{} → footage {} {}",
+                        clock(found.query_segment.as_ref()),
+                        found.footage_id,
+                        clock(found.reference_segment.as_ref())
+                    )
+                })
+                .collect(),
+            verdict: verdict_name(report).to_owned(),
+            error: None,
+        }
+    }
+
+    pub fn from_error(file: &Path, error: &anyhow::Error) -> ResultRow {
+        ResultRow {
+            file: file.display().to_string(),
+            earliest_first_seen: None,
+            source_url: None,
+            footage_id: None,
+            score: None,
+            segments: Vec::new(),
+            verdict: "error".to_owned(),
+            error: Some(format!("{error:#}")),
+        }
+    }
+
+    pub fn matched(&self) -> bool {
+        self.footage_id.is_some()
+    }
+}
+
+/// Where rows go: a `.csv` file, any other file as JSON Lines, or stdout as JSON Lines.
+pub enum RowWriter {
+    JsonLines(Box<dyn Write + Send>),
+    Csv(csv::Writer<File>),
+}
+
+impl RowWriter {
+    pub fn create(out: Option<&Path>) -> anyhow::Result<RowWriter> {
+        let Some(path) = out else { return Ok(RowWriter::JsonLines(Box::new(std::io::stdout()))) };
+        let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        if path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) {
+            let mut writer = csv::Writer::from_writer(file);
+            writer.write_record([
+                "file",
+                "earliest_first_seen",
+                "source_url",
+                "footage_id",
+                "score",
+                "segments",
+                "verdict",
+                "error",
+            ])?;
+            Ok(RowWriter::Csv(writer))
+        } else {
+            Ok(RowWriter::JsonLines(Box::new(BufWriter::new(file))))
+        }
+    }
+
+    /// Writes one row and flushes it, so that an interrupted batch keeps every finished row.
+    pub fn write(&mut self, row: &ResultRow) -> anyhow::Result<()> {
+        match self {
+            RowWriter::JsonLines(out) => {
+                serde_json::to_writer(&mut *out, row)?;
+                out.write_all(b"\n")?;
+                out.flush()?;
+            }
+            RowWriter::Csv(out) => {
+                let text = |value: &Option<String>| value.clone().unwrap_or_default();
+                out.write_record([
+                    row.file.clone(),
+                    text(&row.earliest_first_seen),
+                    text(&row.source_url),
+                    row.footage_id.map(|id| id.to_string()).unwrap_or_default(),
+                    row.score.map(|score| format!("{score:.3}")).unwrap_or_default(),
+                    row.segments.join("; "),
+                    row.verdict.clone(),
+                    text(&row.error),
+                ])?;
+                out.flush()?;
+            }
+        }
+        Ok(())
+    }
+}

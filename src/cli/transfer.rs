@@ -1,0 +1,184 @@
+//! Export and import: moving an index's footage, sightings and fingerprints to another
+//! instance without the videos.
+//!
+//! The file is JSON Lines, one footage a line (the `Export` RPC's message, in plain JSON):
+//! `{"footage_id", "duration_ms", "recipe_version", "keyframes": [{"time_ms", "informative",
+//! "upright": {"whole", "centre", "band"}, "mirrored": {…}}], "sightings": [{"source_url",
+//! "first_seen", "title", "publisher"}]}` with hashes as 16 hex digits. Import sends every
+//! sighting of a footage as one item of `IngestFingerprints` with the footage's fingerprint: the
+//! first creates the footage, the others find it and become its sightings, exactly as ingesting
+//! them one by one would. Footage ids are the receiving index's own.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::SecondsFormat;
+use serde::{Deserialize, Serialize};
+
+use super::client::{Client, refused};
+use super::dates;
+use crate::proto::{self, v1};
+
+#[derive(Serialize, Deserialize)]
+struct FootageLine {
+    footage_id: u64,
+    duration_ms: u32,
+    recipe_version: u32,
+    keyframes: Vec<KeyframeLine>,
+    sightings: Vec<SightingLine>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyframeLine {
+    time_ms: u32,
+    informative: bool,
+    upright: RegionsLine,
+    mirrored: RegionsLine,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RegionsLine {
+    whole: String,
+    centre: String,
+    band: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SightingLine {
+    source_url: String,
+    /// RFC 3339.
+    first_seen: String,
+    title: String,
+    publisher: String,
+}
+
+fn regions_line(regions: Option<&v1::RegionHashes>) -> RegionsLine {
+    let regions = regions.copied().unwrap_or_default();
+    let hex = |hash: u64| format!("{hash:016x}");
+    RegionsLine { whole: hex(regions.whole), centre: hex(regions.centre), band: hex(regions.band) }
+}
+
+fn regions_wire(line: &RegionsLine) -> anyhow::Result<v1::RegionHashes> {
+    let hash = |hex: &str| u64::from_str_radix(hex, 16).with_context(|| format!("'{hex}' is not a 64-bit hex hash"));
+    Ok(v1::RegionHashes { whole: hash(&line.whole)?, centre: hash(&line.centre)?, band: hash(&line.band)? })
+}
+
+/// Streams the server's whole index into `out`; returns how many footage were written.
+pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
+    // Written beside the target and renamed at the end: an interrupted export leaves no file
+    // that looks complete.
+    let partial = out.with_extension("partial");
+    let mut writer =
+        BufWriter::new(File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?);
+    let mut stream = client.export(v1::ExportRequest {}).await.map_err(refused)?.into_inner();
+    let mut written = 0;
+    while let Some(footage) = stream.message().await.map_err(refused)? {
+        let fingerprint = footage.fingerprint.unwrap_or_default();
+        let line = FootageLine {
+            footage_id: footage.footage_id,
+            duration_ms: fingerprint.duration_ms,
+            recipe_version: fingerprint.recipe_version,
+            keyframes: fingerprint
+                .keyframes
+                .iter()
+                .map(|keyframe| KeyframeLine {
+                    time_ms: keyframe.time_ms,
+                    informative: keyframe.informative,
+                    upright: regions_line(keyframe.upright.as_ref()),
+                    mirrored: regions_line(keyframe.mirrored.as_ref()),
+                })
+                .collect(),
+            sightings: footage
+                .sightings
+                .iter()
+                .map(|sighting| SightingLine {
+                    source_url: sighting.source_url.clone(),
+                    first_seen: sighting
+                        .first_seen
+                        .as_ref()
+                        .and_then(|time| proto::date_from_wire(time, "first_seen").ok())
+                        .map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+                        .unwrap_or_default(),
+                    title: sighting.title.clone(),
+                    publisher: sighting.publisher.clone(),
+                })
+                .collect(),
+        };
+        serde_json::to_writer(&mut writer, &line)?;
+        writer.write_all(b"\n")?;
+        written += 1;
+    }
+    writer.into_inner().map_err(|error| error.into_error())?.sync_all()?;
+    std::fs::rename(&partial, out).with_context(|| format!("cannot move the export to {}", out.display()))?;
+    Ok(written)
+}
+
+/// Loads an export into the server; returns the server's summary. The file is read as the
+/// stream is sent, so an export of any size needs no more memory than a few footage.
+pub async fn import(client: &mut Client, input: &Path) -> anyhow::Result<v1::IngestSummary> {
+    let file = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let unreadable: Arc<Mutex<Option<anyhow::Error>>> = Arc::default();
+    let stop = Arc::clone(&unreadable);
+    let shown = input.display().to_string();
+    let items = BufReader::new(file)
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.as_ref().map_or(true, |line| !line.trim().is_empty()))
+        .map_while(move |(number, line)| {
+            match line.map_err(anyhow::Error::from).and_then(|line| footage_items(&line)) {
+                Ok(items) => Some(items),
+                Err(error) => {
+                    // Ending the stream early commits what came before; the error is reported
+                    // once the server has answered.
+                    *stop.lock().expect("not poisoned") = Some(error.context(format!("{shown} line {}", number + 1)));
+                    None
+                }
+            }
+        })
+        .flatten();
+    let summary = client.ingest_fingerprints(tokio_stream::iter(items)).await.map_err(refused)?.into_inner();
+    if let Some(error) = unreadable.lock().expect("not poisoned").take() {
+        return Err(error.context(format!("import stopped after {} sightings", summary.items)));
+    }
+    Ok(summary)
+}
+
+/// One `IngestFingerprints` item per sighting of the footage on `line`.
+fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>> {
+    let footage: FootageLine = serde_json::from_str(line)?;
+    let keyframes = footage
+        .keyframes
+        .iter()
+        .map(|keyframe| {
+            Ok(v1::Keyframe {
+                time_ms: keyframe.time_ms,
+                informative: keyframe.informative,
+                upright: Some(regions_wire(&keyframe.upright)?),
+                mirrored: Some(regions_wire(&keyframe.mirrored)?),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let fingerprint =
+        v1::Fingerprint { duration_ms: footage.duration_ms, keyframes, recipe_version: footage.recipe_version };
+    footage
+        .sightings
+        .into_iter()
+        .map(|sighting| {
+            let first_seen = dates::parse_date(&sighting.first_seen).map_err(anyhow::Error::msg)?;
+            Ok(v1::IngestFingerprintRequest {
+                sighting: Some(v1::Sighting {
+                    source_url: sighting.source_url,
+                    first_seen: Some(proto::date_to_wire(first_seen)),
+                    title: sighting.title,
+                    publisher: sighting.publisher,
+                    ingested_at: None,
+                }),
+                fingerprint: Some(fingerprint.clone()),
+            })
+        })
+        .collect()
+}
