@@ -77,7 +77,7 @@ impl ResultRow {
 /// Where rows go: a `.csv` file, any other file as JSON Lines, or stdout as JSON Lines.
 pub enum RowWriter {
     JsonLines(Box<dyn Write + Send>),
-    Csv(csv::Writer<File>),
+    Csv(Box<csv::Writer<File>>),
 }
 
 impl RowWriter {
@@ -96,7 +96,7 @@ impl RowWriter {
                 "verdict",
                 "error",
             ])?;
-            Ok(RowWriter::Csv(writer))
+            Ok(RowWriter::Csv(Box::new(writer)))
         } else {
             Ok(RowWriter::JsonLines(Box::new(BufWriter::new(file))))
         }
