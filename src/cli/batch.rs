@@ -132,7 +132,8 @@ fn record(
     Ok(())
 }
 
-async fn look_up(
+/// One file's lookup, by fingerprint or by upload.
+pub async fn look_up(
     client: &mut Client,
     file: &Path,
     claimed: Option<DateTime<Utc>>,

@@ -154,9 +154,11 @@ fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |cores| cores.get())
 }
 
-/// Exit code of a batch or manifest run in which some files or rows failed: the run finished,
-/// but not everything in it was done (1 is for runs that could not go on at all).
-const SOME_ITEMS_FAILED: u8 = 2;
+/// Exit code of a batch or manifest run that finished with `failed` files or rows failed: 2
+/// when some did, since not everything was done (1 is for runs that could not go on at all).
+fn finished_run(failed: usize) -> ExitCode {
+    if failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
@@ -200,7 +202,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let client = client::connect(&remote.server.url).await?;
             let summary = manifest::run(client, &manifest, manifest::ManifestOptions { concurrency, resume }).await?;
             eprintln!("{}", summary.describe());
-            Ok(if summary.failed > 0 { ExitCode::from(SOME_ITEMS_FAILED) } else { ExitCode::SUCCESS })
+            Ok(finished_run(summary.failed))
         }
         Command::Ingest { file, first_seen, source_url, title, publisher, remote, .. } => {
             let (Some(file), Some(first_seen), Some(source_url)) = (file, first_seen, source_url) else {
@@ -228,12 +230,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 && out.is_none()
                 && !file.is_dir()
             {
-                let report = if remote.upload {
-                    client::lookup_upload(&mut client, file, claimed_date).await?
-                } else {
-                    let fingerprint = fingerprint_in_background(file.clone()).await?;
-                    client::lookup_fingerprint(&mut client, &fingerprint, claimed_date).await?
-                };
+                let report = batch::look_up(&mut client, file, claimed_date, remote.upload).await?;
                 return render::report(&report, remote.json).map(|()| ExitCode::SUCCESS);
             }
             let videos = batch::collect_videos(&files);
@@ -241,7 +238,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let options = batch::BatchOptions { concurrency, out, claimed: claimed_date, upload: remote.upload };
             let summary = batch::run(client, videos, options).await?;
             eprintln!("{}", summary.describe(claimed_date));
-            Ok(if summary.failed > 0 { ExitCode::from(SOME_ITEMS_FAILED) } else { ExitCode::SUCCESS })
+            Ok(finished_run(summary.failed))
         }
         Command::Export { out, server } => {
             let written = transfer::export(&mut client::connect(&server.url).await?, &out).await?;

@@ -90,65 +90,15 @@ impl Index {
         }
         let families = names.into_iter().map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         let db = DB::open_cf_descriptors(&options, dir, families)?;
-        let mut index = Index {
-            db,
-            path: dir.to_owned(),
-            write_lock: Mutex::new(()),
-            table: RwLock::new(HammingTable::with_capacity(&BucketCounts::default())),
-        };
-        index.check_schema()?;
-        index.table = RwLock::new(index.rebuild_table()?);
-        Ok(index)
-    }
-
-    /// Two passes over the stored keyframes: the first counts what each bucket will hold so the
-    /// second allocates every bucket once, at its final size. Reading the store twice costs less
-    /// than the memory that growing buckets leave spare at ten million keyframes.
-    fn rebuild_table(&self) -> Result<HammingTable, IndexError> {
-        let mut counts = BucketCounts::default();
-        self.for_each_stored_keyframes(|_, keyframes| counts.add(keyframes))?;
-        let mut table = HammingTable::with_capacity(&counts);
-        self.for_each_stored_keyframes(|id, keyframes| table.add(id, keyframes))?;
-        Ok(table)
-    }
-
-    fn for_each_stored_keyframes(&self, mut visit: impl FnMut(FootageId, &[Keyframe])) -> Result<(), IndexError> {
-        let mut read = ReadOptions::default();
-        read.fill_cache(false);
-        read.set_readahead_size(4 << 20);
-        let mut entries = self.db.raw_iterator_cf_opt(self.cf(schema::CF_KEYFRAMES), read);
-        entries.seek_to_first();
-        while let (Some(key), Some(value)) = (entries.key(), entries.value()) {
-            let id = schema::decode_footage_key(key).map_err(corrupt(schema::CF_KEYFRAMES))?;
-            visit(id, &schema::decode_keyframes(value).map_err(corrupt(schema::CF_KEYFRAMES))?);
-            entries.next();
-        }
-        Ok(entries.status()?)
-    }
-
-    fn check_schema(&self) -> Result<(), IndexError> {
-        let meta = self.cf(schema::CF_META);
-        match self.db.get_cf(meta, schema::META_SCHEMA)? {
-            Some(bytes) => {
-                let found: u32 = schema::decode_value(&bytes).map_err(corrupt(schema::CF_META))?;
-                if found != schema::SCHEMA_VERSION {
-                    return Err(IndexError::SchemaMismatch {
-                        path: self.path.clone(),
-                        found,
-                        expected: schema::SCHEMA_VERSION,
-                    });
-                }
-            }
-            None => {
-                let version = schema::encode_value(&schema::SCHEMA_VERSION);
-                self.db.put_cf_opt(meta, schema::META_SCHEMA, version, &write_options(Durability::Synced))?;
-            }
-        }
-        Ok(())
+        // The schema is checked before the keyframes are read: another layout's keyframes would
+        // only show up as corrupt entries.
+        check_schema(&db, dir)?;
+        let table = RwLock::new(rebuild_table(&db)?);
+        Ok(Index { db, path: dir.to_owned(), write_lock: Mutex::new(()), table })
     }
 
     fn cf(&self, name: &str) -> &ColumnFamily {
-        self.db.cf_handle(name).expect("every column family is opened with the database")
+        column_family(&self.db, name)
     }
 
     fn counters(&self) -> Result<Counters, IndexError> {
@@ -301,6 +251,56 @@ impl Index {
             disk_bytes: directory_size(&self.path),
         })
     }
+}
+
+fn column_family<'a>(db: &'a DB, name: &str) -> &'a ColumnFamily {
+    db.cf_handle(name).expect("every column family is opened with the database")
+}
+
+fn check_schema(db: &DB, path: &Path) -> Result<(), IndexError> {
+    let meta = column_family(db, schema::CF_META);
+    match db.get_cf(meta, schema::META_SCHEMA)? {
+        Some(bytes) => {
+            let found: u32 = schema::decode_value(&bytes).map_err(corrupt(schema::CF_META))?;
+            if found != schema::SCHEMA_VERSION {
+                return Err(IndexError::SchemaMismatch {
+                    path: path.to_owned(),
+                    found,
+                    expected: schema::SCHEMA_VERSION,
+                });
+            }
+        }
+        None => {
+            let version = schema::encode_value(&schema::SCHEMA_VERSION);
+            db.put_cf_opt(meta, schema::META_SCHEMA, version, &write_options(Durability::Synced))?;
+        }
+    }
+    Ok(())
+}
+
+/// Two passes over the stored keyframes: the first counts what each bucket will hold so the
+/// second allocates every bucket once, at its final size. Reading the store twice costs less
+/// than the memory that growing buckets leave spare at ten million keyframes.
+fn rebuild_table(db: &DB) -> Result<HammingTable, IndexError> {
+    let mut counts = BucketCounts::default();
+    for_each_stored_keyframes(db, |_, keyframes| counts.add(keyframes))?;
+    let mut table = HammingTable::with_capacity(&counts);
+    for_each_stored_keyframes(db, |id, keyframes| table.add(id, keyframes))?;
+    Ok(table)
+}
+
+fn for_each_stored_keyframes(db: &DB, mut visit: impl FnMut(FootageId, &[Keyframe])) -> Result<(), IndexError> {
+    let mut read = ReadOptions::default();
+    read.fill_cache(false);
+    read.set_readahead_size(4 << 20);
+    let mut entries = db.raw_iterator_cf_opt(column_family(db, schema::CF_KEYFRAMES), read);
+    entries.seek_to_first();
+    while let (Some(key), Some(value)) = (entries.key(), entries.value()) {
+        let id = schema::decode_footage_key(key).map_err(corrupt(schema::CF_KEYFRAMES))?;
+        visit(id, &schema::decode_keyframes(value).map_err(corrupt(schema::CF_KEYFRAMES))?);
+        entries.next();
+    }
+    Ok(entries.status()?)
 }
 
 fn write_options(durability: Durability) -> WriteOptions {

@@ -29,14 +29,14 @@ use crate::index::{FootageId, Sighting};
 use crate::proto::v1;
 
 /// Most items written with one disk sync.
-pub const GROUP_ITEMS: usize = 512;
+const GROUP_ITEMS: usize = 512;
 /// Most keyframes written with one disk sync (about 3.5 MiB of fingerprints).
-pub const GROUP_KEYFRAMES: usize = 65_536;
+const GROUP_KEYFRAMES: usize = 65_536;
 /// A group is written early when the client pauses this long: an item sent alone is not left
 /// waiting for others that may never come.
 const IDLE_FLUSH: Duration = Duration::from_millis(20);
 /// Lookups of one batch stream running at once: enough to keep every core busy.
-pub const LOOKUPS_IN_FLIGHT: usize = 8;
+const LOOKUPS_IN_FLIGHT: usize = 8;
 
 /// Footage read ahead of a slow export reader.
 const EXPORT_BUFFER: usize = 64;
