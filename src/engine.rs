@@ -63,14 +63,23 @@ impl Engine {
         durability: Durability,
     ) -> Result<IngestOutcome, IndexError> {
         let _one_ingest_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let report = self.matcher.lookup(&self.index, fingerprint, None)?;
         let keyframes = fingerprint.keyframes.len() as u32;
-        if let Some(same) = report.matches.iter().find(|found| is_same_footage(found, fingerprint)) {
-            let (footage, new_sighting) = self.index.add_sighting(same.footage, sighting, durability)?;
+        if let Some(same) = self.known_footage(fingerprint)? {
+            let (footage, new_sighting) = self.index.add_sighting(same, sighting, durability)?;
             return Ok(IngestOutcome { footage, new_footage: false, new_sighting, keyframes });
         }
         let footage = self.index.insert_footage(fingerprint, sighting, durability)?;
         Ok(IngestOutcome { footage, new_footage: true, new_sighting: true, keyframes })
+    }
+
+    /// The indexed footage `fingerprint` is a copy of, if any. Most ingested videos are new, and
+    /// the prescreen tells so from a few keyframes without the full lookup.
+    fn known_footage(&self, fingerprint: &Fingerprint) -> Result<Option<FootageId>, IndexError> {
+        if !self.matcher.may_be_indexed(&self.index, fingerprint) {
+            return Ok(None);
+        }
+        let report = self.matcher.lookup(&self.index, fingerprint, None)?;
+        Ok(report.matches.iter().find(|found| is_same_footage(found, fingerprint)).map(|same| same.footage))
     }
 
     pub fn lookup(&self, fingerprint: &Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, IndexError> {

@@ -85,6 +85,54 @@ impl AlignmentPolicy {
     }
 }
 
+/// Above this many pairs the quorum test below costs more than the vote it would spare.
+const MOST_PAIRS_WORTH_SCREENING: usize = 32;
+
+/// Whether some tried speed and offset could gather `quorum` distinct query keyframes from
+/// `pairs` (in query time order). False only when [`align`] cannot reach the quorum, so a lookup
+/// may skip the vote: most footage a lookup meets is met by a few stray hits scattered in time.
+///
+/// Two pairs agree at speed `s` only if their reference times differ by `s` times their query
+/// times' difference, give or take twice the tolerance. So every pair bounds the speeds at
+/// which each later pair can agree with it, and a quorum needs a pair whose bounds, from enough
+/// later pairs, share one speed.
+pub fn may_reach(pairs: &[Pair], policy: &AlignmentPolicy, quorum: usize) -> bool {
+    if pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count() < quorum {
+        return false;
+    }
+    if quorum < 2 || pairs.len() > MOST_PAIRS_WORTH_SCREENING {
+        return true;
+    }
+    let (slowest, fastest) = policy.speed_range;
+    // Offsets are rounded to whole milliseconds, hence the one.
+    let slack = (2 * policy.tolerance_ms + 1) as f64;
+    // (speed, +1 where a later pair's range opens or -1 where it closes)
+    let mut bounds: Vec<(f64, i32)> = Vec::with_capacity(2 * pairs.len());
+    for (first, earliest) in pairs.iter().enumerate() {
+        bounds.clear();
+        for later in pairs[first + 1..].iter().filter(|later| later.query_ms > earliest.query_ms) {
+            let query_span = f64::from(later.query_ms - earliest.query_ms);
+            let reference_span = f64::from(later.reference_ms) - f64::from(earliest.reference_ms);
+            let slow = ((reference_span - slack) / query_span).max(slowest);
+            let fast = ((reference_span + slack) / query_span).min(fastest);
+            if slow <= fast {
+                bounds.extend([(slow, 1), (fast, -1)]);
+            }
+        }
+        // Openings before closings at one speed: ranges that touch share that speed.
+        bounds.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut open = 0;
+        for &(_, change) in &bounds {
+            open += change;
+            // Overlapping ranges of one query keyframe count twice; the test stays necessary.
+            if open as usize + 1 >= quorum {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// Finds the best-supported speed and offset among `pairs` (all from one indexed footage).
 ///
 /// This runs for every footage a lookup meets, over dozens of speeds, so the vote works on
@@ -234,6 +282,31 @@ mod tests {
         assert_eq!(alignment.supporting.len(), 24);
         assert!((alignment.speed - 1.25).abs() < 0.01, "{}", alignment.speed);
         assert!((alignment.reference_ms(0) - 4000).abs() <= 50, "{}", alignment.reference_ms(0));
+    }
+
+    #[test]
+    fn the_quorum_screen_never_rejects_what_the_vote_accepts() {
+        let policy = AlignmentPolicy::default();
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |bound: u32| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % u64::from(bound)) as u32
+        };
+        let (mut screened_out, mut aligned) = (0, 0);
+        for _ in 0..20_000 {
+            let count = 3 + next(8) as usize;
+            let mut pairs: Vec<Pair> = (0..count).map(|_| pair(next(40) * 500, next(60) * 500)).collect();
+            pairs.sort_by_key(|pair| pair.query_ms);
+            let reaches = align(&pairs, &policy).is_some_and(|alignment| alignment.supporting.len() >= 3);
+            let may = may_reach(&pairs, &policy, 3);
+            assert!(may || !reaches, "screened out an alignment of 3: {pairs:?}");
+            screened_out += usize::from(!may);
+            aligned += usize::from(reaches);
+        }
+        // The screen is only worth having if it rejects most scattered pairs.
+        assert!(screened_out > 10_000, "{screened_out} screened out, {aligned} aligned");
     }
 
     #[test]

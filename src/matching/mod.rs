@@ -9,6 +9,7 @@
 
 mod alignment;
 mod extension;
+mod prescreen;
 mod report;
 
 use chrono::{DateTime, Utc};
@@ -71,22 +72,22 @@ impl Matcher {
     ) -> Result<Report, IndexError> {
         let mut matches = Vec::new();
         for (footage, pairs) in self.hits_by_footage(index, query) {
-            // Most footage met at all is met by one or two stray keyframes; they cannot reach
-            // the quorum, and skipping them here spares the alignment's vote over every speed.
-            if distinct_query_keyframes(&pairs) < self.policy.min_agreeing_keyframes {
+            // Most footage met at all is met by a few stray keyframes scattered in time; they
+            // cannot reach the quorum, and skipping them spares the vote over every speed.
+            if !alignment::may_reach(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes) {
                 continue;
             }
             let Some(alignment) = alignment::align(&pairs, &self.policy.alignment) else { continue };
             if alignment.supporting.len() < self.policy.min_agreeing_keyframes {
                 continue;
             }
-            let Some(record) = index.footage(footage)? else { continue };
             // The match is judged on the strict evidence alone; once it stands, it is described
             // by the evidence the extension adds at the known alignment.
             if score(query, query_segment(query, &alignment.supporting), &alignment.supporting) < self.policy.min_score
             {
                 continue;
             }
+            let Some(record) = index.footage(footage)? else { continue };
             let reference_keyframes = index.keyframes(footage)?.unwrap_or_default();
             let supporting = extension::extend(query, &reference_keyframes, &alignment, &self.policy.extension);
             let query_segment = query_segment(query, &supporting);
@@ -119,6 +120,12 @@ impl Matcher {
         ))
     }
 
+    /// Whether `query` could be footage the index already holds: a cheap test an ingest runs
+    /// before the full lookup (see [`prescreen`]).
+    pub fn may_be_indexed(&self, index: &Index, query: &Fingerprint) -> bool {
+        prescreen::may_be_indexed(index, query, self.policy.radius, self.policy.min_agreeing_keyframes)
+    }
+
     fn hits_by_footage(&self, index: &Index, query: &Fingerprint) -> FxHashMap<FootageId, Vec<Pair>> {
         let mut by_footage: FxHashMap<FootageId, Vec<Pair>> = FxHashMap::default();
         let mut candidates = Vec::new();
@@ -143,10 +150,6 @@ impl Matcher {
     }
 }
 
-/// Pairs come in query time order, so distinct query keyframes are the changes of `query_ms`.
-fn distinct_query_keyframes(pairs: &[Pair]) -> usize {
-    pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count()
-}
 
 /// From the first supporting keyframe to where the last one's stretch ends: the next keyframe of
 /// the query, or the query's end.
