@@ -4,10 +4,13 @@
 //!
 //! Run: `cargo bench --bench scale -- 1000000 10000000` (keyframe counts; default 1,000,000).
 //!
-//! The fill is what a real index holds, not uniform random bits: runs of real keyframe hashes
-//! (the fixtures and 40 geometric and colour variants of each, decoded and hashed by firstseen),
-//! each hash moved by 8–24 random bits so that no filler is a copy of the query. Real hashes
-//! cluster, so the filler crowds exactly the buckets a real query probes.
+//! The fill is what a real index holds, not uniform random bits: runs of real keyframe hashes,
+//! decoded and hashed by firstseen, each moved by 8–24 random bits (unrelated pictures sit 32
+//! bits apart, copies within 7). Most runs come from other pictures cut from the fixtures
+//! (zoomed windows, flips, negatives, edge maps): real hashes, which cluster and so crowd some
+//! buckets far beyond the average, but not the query's pictures. A fixed 100 runs, at every
+//! index size, come from the query's own pictures (re-encoded, blurred, colour-graded): the
+//! degraded re-uploads a viral clip leaves in an archive, which a lookup must sift.
 //!
 //! Measured, per index size:
 //! - ingest: keyframes/s through `IngestFingerprints` (the server's dedup lookup included);
@@ -30,6 +33,9 @@ use harness::Server;
 use tonic::transport::Channel;
 
 const KEYFRAMES_PER_FOOTAGE: usize = 60;
+/// Filler footage cut from the query's own pictures: a viral clip has been re-uploaded many
+/// times, and a lookup reports every copy it finds.
+const REUPLOADS_OF_THE_QUERY: usize = 100;
 const REFERENCE_URL: &str = "https://example.org/the-60-second-original";
 
 fn main() {
@@ -39,16 +45,20 @@ fn main() {
         sizes.push(if full { 1_000_000 } else { 3_000 });
     }
     let load = if full { Duration::from_secs(15) } else { Duration::from_millis(500) };
-    let pool = real_hash_pool(full);
+    let pools = real_hash_pools(full);
     let (reference, query) = sixty_second_clip();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    println!("pool of real keyframe hashes: {}", pool.len());
+    println!(
+        "real keyframe hashes: {} of the query's pictures, {} unrelated",
+        pools.copies.len(),
+        pools.unrelated.len()
+    );
     for size in sizes {
-        runtime.block_on(measure(size, &pool, &reference, &query, load));
+        runtime.block_on(measure(size, &pools, &reference, &query, load));
     }
 }
 
-async fn measure(size: usize, pool: &[ViewHashes], reference: &Fingerprint, query: &Fingerprint, load: Duration) {
+async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query: &Fingerprint, load: Duration) {
     let work = tempfile::tempdir().expect("temp dir");
     let data = work.path().join("data");
     let server = Server::start(&data, &[]);
@@ -64,10 +74,15 @@ async fn measure(size: usize, pool: &[ViewHashes], reference: &Fingerprint, quer
     let footage = size.div_ceil(KEYFRAMES_PER_FOOTAGE);
     let started = Instant::now();
     let mut rng = fastrand::Rng::with_seed(7);
-    let pool_for_fill = pool.to_vec();
-    let items = (0..footage).map(move |n| v1::IngestFingerprintRequest {
-        sighting: Some(harness::sighting(&format!("https://example.org/filler/{n}"), "2021-01-01", "")),
-        fingerprint: Some((&filler(&pool_for_fill, &mut rng)).into()),
+    let (copies, unrelated) = (pools.copies.clone(), pools.unrelated.clone());
+    // Re-uploads spread evenly through the fill, the same number at every index size.
+    let copy_every = footage.div_ceil(REUPLOADS_OF_THE_QUERY).max(1);
+    let items = (0..footage).map(move |n| {
+        let pool = if n % copy_every == copy_every / 2 { &copies } else { &unrelated };
+        v1::IngestFingerprintRequest {
+            sighting: Some(harness::sighting(&format!("https://example.org/filler/{n}"), "2021-01-01", "")),
+            fingerprint: Some((&filler(pool, &mut rng)).into()),
+        }
     });
     let summary = client.ingest_fingerprints(tokio_stream::iter(items)).await.expect("bulk ingest").into_inner();
     let fill = started.elapsed();
@@ -96,7 +111,7 @@ async fn measure(size: usize, pool: &[ViewHashes], reference: &Fingerprint, quer
     assert_eq!(found, Some(REFERENCE_URL), "the 60 s clip must find its original");
     let mut rng = fastrand::Rng::with_seed(11);
     let singles: Vec<v1::LookupFingerprintRequest> =
-        (0..1000).map(|_| lookup_request(&single_keyframe(pool, &mut rng))).collect();
+        (0..1000).map(|_| lookup_request(&single_keyframe(&pools.unrelated, &mut rng))).collect();
     for (what, requests, clients) in [
         ("60 s clip", vec![clip.clone()], 1),
         ("60 s clip", vec![clip], 4),
@@ -181,34 +196,47 @@ fn memory(server: &Server, field: &str) -> String {
     format!("{:.0} MiB", kib / 1024.0)
 }
 
-/// Hashes of real keyframes: the fixtures and geometric and colour variants of each, so that the
-/// pool has thousands of distinct real hashes rather than the few dozen of the fixtures alone.
-fn real_hash_pool(full: bool) -> Vec<ViewHashes> {
+/// Real keyframe hashes, decoded and hashed by firstseen from the fixtures and variants of them.
+struct HashPools {
+    /// The fixtures' own pictures, re-encoded, blurred or colour-graded: runs of these are
+    /// re-uploads of the footage the 60 s query is cut from.
+    copies: Vec<ViewHashes>,
+    /// Other pictures cut from the same real footage: zoomed windows at nine places, flips,
+    /// rotations, negatives and edge maps. Real hashes, clustered as real hashes are, but not
+    /// the query's pictures.
+    unrelated: Vec<ViewHashes>,
+}
+
+fn real_hash_pools(full: bool) -> HashPools {
     let work = common::work_dir().join("scale-pool");
     std::fs::create_dir_all(&work).expect("pool dir");
-    let mut filters = vec!["null".to_owned(), "vflip".to_owned(), "transpose=1".to_owned(), "negate".to_owned()];
+    let mut copies = vec!["null".to_owned(), "boxblur=8".to_owned()];
+    copies.extend([60, 120, 180, 240, 300].map(|hue| format!("hue=h={hue}:s=2,eq=contrast=1.6")));
+    let mut unrelated = vec!["vflip".to_owned(), "transpose=1".to_owned(), "negate".to_owned()];
     for (x, y) in [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1), (0, 2), (1, 2), (2, 2)] {
         for zoom in [2, 3] {
             // A window 1/zoom of each side, at one of nine places.
-            filters.push(format!("crop=iw/{zoom}:ih/{zoom}:(iw-iw/{zoom})*{x}/2:(ih-ih/{zoom})*{y}/2"));
+            unrelated.push(format!("crop=iw/{zoom}:ih/{zoom}:(iw-iw/{zoom})*{x}/2:(ih-ih/{zoom})*{y}/2"));
         }
     }
-    for hue in [60, 120, 180, 240, 300] {
-        filters.push(format!("hue=h={hue}:s=2,eq=contrast=1.6"));
-    }
-    filters.extend(
-        ["transpose=2,vflip", "edgedetect", "boxblur=8", "rotate=0.3", "lutyuv=y=negval:u=128:v=128"].map(String::from),
-    );
+    unrelated.extend(["transpose=2,vflip", "edgedetect", "rotate=0.3", "lutyuv=y=negval:u=128:v=128"].map(String::from));
     if !full {
-        filters.truncate(2);
+        copies.truncate(1);
+        unrelated.truncate(2);
     }
+    HashPools { copies: hashes_of_variants(&work, &copies), unrelated: hashes_of_variants(&work, &unrelated) }
+}
+
+/// The informative keyframe hashes of every fixture under every filter.
+fn hashes_of_variants(work: &std::path::Path, filters: &[String]) -> Vec<ViewHashes> {
     let limits = DecodeLimits::default();
     let mut pool = Vec::new();
     for name in ["bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"] {
         let source = common::footage_dir().join(name);
-        for (n, filter) in filters.iter().enumerate() {
+        for filter in filters {
+            let file_name = format!("{}-{name}", filter.replace(['=', ':', '/', ',', '(', ')', '*', '-'], "_"));
             let variant = common::derived(
-                &work.join(format!("{n}-{name}")),
+                &work.join(file_name),
                 &["-i", source.to_str().unwrap(), "-vf", &format!("{filter},scale=320:-2"), "-an"],
             );
             let fingerprint = Fingerprint::of_file(&variant, &limits).expect("fingerprint a pool variant");
