@@ -219,7 +219,8 @@ fn real_hash_pools(full: bool) -> HashPools {
             unrelated.push(format!("crop=iw/{zoom}:ih/{zoom}:(iw-iw/{zoom})*{x}/2:(ih-ih/{zoom})*{y}/2"));
         }
     }
-    unrelated.extend(["transpose=2,vflip", "edgedetect", "rotate=0.3", "lutyuv=y=negval:u=128:v=128"].map(String::from));
+    unrelated
+        .extend(["transpose=2,vflip", "edgedetect", "rotate=0.3", "lutyuv=y=negval:u=128:v=128"].map(String::from));
     if !full {
         copies.truncate(1);
         unrelated.truncate(2);

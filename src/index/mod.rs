@@ -31,7 +31,7 @@ use rocksdb::{
 
 pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
 use schema::{Counters, Undecodable};
-pub use searcher::Searcher;
+pub use searcher::{SearchView, Searcher};
 
 use crate::fingerprint::{Fingerprint, Keyframe};
 
@@ -79,7 +79,11 @@ impl Index {
         let mut options = Options::default();
         options.create_if_missing(true);
         options.create_missing_column_families(true);
-        options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // A WAL file goes only once every column family with writes in it has flushed. The
+        // counters in `meta` change with every batch but take years to fill a memtable, so
+        // without a cap the WAL grew as large as the keyframes themselves (560 MB at 10 million)
+        // and a restart replayed all of it. Past the cap, RocksDB flushes the laggards.
+        options.set_max_total_wal_size(64 << 20);
         // Column families of an older schema are opened too, so that such a store gets the
         // schema message below rather than RocksDB's complaint about unopened families.
         let mut names: Vec<String> = DB::list_cf(&options, dir).unwrap_or_default();
@@ -88,7 +92,9 @@ impl Index {
                 names.push(name.to_owned());
             }
         }
-        let families = names.into_iter().map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        let mut family_options = Options::default();
+        family_options.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let families = names.into_iter().map(|name| ColumnFamilyDescriptor::new(name, family_options.clone()));
         let db = DB::open_cf_descriptors(&options, dir, families)?;
         // The schema is checked before the keyframes are read: another layout's keyframes would
         // only show up as corrupt entries.
@@ -234,11 +240,11 @@ impl Index {
         Ok(self.db.flush_wal(true)?)
     }
 
-    /// A radius searcher over this index, for the many hashes of one lookup.
-    pub fn searcher(&self) -> Searcher<'_> {
+    /// The index as one lookup searches it: no ingest lands while the view lives.
+    pub fn search_view(&self) -> SearchView<'_> {
         // A panic while the table was being written is one `add` cut short; the lookups it
         // could affect are those of the footage whose ingest failed with it.
-        Searcher::new(self.table.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        SearchView::new(self.table.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
@@ -397,10 +403,10 @@ mod tests {
         let stored = fingerprint(&[near, far, 0]);
         let id = index.insert_footage(&stored, &sighting("https://a", "2020-01-01"), Durability::Synced).unwrap().id;
         let mut found = Vec::new();
-        index.searcher().search(PerceptualHash(base), 8, &mut found);
+        index.search_view().searcher().search(PerceptualHash(base), 8, &mut found);
         assert_eq!(found, vec![Candidate { footage: id, time_ms: 0, distance: 6 }]);
         found.clear();
-        index.searcher().search(PerceptualHash(0), 8, &mut found);
+        index.search_view().searcher().search(PerceptualHash(0), 8, &mut found);
         assert!(found.is_empty(), "uninformative keyframes are not searchable");
         assert_eq!(index.keyframes(id).unwrap().unwrap(), stored.keyframes);
     }
@@ -426,7 +432,7 @@ mod tests {
         let index = Index::open(dir.path()).unwrap();
         assert_eq!(index.stats().unwrap().footage, 2);
         let mut found = Vec::new();
-        index.searcher().search(PerceptualHash(second ^ 1), 7, &mut found);
+        index.search_view().searcher().search(PerceptualHash(second ^ 1), 7, &mut found);
         assert_eq!(found, vec![Candidate { footage: FootageId(2), time_ms: 500, distance: 1 }]);
         let meta = index.cf(schema::CF_META);
         index.db.put_cf(meta, schema::META_SCHEMA, schema::encode_value(&99u32)).unwrap();

@@ -97,7 +97,7 @@ const MOST_PAIRS_WORTH_SCREENING: usize = 32;
 /// which each later pair can agree with it, and a quorum needs a pair whose bounds, from enough
 /// later pairs, share one speed.
 pub fn may_reach(pairs: &[Pair], policy: &AlignmentPolicy, quorum: usize) -> bool {
-    if pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count() < quorum {
+    if distinct_query_keyframes(pairs) < quorum {
         return false;
     }
     if quorum < 2 || pairs.len() > MOST_PAIRS_WORTH_SCREENING {
@@ -131,6 +131,11 @@ pub fn may_reach(pairs: &[Pair], policy: &AlignmentPolicy, quorum: usize) -> boo
         }
     }
     false
+}
+
+/// How many query keyframes `pairs` (in query time order) come from.
+pub fn distinct_query_keyframes(pairs: &[Pair]) -> usize {
+    pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count()
 }
 
 /// Finds the best-supported speed and offset among `pairs` (all from one indexed footage).

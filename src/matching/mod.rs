@@ -11,16 +11,16 @@ mod alignment;
 mod extension;
 mod prescreen;
 mod report;
+mod search;
 
 use chrono::{DateTime, Utc};
-use rustc_hash::FxHashMap;
 
 pub use alignment::{AlignmentPolicy, Pair};
 pub use extension::ExtensionPolicy;
 pub use report::{Match, Report, Segment, Verdict, clock_range};
 
-use crate::fingerprint::{Fingerprint, Orientation};
-use crate::index::{Candidate, FootageId, Index, IndexError};
+use crate::fingerprint::{Fingerprint, Keyframe};
+use crate::index::{Index, IndexError};
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
 const UNRELATED_DISTANCE: f64 = 32.0;
@@ -71,7 +71,8 @@ impl Matcher {
         claimed: Option<DateTime<Utc>>,
     ) -> Result<Report, IndexError> {
         let mut matches = Vec::new();
-        for (footage, pairs) in self.hits_by_footage(index, query) {
+        let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
+        for (footage, pairs) in search::hits_by_footage(index, &keyframes, self.policy.radius) {
             // Most footage met at all is met by a few stray keyframes scattered in time; they
             // cannot reach the quorum, and skipping them spares the vote over every speed.
             if !alignment::may_reach(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes) {
@@ -125,31 +126,7 @@ impl Matcher {
     pub fn may_be_indexed(&self, index: &Index, query: &Fingerprint) -> bool {
         prescreen::may_be_indexed(index, query, self.policy.radius, self.policy.min_agreeing_keyframes)
     }
-
-    fn hits_by_footage(&self, index: &Index, query: &Fingerprint) -> FxHashMap<FootageId, Vec<Pair>> {
-        let mut by_footage: FxHashMap<FootageId, Vec<Pair>> = FxHashMap::default();
-        let mut candidates = Vec::new();
-        let mut searcher = index.searcher();
-        for keyframe in query.informative_keyframes() {
-            // Pairs met through several views of one keyframe are all kept: alignment votes once
-            // per query keyframe, with its closest pair.
-            for (hash, orientation) in keyframe.hashes.searched() {
-                candidates.clear();
-                searcher.search(hash, self.policy.radius, &mut candidates);
-                for &Candidate { footage, time_ms, distance } in &candidates {
-                    by_footage.entry(footage).or_default().push(Pair {
-                        query_ms: keyframe.time_ms,
-                        reference_ms: time_ms,
-                        distance,
-                        mirrored: orientation == Orientation::Mirrored,
-                    });
-                }
-            }
-        }
-        by_footage
-    }
 }
-
 
 /// From the first supporting keyframe to where the last one's stretch ends: the next keyframe of
 /// the query, or the query's end.

@@ -14,10 +14,9 @@
 //! the answer to "when was this first seen" stays the same; only the grouping of sightings
 //! differs.
 
-use rustc_hash::FxHashMap;
-
+use super::{alignment, search};
 use crate::fingerprint::Fingerprint;
-use crate::index::{Candidate, FootageId, Index};
+use crate::index::Index;
 
 /// Keyframes searched, evenly spread over the video.
 const SAMPLED_KEYFRAMES: usize = 8;
@@ -31,27 +30,9 @@ pub(super) fn may_be_indexed(index: &Index, query: &Fingerprint, radius: u32, mi
         return false;
     }
     let sampled = informative.len().min(SAMPLED_KEYFRAMES);
-    let needed = sampled.div_ceil(2) as u32;
-    // Per footage: how many sampled keyframes met it, and the last one that did.
-    let mut met: FxHashMap<FootageId, (u32, usize)> = FxHashMap::default();
-    let mut candidates = Vec::new();
-    let mut searcher = index.searcher();
-    for sample in 0..sampled {
-        let keyframe = informative[sample * informative.len() / sampled];
-        candidates.clear();
-        for (hash, _) in keyframe.hashes.searched() {
-            searcher.search(hash, radius, &mut candidates);
-        }
-        for &Candidate { footage, .. } in &candidates {
-            let (count, last) = met.entry(footage).or_insert((0, usize::MAX));
-            if *last != sample {
-                *last = sample;
-                *count += 1;
-                if *count >= needed {
-                    return true;
-                }
-            }
-        }
-    }
-    false
+    let samples: Vec<_> = (0..sampled).map(|sample| informative[sample * informative.len() / sampled]).collect();
+    let needed = sampled.div_ceil(2);
+    search::hits_by_footage(index, &samples, radius)
+        .values()
+        .any(|pairs| alignment::distinct_query_keyframes(pairs) >= needed)
 }

@@ -1,0 +1,67 @@
+//! The radius searches of a set of query keyframes, spread over the cores.
+//!
+//! Both a lookup (every informative keyframe) and an ingest's prescreen (a sample of them) start
+//! the same way: search every searched view of each keyframe and group the hash matches by
+//! footage. A long query's searches are most of its cost, and one lookup would otherwise keep a
+//! single core busy while the others idle, so the keyframes are split into consecutive runs,
+//! each searched on its own thread over one shared [`SearchView`], and the runs' matches joined
+//! in order.
+
+use rustc_hash::FxHashMap;
+
+use super::Pair;
+use crate::fingerprint::{Keyframe, Orientation};
+use crate::index::{Candidate, FootageId, Index, SearchView};
+
+/// A thread is worth starting for this many query keyframes (two dozen searches, a fraction
+/// of a millisecond at millions of keyframes); a single frame grab is searched on the caller's
+/// thread.
+const KEYFRAMES_WORTH_A_THREAD: usize = 4;
+
+/// Every hash match within `radius` of `keyframes` (in time order), grouped by footage, each
+/// group in query time order.
+pub(super) fn hits_by_footage(index: &Index, keyframes: &[&Keyframe], radius: u32) -> FxHashMap<FootageId, Vec<Pair>> {
+    let view = index.search_view();
+    let runs = search_threads().min(keyframes.len() / KEYFRAMES_WORTH_A_THREAD).max(1);
+    let run_length = keyframes.len().div_ceil(runs).max(1);
+    let search_run = |run: &[&Keyframe]| hits_of(&view, run, radius);
+    let found: Vec<Vec<(FootageId, Pair)>> = std::thread::scope(|scope| {
+        let mut chunks = keyframes.chunks(run_length);
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> = chunks.map(|run| scope.spawn(move || search_run(run))).collect();
+        let mut found = vec![search_run(first)];
+        found.extend(others.into_iter().map(|thread| thread.join().expect("a search thread panicked")));
+        found
+    });
+    let mut by_footage: FxHashMap<FootageId, Vec<Pair>> = FxHashMap::default();
+    for (footage, pair) in found.into_iter().flatten() {
+        by_footage.entry(footage).or_default().push(pair);
+    }
+    by_footage
+}
+
+/// The hash matches of a run of query keyframes, in query time order.
+fn hits_of(view: &SearchView, keyframes: &[&Keyframe], radius: u32) -> Vec<(FootageId, Pair)> {
+    let mut hits = Vec::new();
+    let mut candidates = Vec::new();
+    let mut searcher = view.searcher();
+    for keyframe in keyframes {
+        // Pairs met through several views of one keyframe are all kept: alignment votes once
+        // per query keyframe, with its closest pair.
+        for (hash, orientation) in keyframe.hashes.searched() {
+            candidates.clear();
+            searcher.search(hash, radius, &mut candidates);
+            hits.extend(candidates.iter().map(|&Candidate { footage, time_ms, distance }| {
+                let mirrored = orientation == Orientation::Mirrored;
+                (footage, Pair { query_ms: keyframe.time_ms, reference_ms: time_ms, distance, mirrored })
+            }));
+        }
+    }
+    hits
+}
+
+/// The cores a lookup may search on, asked of the system once.
+fn search_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
