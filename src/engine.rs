@@ -2,8 +2,9 @@
 //!
 //! The one decision that needs both lives here: whether an ingested video is footage the index
 //! already holds (then it only gains a sighting) or new footage. It is decided by looking the
-//! video up first; a lock makes look-up-then-write one step, so two uploads of the same footage
-//! at the same moment cannot both create it.
+//! video up first, after a prescreen of a few keyframes that tells most new videos apart for a
+//! fraction of a lookup's cost. A lock makes look-up-then-write one step, so two uploads of the
+//! same footage at the same moment cannot both create it.
 
 use std::path::Path;
 use std::sync::Mutex;
