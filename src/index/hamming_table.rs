@@ -119,13 +119,13 @@ impl HammingTable {
     ) {
         // A close keyframe shares several chunks with the query and is met once per chunk and view.
         closest.clear();
-        for (chunk_index, chunk) in multi_index::probes(hash, radius) {
+        multi_index::for_each_probe(hash, radius, |chunk_index, chunk| {
             let bucket = &self.buckets[chunk_index * BUCKETS + usize::from(chunk)];
             scan(&bucket.hashes, hash.0, radius, |position, distance| {
                 let best = closest.entry(bucket.slots[position]).or_insert(distance);
                 *best = (*best).min(distance);
             });
-        }
+        });
         out.extend(closest.drain().map(|(slot, distance)| Candidate {
             footage: self.footage_of(slot),
             time_ms: self.times[slot as usize],

@@ -18,15 +18,14 @@ pub fn chunk(hash: PerceptualHash, index: usize) -> u16 {
     (hash.0 >> (CHUNK_BITS * (CHUNKS - 1 - index) as u32)) as u16
 }
 
-/// Every bucket to probe for a search of `radius` around `hash`: `(chunk index, chunk value)`.
-pub fn probes(hash: PerceptualHash, radius: u32) -> Vec<(usize, u16)> {
+/// Calls `probe` with every bucket to probe for a search of `radius` around `hash`, as
+/// `(chunk index, chunk value)`. A callback rather than a list: a lookup runs hundreds of
+/// searches, and none of them should allocate.
+pub fn for_each_probe(hash: PerceptualHash, radius: u32, mut probe: impl FnMut(usize, u16)) {
     let chunk_radius = radius / CHUNKS as u32;
-    let mut out = Vec::new();
     for index in 0..CHUNKS {
-        let centre = chunk(hash, index);
-        push_within(centre, chunk_radius, 0, &mut |value| out.push((index, value)));
+        push_within(chunk(hash, index), chunk_radius, 0, &mut |value| probe(index, value));
     }
-    out
 }
 
 /// Calls `emit` for every value within `flips` bits of `value`, flipping only bits at or above
@@ -44,6 +43,12 @@ fn push_within(value: u16, flips: u32, lowest_bit: u32, emit: &mut impl FnMut(u1
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn probes(hash: PerceptualHash, radius: u32) -> Vec<(usize, u16)> {
+        let mut probes = Vec::new();
+        for_each_probe(hash, radius, |index, value| probes.push((index, value)));
+        probes
+    }
 
     #[test]
     fn probe_counts_follow_the_chunk_radius() {

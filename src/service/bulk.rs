@@ -21,7 +21,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 
-use super::grpc::{blocking, fingerprint_from_request, lookup_report, sighting_from_request};
+use super::grpc::{blocking, fingerprint_from_request, ingest_item, lookup_report};
 use super::status;
 use crate::engine::Engine;
 use crate::fingerprint::Fingerprint;
@@ -104,7 +104,7 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>) -> Gro
                 break;
             }
         };
-        match valid_item(&request) {
+        match ingest_item(&request) {
             Ok((fingerprint, sighting)) => {
                 keyframes += fingerprint.keyframes.len();
                 group.items.push((fingerprint, sighting));
@@ -116,10 +116,6 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>) -> Gro
         }
     }
     group
-}
-
-fn valid_item(request: &v1::IngestFingerprintRequest) -> Result<(Fingerprint, Sighting), Status> {
-    Ok((fingerprint_from_request(request.fingerprint.as_ref())?, sighting_from_request(request.sighting.as_ref())?))
 }
 
 pub fn batch_lookup(

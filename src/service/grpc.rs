@@ -110,7 +110,12 @@ pub(super) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(job).await.map_err(|error| status::internal(doing, error))?
 }
 
-pub(super) fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
+/// The fingerprint and sighting of one ingest, single or streamed.
+pub(super) fn ingest_item(request: &v1::IngestFingerprintRequest) -> Result<(Fingerprint, Sighting), Status> {
+    Ok((fingerprint_from_request(request.fingerprint.as_ref())?, sighting_from_request(request.sighting.as_ref())?))
+}
+
+fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
     proto::sighting_from_wire(wire, Utc::now()).map_err(status::from_message)
 }
@@ -136,9 +141,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         &self,
         request: Request<v1::IngestFingerprintRequest>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
-        let request = request.into_inner();
-        let sighting = sighting_from_request(request.sighting.as_ref())?;
-        let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
+        let (fingerprint, sighting) = ingest_item(&request.into_inner())?;
         self.record_ingest(fingerprint, sighting).await
     }
 
