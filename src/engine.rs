@@ -76,7 +76,7 @@ impl Engine {
     /// The indexed footage `fingerprint` is a copy of, if any. Most ingested videos are new, and
     /// the prescreen tells so from a few keyframes without the full lookup.
     fn known_footage(&self, fingerprint: &Fingerprint) -> Result<Option<FootageId>, IndexError> {
-        if !self.matcher.may_be_indexed(&self.index, fingerprint) {
+        if !self.matcher.may_be_indexed(&self.index, fingerprint)? {
             return Ok(None);
         }
         let report = self.matcher.lookup(&self.index, fingerprint, None)?;

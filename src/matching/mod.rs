@@ -123,7 +123,7 @@ impl Matcher {
 
     /// Whether `query` could be footage the index already holds: a cheap test an ingest runs
     /// before the full lookup (see [`prescreen`]).
-    pub fn may_be_indexed(&self, index: &Index, query: &Fingerprint) -> bool {
+    pub fn may_be_indexed(&self, index: &Index, query: &Fingerprint) -> Result<bool, IndexError> {
         prescreen::may_be_indexed(index, query, self.policy.radius, self.policy.min_agreeing_keyframes)
     }
 }

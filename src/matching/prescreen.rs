@@ -15,24 +15,124 @@
 //! differs.
 
 use super::{alignment, search};
-use crate::fingerprint::Fingerprint;
-use crate::index::Index;
+use crate::fingerprint::{Fingerprint, PerceptualHash};
+use crate::index::{Index, IndexError};
 
-/// Keyframes searched, evenly spread over the video.
+/// Keyframes sampled, evenly spread over the video.
 const SAMPLED_KEYFRAMES: usize = 8;
 
 /// Whether some indexed footage meets at least half of `query`'s sampled keyframes within
 /// `radius`, through any searched view. Too few informative keyframes to ever reach
 /// `min_agreeing_keyframes` means no footage can match at all.
-pub(super) fn may_be_indexed(index: &Index, query: &Fingerprint, radius: u32, min_agreeing_keyframes: usize) -> bool {
+pub(super) fn may_be_indexed(
+    index: &Index,
+    query: &Fingerprint,
+    radius: u32,
+    min_agreeing_keyframes: usize,
+) -> Result<bool, IndexError> {
     let informative: Vec<_> = query.informative_keyframes().collect();
     if informative.len() < min_agreeing_keyframes {
-        return false;
+        return Ok(false);
     }
     let sampled = informative.len().min(SAMPLED_KEYFRAMES);
     let samples: Vec<_> = (0..sampled).map(|sample| informative[sample * informative.len() / sampled]).collect();
     let needed = sampled.div_ceil(2);
-    search::hits_by_footage(index, &samples, radius)
-        .values()
-        .any(|pairs| alignment::distinct_query_keyframes(pairs) >= needed)
+    // Footage that none of the first `sampled - needed + 1` samples meets can no longer reach
+    // `needed`. Those are searched in the index; the rest are compared only with the footage
+    // the first round met, read back from the store: at millions of keyframes nearly every
+    // sample meets some stray footage, so stopping early rarely happens, but a handful of
+    // stored fingerprints costs far less than three more radius searches.
+    let (searched, compared) = samples.split_at(sampled - needed + 1);
+    for (footage, pairs) in search::hits_by_footage(index, searched, radius) {
+        let met_by_search = alignment::distinct_query_keyframes(&pairs);
+        if met_by_search + compared.len() < needed {
+            continue;
+        }
+        let Some(keyframes) = index.keyframes(footage)? else { continue };
+        let indexed: Vec<PerceptualHash> = keyframes
+            .iter()
+            .filter(|keyframe| keyframe.informative)
+            .flat_map(|keyframe| keyframe.hashes.indexed())
+            .collect();
+        let met_by_comparison = compared
+            .iter()
+            .filter(|sample| {
+                sample.hashes.searched().any(|(hash, _)| indexed.iter().any(|&known| hash.distance(known) <= radius))
+            })
+            .count();
+        if met_by_search + met_by_comparison >= needed {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::{Keyframe, RegionHashes, ViewHashes};
+    use crate::index::{Durability, Sighting};
+
+    const RADIUS: u32 = 7;
+
+    fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
+        let mut region = || RegionHashes {
+            whole: PerceptualHash(rng.u64(..)),
+            centre: PerceptualHash(rng.u64(..)),
+            band: PerceptualHash(rng.u64(..)),
+        };
+        ViewHashes { upright: region(), mirrored: region() }
+    }
+
+    fn fingerprint(views: Vec<ViewHashes>) -> Fingerprint {
+        let keyframes: Vec<Keyframe> = views
+            .into_iter()
+            .enumerate()
+            .map(|(i, hashes)| Keyframe { time_ms: i as u32 * 500, hashes, informative: true })
+            .collect();
+        Fingerprint { duration_ms: keyframes.len() as u32 * 500, keyframes }
+    }
+
+    /// An index holding one footage of eight keyframes, and those keyframes' views.
+    fn index_with_one_footage(dir: &std::path::Path, rng: &mut fastrand::Rng) -> (Index, Vec<ViewHashes>) {
+        let index = Index::open(dir).unwrap();
+        let views: Vec<ViewHashes> = (0..8).map(|_| random_views(rng)).collect();
+        let sighting = Sighting {
+            source_url: "https://example.org/original".into(),
+            first_seen: chrono::Utc::now(),
+            title: String::new(),
+            publisher: String::new(),
+            ingested_at: chrono::Utc::now(),
+        };
+        index.insert_footage(&fingerprint(views.clone()), &sighting, Durability::Synced).unwrap();
+        (index, views)
+    }
+
+    /// A query of eight keyframes whose listed ones are the indexed footage's, the rest unrelated.
+    fn query_sharing(known: &[ViewHashes], shared: &[usize], rng: &mut fastrand::Rng) -> Fingerprint {
+        fingerprint((0..8).map(|i| if shared.contains(&i) { known[i] } else { random_views(rng) }).collect())
+    }
+
+    #[test]
+    fn half_the_samples_meeting_one_footage_is_enough_wherever_they_fall() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = fastrand::Rng::with_seed(3);
+        let (index, known) = index_with_one_footage(dir.path(), &mut rng);
+        // The first five samples are searched; the last three only compared with what they met.
+        for shared in [&[0, 1, 2, 3][..], &[0, 5, 6, 7], &[4, 5, 6, 7], &[1, 3, 5, 7]] {
+            let query = query_sharing(&known, shared, &mut rng);
+            assert!(may_be_indexed(&index, &query, RADIUS, 3).unwrap(), "keyframes {shared:?} shared");
+        }
+    }
+
+    #[test]
+    fn fewer_than_half_or_none_meeting_is_not_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = fastrand::Rng::with_seed(4);
+        let (index, known) = index_with_one_footage(dir.path(), &mut rng);
+        for shared in [&[][..], &[0, 1, 2], &[0, 6, 7], &[5, 6, 7]] {
+            let query = query_sharing(&known, shared, &mut rng);
+            assert!(!may_be_indexed(&index, &query, RADIUS, 3).unwrap(), "keyframes {shared:?} shared");
+        }
+    }
 }

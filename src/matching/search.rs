@@ -13,10 +13,10 @@ use super::Pair;
 use crate::fingerprint::{Keyframe, Orientation};
 use crate::index::{Candidate, FootageId, Index, SearchView};
 
-/// A thread is worth starting for this many query keyframes (two dozen searches, a fraction
+/// A thread is worth starting for this many query keyframes (a dozen searches, a fraction
 /// of a millisecond at millions of keyframes); a single frame grab is searched on the caller's
 /// thread.
-const KEYFRAMES_WORTH_A_THREAD: usize = 4;
+const KEYFRAMES_WORTH_A_THREAD: usize = 2;
 
 /// Every hash match within `radius` of `keyframes` (in time order), grouped by footage, each
 /// group in query time order.
