@@ -82,6 +82,7 @@ fn main() {
 
     let mut rows = Vec::new();
     let mut off_target = Vec::new();
+    let mut missed = Vec::new();
     for edit in &edits {
         let mut row = FamilyResult { family: edit.family, total: references.len(), ..FamilyResult::default() };
         for (reference, &id) in references.iter().zip(&reference_ids) {
@@ -93,7 +94,10 @@ fn main() {
             });
             let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
             row.false_matches += report.matches.iter().filter(|found| found.footage != id).count();
-            let Some(found) = report.earliest().filter(|found| found.footage == id) else { continue };
+            let Some(found) = report.earliest().filter(|found| found.footage == id) else {
+                missed.push(format!("{} / {}", reference.name, edit.family));
+                continue;
+            };
             row.right += 1;
             if let Some((query_start, reference_start)) = (edit.truth)(reference) {
                 let error = corpus::boundary_error(
@@ -154,6 +158,10 @@ fn main() {
         for case in &off_target {
             println!("- {case}");
         }
+    }
+    if !missed.is_empty() {
+        println!();
+        println!("earliest appearance not found: {}", missed.join(", "));
     }
     println!();
     println!("| must find nothing | matches |");

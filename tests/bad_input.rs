@@ -78,8 +78,13 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
 
     let regions =
         v1::RegionHashes { whole: 0x0f0f_0f0f_0f0f_0f0f, centre: 0x00ff_00ff_00ff_00ff, band: 0x0ff0_0ff0_0ff0_0ff0 };
-    let keyframe =
-        |time_ms| v1::Keyframe { time_ms, informative: true, upright: Some(regions), mirrored: Some(regions) };
+    let keyframe = |time_ms| v1::Keyframe {
+        time_ms,
+        informative: true,
+        upright: Some(regions),
+        mirrored: Some(regions),
+        inset: None,
+    };
     let bad_fingerprints = [
         (
             v1::Fingerprint {

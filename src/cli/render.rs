@@ -233,6 +233,8 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
             informative: bool,
             upright: RegionsJson,
             mirrored: RegionsJson,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            inset: Option<RegionsJson>,
         }
         let regions = |hashes: RegionHashes| RegionsJson {
             whole: hashes.whole.to_string(),
@@ -255,6 +257,7 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
                     time: f64::from(keyframe.time_ms) / 1000.0,
                     upright: regions(keyframe.hashes.upright),
                     mirrored: regions(keyframe.hashes.mirrored),
+                    inset: keyframe.hashes.inset.map(regions),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -267,6 +270,9 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
         fingerprint.informative_keyframes().count(),
         crate::fingerprint::RECIPE_VERSION,
     );
+    if fingerprint.keyframes.iter().any(|keyframe| keyframe.hashes.inset.is_some()) {
+        println!("footage shown in a window over other footage: lookups search the window too");
+    }
     println!("{:>9}  {:<16}  {:<16}  {:<16}", "time (s)", "whole", "centre", "band");
     for keyframe in &fingerprint.keyframes {
         let note = if keyframe.informative { "" } else { "  (no information: not evidence)" };

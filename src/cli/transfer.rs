@@ -159,6 +159,8 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                 informative: keyframe.informative,
                 upright: Some(regions_wire(&keyframe.upright)?),
                 mirrored: Some(regions_wire(&keyframe.mirrored)?),
+                // An export holds indexed footage, which has no window views.
+                inset: None,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

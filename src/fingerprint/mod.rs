@@ -16,7 +16,9 @@ use std::path::Path;
 pub use hash::{FrameHasher, PerceptualHash};
 pub use views::{Orientation, RegionHashes, ViewHashes};
 
-use crate::media::{BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MediaError, decode_video};
+use crate::media::{
+    BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector, MediaError, decode_video,
+};
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
 /// new fingerprint of a video differ from an old one; old and new are then never compared.
@@ -70,22 +72,25 @@ impl Fingerprint {
         let policy = KeyframePolicy::default();
         let mut selector = KeyframeSelector::new(policy.clone());
         let mut borders = BorderDetector::default();
+        let mut insets = InsetDetector::default();
         let mut picked = Vec::new();
         let info = decode_video(path, limits, |frame| {
             borders.observe(&frame.luma);
+            insets.observe(&frame.luma);
             picked.extend(selector.push(frame));
         })?;
-        let content = borders.content_box().landscape_band(info.display_aspect);
+        let bars = borders.content_box();
+        let inset = insets.inset_box(bars);
+        let content = bars.landscape_band(info.display_aspect);
         let hasher = FrameHasher::default();
         let keyframes = picked
             .into_iter()
             .map(|frame| {
                 let pixels = content.crop(&frame.luma);
-                Keyframe {
-                    time_ms: frame.time_ms,
-                    informative: policy.is_informative(&pixels),
-                    hashes: ViewHashes::of_picture(&hasher, &pixels, content.width, content.height),
-                }
+                let mut hashes = ViewHashes::of_picture(&hasher, &pixels, content.width, content.height);
+                hashes.inset = inset
+                    .map(|window| RegionHashes::of(&hasher, &window.crop(&frame.luma), window.width, window.height));
+                Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels), hashes }
             })
             .collect();
         Ok(Fingerprint { duration_ms: info.duration_ms, keyframes })

@@ -16,6 +16,10 @@
 //! upright views, so indexing them too would double the index for nothing. Measured on the
 //! accuracy benchmark, pHash tolerates a scale change of about 5 % (a 6 % mismatch costs 4–6 bits),
 //! which is why the centre sits at the deep end of the crops it must meet.
+//!
+//! A video that shows footage in a window over other footage (picture-in-picture, found by
+//! `media::InsetDetector`) also gets the three regions of the window, upright. Like the mirrored
+//! views they are only searched: it is the copy that puts footage in a window, not the original.
 
 use super::hash::{FrameHasher, PerceptualHash};
 
@@ -41,7 +45,7 @@ pub struct RegionHashes {
 }
 
 impl RegionHashes {
-    fn of(hasher: &FrameHasher, pixels: &[u8], width: usize, height: usize) -> RegionHashes {
+    pub fn of(hasher: &FrameHasher, pixels: &[u8], width: usize, height: usize) -> RegionHashes {
         let hash = |region: Region| {
             let (cropped, cropped_width, cropped_height) = crop(pixels, width, height, region);
             hasher.hash_luma(cropped, cropped_width, cropped_height)
@@ -54,11 +58,15 @@ impl RegionHashes {
     }
 }
 
-/// The hashes of one keyframe: every region upright and mirrored left to right.
+/// The hashes of one keyframe: every region upright and mirrored left to right, and the regions
+/// of the window when the video shows footage in a window over other footage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ViewHashes {
     pub upright: RegionHashes,
     pub mirrored: RegionHashes,
+    /// Only searched, never indexed or stored: indexed footage is matched as the whole picture
+    /// it is, and a window is what a copy puts it in.
+    pub inset: Option<RegionHashes>,
 }
 
 /// How a query keyframe's view relates to the original it met.
@@ -74,6 +82,7 @@ impl ViewHashes {
         ViewHashes {
             upright: RegionHashes::of(hasher, pixels, width, height),
             mirrored: RegionHashes::of(hasher, &mirror(pixels, width), width, height),
+            inset: None,
         }
     }
 
@@ -84,7 +93,8 @@ impl ViewHashes {
 
     /// The views a lookup searches with, and their orientation.
     pub fn searched(&self) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
-        let upright = self.upright.all().into_iter().map(|hash| (hash, Orientation::Upright));
+        let upright = self.upright.all().into_iter().chain(self.inset.iter().flat_map(RegionHashes::all));
+        let upright = upright.map(|hash| (hash, Orientation::Upright));
         upright.chain(self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored)))
     }
 }

@@ -190,7 +190,7 @@ mod tests {
             centre: PerceptualHash(whole.rotate_left(32)),
             band: PerceptualHash(whole.rotate_left(16)),
         };
-        Keyframe { time_ms, hashes: ViewHashes { upright: regions, mirrored: regions }, informative }
+        Keyframe { time_ms, hashes: ViewHashes { upright: regions, mirrored: regions, inset: None }, informative }
     }
 
     fn search(table: &HammingTable, hash: u64, radius: u32) -> Vec<Candidate> {

@@ -364,6 +364,7 @@ mod tests {
                         centre: PerceptualHash(!hash.rotate_left(32)),
                         band: PerceptualHash(!hash.rotate_left(16)),
                     },
+                    inset: None,
                 },
                 informative: hash != 0,
             })

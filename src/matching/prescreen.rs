@@ -81,7 +81,7 @@ mod tests {
             centre: PerceptualHash(rng.u64(..)),
             band: PerceptualHash(rng.u64(..)),
         };
-        ViewHashes { upright: region(), mirrored: region() }
+        ViewHashes { upright: region(), mirrored: region(), inset: None }
     }
 
     fn fingerprint(views: Vec<ViewHashes>) -> Fingerprint {

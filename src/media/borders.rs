@@ -58,6 +58,13 @@ impl ContentBox {
         ContentBox { top: self.top + (self.height - height) / 2, height, ..self }
     }
 
+    /// Whether every side of `other` is within two analysis pixels of this box's: what scaling
+    /// blurs an edge by.
+    pub fn nearly_equals(&self, other: &ContentBox) -> bool {
+        let sides = |b: &ContentBox| [b.left, b.top, b.left + b.width, b.top + b.height];
+        sides(self).iter().zip(sides(other)).all(|(&mine, theirs)| mine.abs_diff(theirs) <= 2)
+    }
+
     /// The box's pixels of a row-major analysis frame, row-major.
     pub fn crop(&self, luma: &[u8]) -> Vec<u8> {
         (self.top..self.top + self.height)

@@ -7,7 +7,8 @@
 //! each scene cut, plus a regular sampling floor, so that two encodes of the same footage yield
 //! keyframes at nearly the same moments of the content. [`BorderDetector`] finds the picture
 //! inside letterbox and vertical-video bars, so that what gets hashed is the footage, not the
-//! frame it was put in.
+//! frame it was put in. [`InsetDetector`] finds a window of footage shown over other footage
+//! (picture-in-picture), which lookups search on its own.
 //!
 //! Untrusted input is the normal case here (uploads from anyone), so every way a file can be
 //! unusable is a [`MediaError`] variant with a sentence a person understands.
@@ -15,9 +16,11 @@
 mod borders;
 mod decode;
 mod error;
+mod inset;
 mod keyframes;
 
 pub use borders::{BorderDetector, ContentBox};
 pub use decode::{ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video};
 pub use error::MediaError;
+pub use inset::InsetDetector;
 pub use keyframes::{KeyframePolicy, KeyframeSelector};

@@ -41,6 +41,16 @@ impl From<RegionHashes> for v1::RegionHashes {
     }
 }
 
+impl From<&v1::RegionHashes> for RegionHashes {
+    fn from(hashes: &v1::RegionHashes) -> Self {
+        RegionHashes {
+            whole: PerceptualHash(hashes.whole),
+            centre: PerceptualHash(hashes.centre),
+            band: PerceptualHash(hashes.band),
+        }
+    }
+}
+
 impl From<&Fingerprint> for v1::Fingerprint {
     fn from(fingerprint: &Fingerprint) -> Self {
         v1::Fingerprint {
@@ -52,6 +62,7 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     time_ms: keyframe.time_ms,
                     upright: Some(keyframe.hashes.upright.into()),
                     mirrored: Some(keyframe.hashes.mirrored.into()),
+                    inset: keyframe.hashes.inset.map(Into::into),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -71,11 +82,7 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
             .map(|(index, keyframe)| {
                 let regions = |hashes: Option<&v1::RegionHashes>, which: &str| {
                     hashes
-                        .map(|hashes| RegionHashes {
-                            whole: PerceptualHash(hashes.whole),
-                            centre: PerceptualHash(hashes.centre),
-                            band: PerceptualHash(hashes.band),
-                        })
+                        .map(RegionHashes::from)
                         .ok_or_else(|| invalid(format!("invalid fingerprint: keyframe {index} has no {which} hashes")))
                 };
                 Ok(Keyframe {
@@ -83,6 +90,7 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                     hashes: ViewHashes {
                         upright: regions(keyframe.upright.as_ref(), "upright")?,
                         mirrored: regions(keyframe.mirrored.as_ref(), "mirrored")?,
+                        inset: keyframe.inset.as_ref().map(RegionHashes::from),
                     },
                     informative: keyframe.informative,
                 })

@@ -1,0 +1,253 @@
+//! Finding a window of footage shown over other footage: picture-in-picture.
+//!
+//! A re-upload sometimes shows the clip in a smaller window over something else: a news
+//! programme's inset, a reaction video, a screen recording of a player. Hashed whole, or through
+//! any of the fixed views of `fingerprint::views`, such a frame is mostly the other footage. The
+//! window cut out on its own is the clip at a smaller scale, which pHash does not mind.
+//!
+//! What gives the window away is its frame: four straight edges that stay in place for the whole
+//! video while the pictures on either side change independently. Averaged over the video, the
+//! difference across such an edge stays high, while differences inside moving footage average
+//! out to the footage's own texture. So the detector keeps, at every pixel, the mean difference
+//! between the pixels two apart across it (two, so that the one pixel a scaled-down edge blends
+//! into does not hide it), and looks for the largest rectangle whose four sides are persistently
+//! stronger than the picture just beside them.
+//!
+//! Like the bars, the window is decided over the whole video, so every keyframe gets the same
+//! crop. Only lookups search the window (see `fingerprint::views`), beside the usual views: a
+//! window found where there is none costs a few searches, not a false match, because the crop
+//! of real footage still has to meet indexed footage within the radius, in time order.
+
+use super::ANALYSIS_SIDE;
+use super::borders::ContentBox;
+
+/// Least mean difference across a window's edge, on the 0–255 scale.
+const MIN_EDGE_STRENGTH: u32 = 12;
+/// An edge stands above the picture [`BESIDE`] pixels to either side of it, and measures this
+/// many times the calmer side: the background beside a window is often plain, the footage
+/// inside it rarely is.
+const EDGE_CONTRAST: u32 = 2;
+/// Share of a side's pixels, in percent, that must be edge: a side may run through a stretch
+/// where window and background happen to look alike.
+const MIN_SIDE_COVERAGE: usize = 80;
+/// Smallest window, in analysis pixels per side: a quarter of the frame. Smaller insets are
+/// logos and thumbnails, too small to hash.
+const MIN_WINDOW_SIDE: usize = ANALYSIS_SIDE / 4;
+/// Pixels between an edge and the picture it is compared with.
+const BESIDE: usize = 3;
+
+/// Watches every frame of a video and then tells where a window within it is, if there is one.
+pub struct InsetDetector {
+    frames: u32,
+    /// Per pixel, the sum over frames of |left neighbour − right neighbour|: high on vertical edges.
+    across_columns: Vec<u32>,
+    /// Per pixel, the sum over frames of |upper neighbour − lower neighbour|: high on horizontal
+    /// edges.
+    across_rows: Vec<u32>,
+}
+
+impl Default for InsetDetector {
+    fn default() -> Self {
+        let pixels = ANALYSIS_SIDE * ANALYSIS_SIDE;
+        InsetDetector { frames: 0, across_columns: vec![0; pixels], across_rows: vec![0; pixels] }
+    }
+}
+
+impl InsetDetector {
+    pub fn observe(&mut self, luma: &[u8]) {
+        self.frames += 1;
+        let at = |row: usize, column: usize| luma[row * ANALYSIS_SIDE + column];
+        for row in 0..ANALYSIS_SIDE {
+            for column in 1..ANALYSIS_SIDE - 1 {
+                self.across_columns[row * ANALYSIS_SIDE + column] +=
+                    u32::from(at(row, column - 1).abs_diff(at(row, column + 1)));
+            }
+        }
+        for row in 1..ANALYSIS_SIDE - 1 {
+            for column in 0..ANALYSIS_SIDE {
+                self.across_rows[row * ANALYSIS_SIDE + column] +=
+                    u32::from(at(row - 1, column).abs_diff(at(row + 1, column)));
+            }
+        }
+    }
+
+    /// The picture inside the largest window found, without its edges; `None` when there is no
+    /// window, or the window is just the picture inside the bars, `content`.
+    ///
+    /// A window may run off the frame (a split screen, or an inset placed partly outside), so the
+    /// frame's own edges count as sides; but at least one side across and one down must be a
+    /// real edge, or the "window" is the whole frame.
+    pub fn inset_box(&self, content: ContentBox) -> Option<ContentBox> {
+        if self.frames == 0 {
+            return None;
+        }
+        let vertical = EdgeMap::new(&self.across_columns, self.frames, Axis::Columns);
+        let horizontal = EdgeMap::new(&self.across_rows, self.frames, Axis::Rows);
+        let lines = |map: &EdgeMap| -> Vec<usize> {
+            let edges = (BESIDE..ANALYSIS_SIDE - BESIDE).filter(|&line| {
+                map.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 >= MIN_WINDOW_SIDE * MIN_SIDE_COVERAGE
+            });
+            std::iter::once(FRAME_START).chain(edges).chain(std::iter::once(FRAME_END)).collect()
+        };
+        let (columns, rows) = (lines(&vertical), lines(&horizontal));
+        let mut best: Option<((usize, usize), ContentBox)> = None;
+        for (left, right) in pairs(&columns) {
+            for (top, bottom) in pairs(&rows) {
+                let closed = vertical.covers(left, top, bottom)
+                    && vertical.covers(right, top, bottom)
+                    && horizontal.covers(top, left, right)
+                    && horizontal.covers(bottom, left, right);
+                let (first_column, end_column) = inside(left, right);
+                let (first_row, end_row) = inside(top, bottom);
+                // Real edges before size: a window's own four sides, not a larger box that leans
+                // on the frame's edges.
+                let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
+                let rank = (real_sides, (end_column - first_column) * (end_row - first_row));
+                if closed && best.is_none_or(|(best_rank, _)| rank > best_rank) {
+                    let window = ContentBox {
+                        left: first_column,
+                        top: first_row,
+                        width: end_column - first_column,
+                        height: end_row - first_row,
+                    };
+                    best = Some((rank, window));
+                }
+            }
+        }
+        let (_, window) = best?;
+        (!window.nearly_equals(&content)).then_some(window)
+    }
+}
+
+/// The frame's own first and last line, standing in for a window's side that runs off it.
+const FRAME_START: usize = 0;
+const FRAME_END: usize = ANALYSIS_SIDE - 1;
+
+fn is_frame_line(line: usize) -> bool {
+    line == FRAME_START || line == FRAME_END
+}
+
+/// First and one-past-last line inside two sides: an edge line is left out (it blends window
+/// and background), the frame's own line is kept.
+fn inside(first_side: usize, last_side: usize) -> (usize, usize) {
+    let first = if first_side == FRAME_START { 0 } else { first_side + 1 };
+    let end = if last_side == FRAME_END { ANALYSIS_SIDE } else { last_side };
+    (first, end)
+}
+
+/// Every pair of lines at least a minimal window apart, first before second, except the
+/// frame's own two.
+fn pairs(lines: &[usize]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    lines.iter().flat_map(move |&first| {
+        lines
+            .iter()
+            .filter(move |&&second| second > first + MIN_WINDOW_SIDE && (first, second) != (FRAME_START, FRAME_END))
+            .map(move |&second| (first, second))
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Axis {
+    /// Lines are columns; edges are vertical.
+    Columns,
+    /// Lines are rows; edges are horizontal.
+    Rows,
+}
+
+/// Which pixels are edges along one axis, with running counts along each line so that any
+/// stretch of a line is counted at once.
+struct EdgeMap {
+    /// `counted[line * (ANALYSIS_SIDE + 1) + position]`: edge pixels on `line` before `position`.
+    counted: Vec<usize>,
+}
+
+impl EdgeMap {
+    fn new(sums: &[u32], frames: u32, axis: Axis) -> EdgeMap {
+        let strength = |line: usize, position: usize| match axis {
+            Axis::Columns => sums[position * ANALYSIS_SIDE + line] / frames,
+            Axis::Rows => sums[line * ANALYSIS_SIDE + position] / frames,
+        };
+        let mut counted = vec![0; ANALYSIS_SIDE * (ANALYSIS_SIDE + 1)];
+        for line in BESIDE..ANALYSIS_SIDE - BESIDE {
+            for position in 0..ANALYSIS_SIDE {
+                let edge = strength(line, position);
+                let (before, after) = (strength(line - BESIDE, position), strength(line + BESIDE, position));
+                let is_edge =
+                    edge >= MIN_EDGE_STRENGTH && edge > before.max(after) && edge >= EDGE_CONTRAST * before.min(after);
+                let at = line * (ANALYSIS_SIDE + 1) + position;
+                counted[at + 1] = counted[at] + usize::from(is_edge);
+            }
+        }
+        EdgeMap { counted }
+    }
+
+    /// Edge pixels on `line` from `first` to `last`, both included.
+    fn edge_pixels(&self, line: usize, first: usize, last: usize) -> usize {
+        let start = line * (ANALYSIS_SIDE + 1);
+        self.counted[start + last + 1] - self.counted[start + first]
+    }
+
+    /// Whether `line` is edge along enough of the stretch from `first` to `last`; the frame's own
+    /// lines always are.
+    fn covers(&self, line: usize, first: usize, last: usize) -> bool {
+        is_frame_line(line) || self.edge_pixels(line, first, last) * 100 >= (last - first + 1) * MIN_SIDE_COVERAGE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A moving picture, smooth at the scale of a few pixels as footage is once shrunk.
+    fn texture(x: usize, y: usize, frame: usize) -> u8 {
+        let wave = (x * 2 + y * 3 + frame * 7) % 160;
+        (40 + wave.min(160 - wave) * 2) as u8
+    }
+
+    fn frames(window: Option<(usize, usize, usize, usize)>) -> InsetDetector {
+        let mut detector = InsetDetector::default();
+        for frame in 0..40 {
+            let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+                .map(|i| {
+                    let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                    let inside = window.is_some_and(|(left, top, right, bottom)| {
+                        (left..right).contains(&x) && (top..bottom).contains(&y)
+                    });
+                    if inside { texture(x, y, frame) } else { (60 + (frame * 3 + x / 8) % 40) as u8 }
+                })
+                .collect();
+            detector.observe(&luma);
+        }
+        detector
+    }
+
+    #[test]
+    fn finds_a_window_over_other_footage() {
+        let found = frames(Some((8, 10, 40, 38))).inset_box(ContentBox::WHOLE_FRAME).expect("a window");
+        assert!(found.left.abs_diff(8) <= 1 && found.top.abs_diff(10) <= 1, "{found:?}");
+        assert!(
+            (found.left + found.width).abs_diff(40) <= 1 && (found.top + found.height).abs_diff(38) <= 1,
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_window_may_run_off_the_frame() {
+        let found = frames(Some((12, 8, 64, 64))).inset_box(ContentBox::WHOLE_FRAME).expect("a window");
+        assert!(found.left.abs_diff(12) <= 1 && found.top.abs_diff(8) <= 1, "{found:?}");
+        assert_eq!((found.left + found.width, found.top + found.height), (ANALYSIS_SIDE, ANALYSIS_SIDE));
+    }
+
+    #[test]
+    fn footage_without_a_window_has_none() {
+        assert_eq!(frames(None).inset_box(ContentBox::WHOLE_FRAME), None);
+    }
+
+    #[test]
+    fn a_window_that_is_the_picture_inside_the_bars_is_not_an_inset() {
+        let detector = frames(Some((8, 10, 56, 54)));
+        let bars = ContentBox { left: 8, top: 10, width: 48, height: 44 };
+        assert_eq!(detector.inset_box(bars), None);
+        assert!(detector.inset_box(ContentBox::WHOLE_FRAME).is_some());
+    }
+}
