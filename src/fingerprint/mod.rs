@@ -26,7 +26,8 @@ use crate::media::{
 /// 2: keyframes are cropped to the picture inside letterbox / vertical-video bars before
 /// hashing and before the information test.
 /// 3: every keyframe is hashed in six views (whole, centre and band, each upright and mirrored).
-/// 4: frames that nothing references are not decoded, so a cut on one is seen a frame later.
+/// 4: frames that nothing references are not decoded, so a cut on one is seen a frame later;
+/// a video that shows footage in a window over other footage also carries the window's views.
 pub const RECIPE_VERSION: u32 = 4;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus

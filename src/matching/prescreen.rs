@@ -1,12 +1,13 @@
 //! Prescreen: whether a video being ingested could be footage the index already holds.
 //!
 //! Every ingest must decide between "new footage" and "a new sighting of known footage", and the
-//! full lookup that decides it searches six views of every keyframe: at ten million indexed
+//! full lookup that decides it searches every view of every keyframe: at ten million indexed
 //! keyframes that is most of an ingest's cost, paid again for every one of a bulk load's
 //! videos, nearly all of which are new. Known footage covers at least nine tenths of the new
 //! video (see `engine`), so most of its keyframes meet that footage; a handful of keyframes
 //! spread over the video shows it. Only when the sample meets some footage does the ingest pay
-//! for the full lookup.
+//! for the full lookup; and only part of the sample is searched, the rest being compared with
+//! the few footage that part met.
 //!
 //! The trade-off: a copy so degraded that fewer than half of the sampled keyframes are within
 //! the radius of the original becomes footage of its own rather than a sighting of the original.
