@@ -88,9 +88,12 @@ impl Fingerprint {
             .into_iter()
             .map(|frame| {
                 let pixels = content.crop(&frame.luma);
-                let mut hashes = ViewHashes::of_picture(&hasher, &pixels, content.width, content.height);
-                hashes.inset = inset
-                    .map(|window| RegionHashes::of(&hasher, &window.crop(&frame.luma), window.width, window.height));
+                let hashes = ViewHashes {
+                    inset: inset.map(|window| {
+                        RegionHashes::of(&hasher, &window.crop(&frame.luma), window.width, window.height)
+                    }),
+                    ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
+                };
                 Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels), hashes }
             })
             .collect();

@@ -91,6 +91,18 @@ impl ViewHashes {
         self.upright.all()
     }
 
+    /// How close this keyframe comes to `reference` (an indexed keyframe): the least distance from
+    /// any view a lookup searches with to any view the index files, and the orientation of the
+    /// searched view that came closest.
+    pub fn closest_to(&self, reference: &ViewHashes) -> (u32, Orientation) {
+        self.searched()
+            .flat_map(|(hash, orientation)| {
+                reference.indexed().into_iter().map(move |indexed| (hash.distance(indexed), orientation))
+            })
+            .min_by_key(|&(distance, _)| distance)
+            .expect("every keyframe has upright views")
+    }
+
     /// The views a lookup searches with, and their orientation.
     pub fn searched(&self) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
         let upright = self.upright.all().into_iter().chain(self.inset.iter().flat_map(RegionHashes::all));

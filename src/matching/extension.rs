@@ -93,15 +93,14 @@ fn closest_at_predicted_time(
         .iter()
         .take_while(|candidate| i64::from(candidate.time_ms) <= predicted + policy.tolerance_ms)
         .filter(|candidate| candidate.informative)
-        .flat_map(|candidate| {
-            keyframe.hashes.searched().flat_map(move |(hash, orientation)| {
-                candidate.hashes.indexed().into_iter().map(move |indexed| Pair {
-                    query_ms: keyframe.time_ms,
-                    reference_ms: candidate.time_ms,
-                    distance: hash.distance(indexed),
-                    mirrored: orientation == Orientation::Mirrored,
-                })
-            })
+        .map(|candidate| {
+            let (distance, orientation) = keyframe.hashes.closest_to(&candidate.hashes);
+            Pair {
+                query_ms: keyframe.time_ms,
+                reference_ms: candidate.time_ms,
+                distance,
+                mirrored: orientation == Orientation::Mirrored,
+            }
         })
         .min_by_key(|pair| pair.distance)
 }

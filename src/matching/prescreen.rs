@@ -16,7 +16,7 @@
 //! differs.
 
 use super::{alignment, search};
-use crate::fingerprint::{Fingerprint, PerceptualHash};
+use crate::fingerprint::{Fingerprint, Keyframe};
 use crate::index::{Index, IndexError};
 
 /// Keyframes sampled, evenly spread over the video.
@@ -50,17 +50,10 @@ pub(super) fn may_be_indexed(
             continue;
         }
         let Some(keyframes) = index.keyframes(footage)? else { continue };
-        let indexed: Vec<PerceptualHash> = keyframes
-            .iter()
-            .filter(|keyframe| keyframe.informative)
-            .flat_map(|keyframe| keyframe.hashes.indexed())
-            .collect();
-        let met_by_comparison = compared
-            .iter()
-            .filter(|sample| {
-                sample.hashes.searched().any(|(hash, _)| indexed.iter().any(|&known| hash.distance(known) <= radius))
-            })
-            .count();
+        let meets = |sample: &&&Keyframe| {
+            keyframes.iter().any(|known| known.informative && sample.hashes.closest_to(&known.hashes).0 <= radius)
+        };
+        let met_by_comparison = compared.iter().filter(meets).count();
         if met_by_search + met_by_comparison >= needed {
             return Ok(true);
         }
@@ -71,7 +64,7 @@ pub(super) fn may_be_indexed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::{Keyframe, RegionHashes, ViewHashes};
+    use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
     use crate::index::{Durability, Sighting};
 
     const RADIUS: u32 = 7;

@@ -3,9 +3,9 @@
 //! The decoder is pushed frame by frame into a callback instead of returning a list: a long video
 //! never sits in memory, and the caller decides what to keep. Frames that no other frame
 //! references are skipped inside the decoder, so "every frame" means every frame the codec had to
-//! reconstruct anyway: for typical H.264 uploads that is about half of them, at a third less CPU. Each frame is scaled straight from
-//! the decoder's output to [`ANALYSIS_SIDE`]² grey pixels with an area filter, the cheapest place
-//! to throw resolution away.
+//! reconstruct anyway: for typical H.264 uploads about half of them, at a quarter less CPU. Each
+//! frame is scaled straight from the decoder's output to [`ANALYSIS_SIDE`]² grey pixels with an
+//! area filter, the cheapest place to throw resolution away.
 
 use std::path::Path;
 use std::sync::Once;

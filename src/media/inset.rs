@@ -71,8 +71,9 @@ impl InsetDetector {
         }
     }
 
-    /// The picture inside the largest window found, without its edges; `None` when there is no
-    /// window, or the window is just the picture inside the bars, `content`.
+    /// The picture inside the window found, without its edges: of the closed rectangles, the one
+    /// with the most real sides, then the largest. `None` when there is no window, or the window
+    /// is just the picture inside the bars, `content`.
     ///
     /// A window may run off the frame (a split screen, or an inset placed partly outside), so the
     /// frame's own edges count as sides; but at least one side across and one down must be a
@@ -97,19 +98,16 @@ impl InsetDetector {
                     && vertical.covers(right, top, bottom)
                     && horizontal.covers(top, left, right)
                     && horizontal.covers(bottom, left, right);
-                let (first_column, end_column) = inside(left, right);
-                let (first_row, end_row) = inside(top, bottom);
+                if !closed {
+                    continue;
+                }
+                let ((left_inside, width), (top_inside, height)) = (inside(left, right), inside(top, bottom));
+                let window = ContentBox { left: left_inside, top: top_inside, width, height };
                 // Real edges before size: a window's own four sides, not a larger box that leans
                 // on the frame's edges.
                 let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
-                let rank = (real_sides, (end_column - first_column) * (end_row - first_row));
-                if closed && best.is_none_or(|(best_rank, _)| rank > best_rank) {
-                    let window = ContentBox {
-                        left: first_column,
-                        top: first_row,
-                        width: end_column - first_column,
-                        height: end_row - first_row,
-                    };
+                let rank = (real_sides, width * height);
+                if best.is_none_or(|(best_rank, _)| rank > best_rank) {
                     best = Some((rank, window));
                 }
             }
@@ -127,12 +125,12 @@ fn is_frame_line(line: usize) -> bool {
     line == FRAME_START || line == FRAME_END
 }
 
-/// First and one-past-last line inside two sides: an edge line is left out (it blends window
-/// and background), the frame's own line is kept.
+/// First line inside two sides and how many lines are inside: an edge line is left out (it
+/// blends window and background), the frame's own line is kept.
 fn inside(first_side: usize, last_side: usize) -> (usize, usize) {
     let first = if first_side == FRAME_START { 0 } else { first_side + 1 };
     let end = if last_side == FRAME_END { ANALYSIS_SIDE } else { last_side };
-    (first, end)
+    (first, end - first)
 }
 
 /// Every pair of lines at least a minimal window apart, first before second, except the
