@@ -21,7 +21,7 @@ use firstseen::index::FootageId;
 use firstseen::matching::{Matcher, Report};
 use firstseen::media::DecodeLimits;
 
-use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
+use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, held_out_footage, must_find_nothing};
 
 fn main() {
     let full = common::full_run();
@@ -49,6 +49,15 @@ fn main() {
                 seconds: 8.0,
             },
         ]);
+    }
+    // Everything after the tuning references is held out: no recipe choice was made on it.
+    let tuned = references.len();
+    if full {
+        references.extend(held_out_footage().into_iter().map(|(name, shots)| Reference {
+            name,
+            path: common::derived(&work.join(format!("held-out-{name}.mp4")), &corpus::filmed(&shots)),
+            seconds: shots.iter().map(|shot| shot.seconds).sum(),
+        }));
     }
     let mut edits = edits();
     let mut negatives = must_find_nothing();
@@ -84,8 +93,10 @@ fn main() {
     let mut off_target = Vec::new();
     let mut missed = Vec::new();
     for edit in &edits {
-        let mut row = FamilyResult { family: edit.family, total: references.len(), ..FamilyResult::default() };
-        for (reference, &id) in references.iter().zip(&reference_ids) {
+        let mut row = FamilyResult { family: edit.family, ..FamilyResult::default() };
+        for (n, (reference, &id)) in references.iter().zip(&reference_ids).enumerate() {
+            let set = if n < tuned { &mut row.tuned } else { &mut row.held_out };
+            set.total += 1;
             let query = common::derived(&work.join(edit.file_name(reference)), &edit.ffmpeg_args(reference));
             manifest.queries.push(Query {
                 family: edit.family,
@@ -98,7 +109,7 @@ fn main() {
                 missed.push(format!("{} / {}", reference.name, edit.family));
                 continue;
             };
-            row.right += 1;
+            set.right += 1;
             if let Some((query_start, reference_start)) = (edit.truth)(reference) {
                 let error = corpus::boundary_error(
                     (query_start, reference_start),
@@ -129,15 +140,15 @@ fn main() {
     let baseline = vpdq_baseline(&manifest, &work.join("manifest.json"));
 
     println!(
-        "index: {} references, {distractor_count} distractors (dated earlier), radius {}",
-        references.len(),
+        "index: {tuned} tuning references, {} held out, {distractor_count} distractors (dated earlier), radius {}",
+        references.len() - tuned,
         Matcher::default().policy.radius
     );
     println!();
     println!(
-        "| edit | earliest right | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |"
+        "| edit | earliest right: tuning | earliest right: held out | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |"
     );
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for row in &rows {
         let shown_error = row.worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
         let (vpdq_right, vpdq_false) = match &baseline {
@@ -148,8 +159,8 @@ fn main() {
             Err(_) => ("–".to_owned(), "–".to_owned()),
         };
         println!(
-            "| {} | {}/{} | {} | {shown_error} | {vpdq_right} | {vpdq_false} |",
-            row.family, row.right, row.total, row.false_matches
+            "| {} | {}/{} | {}/{} | {} | {shown_error} | {vpdq_right} | {vpdq_false} |",
+            row.family, row.tuned.right, row.tuned.total, row.held_out.right, row.held_out.total, row.false_matches
         );
     }
     if !off_target.is_empty() {
@@ -170,10 +181,16 @@ fn main() {
         println!("| {name} | {matches} |");
     }
     println!();
-    let right: usize = rows.iter().map(|row| row.right).sum();
-    let total: usize = rows.iter().map(|row| row.total).sum();
+    let sum = |count: fn(&FamilyResult) -> usize| rows.iter().map(count).sum::<usize>();
+    let total = sum(|row| row.tuned.total + row.held_out.total);
     let negative_matches: usize = negative_rows.iter().map(|(_, matches)| matches).sum();
-    println!("overall: earliest right {right}/{total}, {negative_matches} matches on must-find-nothing queries");
+    println!(
+        "overall: earliest right {}/{} on tuning footage, {}/{} held out; {negative_matches} matches on must-find-nothing queries",
+        sum(|row| row.tuned.right),
+        sum(|row| row.tuned.total),
+        sum(|row| row.held_out.right),
+        sum(|row| row.held_out.total),
+    );
     match baseline {
         Ok(baseline) => {
             let families = baseline["families"].as_object().expect("families");
@@ -191,10 +208,17 @@ fn main() {
 #[derive(Default)]
 struct FamilyResult {
     family: &'static str,
-    right: usize,
-    total: usize,
+    tuned: Tally,
+    held_out: Tally,
     false_matches: usize,
     worst_error: Option<f64>,
+}
+
+/// Of how many queries the earliest appearance was right.
+#[derive(Default)]
+struct Tally {
+    right: usize,
+    total: usize,
 }
 
 /// What the vPDQ baseline script needs to ask vPDQ the same questions.

@@ -29,12 +29,15 @@ const MIN_EDGE_STRENGTH: u32 = 12;
 const EDGE_CONTRAST: u32 = 2;
 /// Share of a side's pixels, in percent, that must be edge: a side may run through a stretch
 /// where window and background happen to look alike.
-const MIN_SIDE_COVERAGE: usize = 80;
+const MIN_SIDE_COVERAGE: usize = 60;
 /// Smallest window, in analysis pixels per side: a quarter of the frame. Smaller insets are
 /// logos and thumbnails, too small to hash.
 const MIN_WINDOW_SIDE: usize = ANALYSIS_SIDE / 4;
 /// Pixels between an edge and the picture it is compared with.
 const BESIDE: usize = 3;
+/// Lines with a difference measured across them: the frame's first and last have a neighbour on
+/// one side only.
+const MEASURED_LINES: std::ops::RangeInclusive<usize> = 1..=ANALYSIS_SIDE - 2;
 
 /// Watches every frame of a video and then tells where a window within it is, if there is one.
 pub struct InsetDetector {
@@ -44,12 +47,22 @@ pub struct InsetDetector {
     /// Per pixel, the sum over frames of |upper neighbour − lower neighbour|: high on horizontal
     /// edges.
     across_rows: Vec<u32>,
+    /// Per pixel, the sum over frames of |this frame − the frame before|: high where the picture
+    /// moves, which tells the footage's window from static chrome framed the same way.
+    activity: Vec<u32>,
+    previous: Option<Vec<u8>>,
 }
 
 impl Default for InsetDetector {
     fn default() -> Self {
         let pixels = ANALYSIS_SIDE * ANALYSIS_SIDE;
-        InsetDetector { frames: 0, across_columns: vec![0; pixels], across_rows: vec![0; pixels] }
+        InsetDetector {
+            frames: 0,
+            across_columns: vec![0; pixels],
+            across_rows: vec![0; pixels],
+            activity: vec![0; pixels],
+            previous: None,
+        }
     }
 }
 
@@ -69,11 +82,24 @@ impl InsetDetector {
                     u32::from(at(row - 1, column).abs_diff(at(row + 1, column)));
             }
         }
+        if let Some(previous) = &mut self.previous {
+            for ((sum, now), before) in self.activity.iter_mut().zip(luma).zip(previous.iter()) {
+                *sum += u32::from(now.abs_diff(*before));
+            }
+            previous.copy_from_slice(luma);
+        } else {
+            self.previous = Some(luma.to_vec());
+        }
     }
 
     /// The picture inside the window found, without its edges: of the closed rectangles, the one
-    /// with the most real sides, then the largest. `None` when there is no window, or the window
-    /// is just the picture inside the bars, `content`.
+    /// with the most real sides, then the one that holds the most motion and the least stillness.
+    /// `None` when there is no window, or the window is just the picture inside the bars,
+    /// `content`.
+    ///
+    /// Motion decides between rectangles because a page around a player is full of them (the
+    /// player, a side panel of thumbnails, both together) and only the footage moves; a window
+    /// over a moving background still moves more than the frame does on average.
     ///
     /// A window may run off the frame (a split screen, or an inset placed partly outside), so the
     /// frame's own edges count as sides; but at least one side across and one down must be a
@@ -85,13 +111,14 @@ impl InsetDetector {
         let vertical = EdgeMap::new(&self.across_columns, self.frames, Axis::Columns);
         let horizontal = EdgeMap::new(&self.across_rows, self.frames, Axis::Rows);
         let lines = |map: &EdgeMap| -> Vec<usize> {
-            let edges = (BESIDE..ANALYSIS_SIDE - BESIDE).filter(|&line| {
+            let edges = MEASURED_LINES.filter(|&line| {
                 map.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 >= MIN_WINDOW_SIDE * MIN_SIDE_COVERAGE
             });
             std::iter::once(FRAME_START).chain(edges).chain(std::iter::once(FRAME_END)).collect()
         };
         let (columns, rows) = (lines(&vertical), lines(&horizontal));
-        let mut best: Option<((usize, usize), ContentBox)> = None;
+        let motion = MotionMap::new(&self.activity);
+        let mut best: Option<((usize, i64), ContentBox)> = None;
         for (left, right) in pairs(&columns) {
             for (top, bottom) in pairs(&rows) {
                 let closed = vertical.covers(left, top, bottom)
@@ -103,10 +130,10 @@ impl InsetDetector {
                 }
                 let ((left_inside, width), (top_inside, height)) = (inside(left, right), inside(top, bottom));
                 let window = ContentBox { left: left_inside, top: top_inside, width, height };
-                // Real edges before size: a window's own four sides, not a larger box that leans
-                // on the frame's edges.
+                // Real edges before motion: a window's own four sides, not a larger box that
+                // leans on the frame's edges.
                 let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
-                let rank = (real_sides, width * height);
+                let rank = (real_sides, motion.excess_within(&window));
                 if best.is_none_or(|(best_rank, _)| rank > best_rank) {
                     best = Some((rank, window));
                 }
@@ -152,6 +179,38 @@ enum Axis {
     Rows,
 }
 
+/// How much more than the frame's average each pixel moves, summed over any rectangle at once.
+struct MotionMap {
+    /// `summed[row * (ANALYSIS_SIDE + 1) + column]`: the excess over every pixel above and left.
+    summed: Vec<i64>,
+}
+
+impl MotionMap {
+    fn new(activity: &[u32]) -> MotionMap {
+        let side = ANALYSIS_SIDE + 1;
+        let average = activity.iter().map(|&sum| i64::from(sum)).sum::<i64>() / activity.len() as i64;
+        let mut summed = vec![0; side * side];
+        for row in 0..ANALYSIS_SIDE {
+            for column in 0..ANALYSIS_SIDE {
+                let excess = i64::from(activity[row * ANALYSIS_SIDE + column]) - average;
+                summed[(row + 1) * side + column + 1] =
+                    excess + summed[row * side + column + 1] + summed[(row + 1) * side + column]
+                        - summed[row * side + column];
+            }
+        }
+        MotionMap { summed }
+    }
+
+    fn excess_within(&self, area: &ContentBox) -> i64 {
+        let side = ANALYSIS_SIDE + 1;
+        let (right, bottom) = (area.left + area.width, area.top + area.height);
+        self.summed[bottom * side + right]
+            - self.summed[area.top * side + right]
+            - self.summed[bottom * side + area.left]
+            + self.summed[area.top * side + area.left]
+    }
+}
+
 /// Which pixels are edges along one axis, with running counts along each line so that any
 /// stretch of a line is counted at once.
 struct EdgeMap {
@@ -166,12 +225,19 @@ impl EdgeMap {
             Axis::Rows => sums[line * ANALYSIS_SIDE + position] / frames,
         };
         let mut counted = vec![0; ANALYSIS_SIDE * (ANALYSIS_SIDE + 1)];
-        for line in BESIDE..ANALYSIS_SIDE - BESIDE {
+        for line in MEASURED_LINES {
             for position in 0..ANALYSIS_SIDE {
                 let edge = strength(line, position);
-                let (before, after) = (strength(line - BESIDE, position), strength(line + BESIDE, position));
-                let is_edge =
-                    edge >= MIN_EDGE_STRENGTH && edge > before.max(after) && edge >= EDGE_CONTRAST * before.min(after);
+                // Next to the frame's border only one side is there to compare with: a window
+                // a few pixels in from the border is common (a broadcaster's inset, a player).
+                let beside = [line.checked_sub(BESIDE), Some(line + BESIDE)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|other| MEASURED_LINES.contains(other))
+                    .map(|other| strength(other, position));
+                let (calmer, busier) = beside
+                    .fold((u32::MAX, 0), |(calmer, busier), strength| (calmer.min(strength), busier.max(strength)));
+                let is_edge = edge >= MIN_EDGE_STRENGTH && edge > busier && edge >= EDGE_CONTRAST * calmer;
                 let at = line * (ANALYSIS_SIDE + 1) + position;
                 counted[at + 1] = counted[at] + usize::from(is_edge);
             }
@@ -202,16 +268,26 @@ mod tests {
         (40 + wave.min(160 - wave) * 2) as u8
     }
 
-    fn frames(window: Option<(usize, usize, usize, usize)>) -> InsetDetector {
+    type Rectangle = (usize, usize, usize, usize);
+
+    fn within((left, top, right, bottom): Rectangle, x: usize, y: usize) -> bool {
+        (left..right).contains(&x) && (top..bottom).contains(&y)
+    }
+
+    /// Footage in `window` over a slowly changing background, with `panels` of static chrome.
+    fn page(window: Option<Rectangle>, panels: &[Rectangle]) -> InsetDetector {
         let mut detector = InsetDetector::default();
         for frame in 0..40 {
             let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
                 .map(|i| {
                     let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
-                    let inside = window.is_some_and(|(left, top, right, bottom)| {
-                        (left..right).contains(&x) && (top..bottom).contains(&y)
-                    });
-                    if inside { texture(x, y, frame) } else { (60 + (frame * 3 + x / 8) % 40) as u8 }
+                    if window.is_some_and(|window| within(window, x, y)) {
+                        texture(x, y, frame)
+                    } else if panels.iter().any(|&panel| within(panel, x, y)) {
+                        200
+                    } else {
+                        (60 + (frame * 3 + x / 8) % 40) as u8
+                    }
                 })
                 .collect();
             detector.observe(&luma);
@@ -219,14 +295,35 @@ mod tests {
         detector
     }
 
-    #[test]
-    fn finds_a_window_over_other_footage() {
-        let found = frames(Some((8, 10, 40, 38))).inset_box(ContentBox::WHOLE_FRAME).expect("a window");
-        assert!(found.left.abs_diff(8) <= 1 && found.top.abs_diff(10) <= 1, "{found:?}");
+    fn frames(window: Option<Rectangle>) -> InsetDetector {
+        page(window, &[])
+    }
+
+    fn assert_found(found: Option<ContentBox>, (left, top, right, bottom): Rectangle) {
+        let found = found.expect("a window");
+        assert!(found.left.abs_diff(left) <= 1 && found.top.abs_diff(top) <= 1, "{found:?}");
         assert!(
-            (found.left + found.width).abs_diff(40) <= 1 && (found.top + found.height).abs_diff(38) <= 1,
+            (found.left + found.width).abs_diff(right) <= 1 && (found.top + found.height).abs_diff(bottom) <= 1,
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn finds_a_window_over_other_footage() {
+        assert_found(frames(Some((8, 10, 40, 38))).inset_box(ContentBox::WHOLE_FRAME), (8, 10, 40, 38));
+    }
+
+    #[test]
+    fn finds_a_window_close_to_the_frame_border() {
+        let window = (30, 2, 62, 34);
+        assert_found(frames(Some(window)).inset_box(ContentBox::WHOLE_FRAME), window);
+    }
+
+    #[test]
+    fn of_a_player_page_the_window_is_the_one_that_moves() {
+        let (player, title, side_panel) = ((4, 10, 44, 50), (4, 2, 30, 5), (48, 10, 60, 50));
+        let found = page(Some(player), &[title, side_panel]).inset_box(ContentBox::WHOLE_FRAME);
+        assert_found(found, player);
     }
 
     #[test]
