@@ -28,7 +28,9 @@ use crate::media::{
 /// 3: every keyframe is hashed in six views (whole, centre and band, each upright and mirrored).
 /// 4: frames that nothing references are not decoded, so a cut on one is seen a frame later;
 /// a video that shows footage in a window over other footage also carries the window's views.
-pub const RECIPE_VERSION: u32 = 4;
+/// 5: a picture mostly of one brightness is informative when its detail is spread all over it,
+/// and "one brightness" is a sliding band, not a fixed one; window detection ranks by motion.
+pub const RECIPE_VERSION: u32 = 5;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -94,7 +96,7 @@ impl Fingerprint {
                     }),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
                 };
-                Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels), hashes }
+                Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels, content.width), hashes }
             })
             .collect();
         Ok(Fingerprint { duration_ms: info.duration_ms, keyframes })

@@ -90,22 +90,72 @@ fn mean_abs_difference(a: &[u8], b: &[u8]) -> f32 {
 }
 
 impl KeyframePolicy {
-    /// Whether a picture (any number of grey pixels: a whole analysis frame, or the part of it
-    /// inside the bars) has enough in it to identify footage by.
-    pub fn is_informative(&self, pixels: &[u8]) -> bool {
+    /// Whether a picture (grey pixels, `width` to a row: a whole analysis frame, or the part of
+    /// it inside the bars) has enough in it to identify footage by.
+    ///
+    /// A picture mostly of one brightness still does when the rest is spread all over it (a star
+    /// field, a city at night), not gathered in one place (a logo, a line of title text).
+    pub fn is_informative(&self, pixels: &[u8], width: usize) -> bool {
         let count = pixels.len().max(1) as f32;
         let mean = pixels.iter().map(|&v| f32::from(v)).sum::<f32>() / count;
         let variance = pixels.iter().map(|&v| (f32::from(v) - mean).powi(2)).sum::<f32>() / count;
         if variance.sqrt() < self.min_contrast {
             return false;
         }
-        // Bands of 16 levels: coarse enough that compression noise stays in its band.
-        let mut bands = [0u32; 16];
-        for &v in pixels {
-            bands[usize::from(v / 16)] += 1;
+        let dominant = DominantBand::of(pixels);
+        if dominant.pixels as f32 / count <= self.max_dominant_share {
+            return true;
         }
-        let dominant = bands.iter().copied().max().unwrap_or(0) as f32;
-        dominant / count <= self.max_dominant_share
+        let (columns, rows) = (width.div_ceil(CELL_SIDE), (pixels.len() / width.max(1)).div_ceil(CELL_SIDE));
+        let mut outside_per_cell = vec![0usize; columns * rows];
+        for (index, &value) in pixels.iter().enumerate() {
+            if !dominant.contains(value) {
+                let (x, y) = (index % width, index / width);
+                outside_per_cell[(y / CELL_SIDE) * columns + x / CELL_SIDE] += 1;
+            }
+        }
+        let occupied = outside_per_cell
+            .iter()
+            .filter(|&&outside| outside * CELL_SHARE_DENOMINATOR >= CELL_SIDE * CELL_SIDE)
+            .count();
+        occupied * 2 >= outside_per_cell.len()
+    }
+}
+
+/// The picture is cut into cells this many pixels on a side to tell spread detail from gathered.
+const CELL_SIDE: usize = 8;
+/// A cell holds detail when at least one pixel in this many is outside the dominant band.
+const CELL_SHARE_DENOMINATOR: usize = 8;
+/// Width of a brightness band, in levels: wide enough that compression noise stays in its band.
+const BAND_WIDTH: usize = 16;
+
+/// The band of [`BAND_WIDTH`] brightness levels that holds the most pixels. It slides level by
+/// level, so a dark sky at the edge of a fixed band is not split in two and called varied, only
+/// to be called uniform once a brightness change moves it inside one.
+struct DominantBand {
+    lowest: u8,
+    pixels: usize,
+}
+
+impl DominantBand {
+    fn of(pixels: &[u8]) -> DominantBand {
+        let mut histogram = [0usize; 256];
+        for &value in pixels {
+            histogram[usize::from(value)] += 1;
+        }
+        let mut in_band: usize = histogram[..BAND_WIDTH].iter().sum();
+        let mut best = DominantBand { lowest: 0, pixels: in_band };
+        for lowest in 1..=256 - BAND_WIDTH {
+            in_band = in_band + histogram[lowest + BAND_WIDTH - 1] - histogram[lowest - 1];
+            if in_band > best.pixels {
+                best = DominantBand { lowest: lowest as u8, pixels: in_band };
+            }
+        }
+        best
+    }
+
+    fn contains(&self, value: u8) -> bool {
+        (usize::from(self.lowest)..usize::from(self.lowest) + BAND_WIDTH).contains(&usize::from(value))
     }
 }
 
@@ -148,11 +198,31 @@ mod tests {
     #[test]
     fn black_flat_and_mostly_black_frames_are_not_informative() {
         let policy = KeyframePolicy::default();
-        assert!(!policy.is_informative(&vec![0; ANALYSIS_SIDE * ANALYSIS_SIDE]));
-        assert!(!policy.is_informative(&vec![128; ANALYSIS_SIDE * ANALYSIS_SIDE]));
+        let informative = |pixels: &[u8]| policy.is_informative(pixels, ANALYSIS_SIDE);
+        assert!(!informative(&vec![0; ANALYSIS_SIDE * ANALYSIS_SIDE]));
+        assert!(!informative(&vec![128; ANALYSIS_SIDE * ANALYSIS_SIDE]));
         let mut logo_on_black = vec![4u8; ANALYSIS_SIDE * ANALYSIS_SIDE];
         logo_on_black[..300].fill(240);
-        assert!(!policy.is_informative(&logo_on_black));
-        assert!(policy.is_informative(&gradient(0)));
+        assert!(!informative(&logo_on_black));
+        assert!(informative(&gradient(0)));
+    }
+
+    #[test]
+    fn a_star_field_is_informative_wherever_its_sky_falls_between_brightness_bands() {
+        let policy = KeyframePolicy::default();
+        for sky in [8u8, 14, 16, 30] {
+            // A dark sky with a small bright object in every 8×8 cell: 1 pixel in 8 of each.
+            let stars: Vec<u8> =
+                (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+                    .map(|i| {
+                        if (i % ANALYSIS_SIDE) % 8 < 2 && (i / ANALYSIS_SIDE) % 8 < 4 {
+                            220
+                        } else {
+                            sky + (i % 3) as u8
+                        }
+                    })
+                    .collect();
+            assert!(policy.is_informative(&stars, ANALYSIS_SIDE), "sky at {sky}");
+        }
     }
 }
