@@ -124,8 +124,9 @@ impl KeyframePolicy {
 
 /// The picture is cut into cells this many pixels on a side to tell spread detail from gathered.
 const CELL_SIDE: usize = 8;
-/// A cell holds detail when at least one pixel in this many is outside the dominant band.
-const CELL_SHARE_DENOMINATOR: usize = 8;
+/// A cell holds detail when at least one pixel in this many is outside the dominant band: a
+/// few galaxies in a deep field are enough, compression noise in a dark sky is not.
+const CELL_SHARE_DENOMINATOR: usize = 16;
 /// Width of a brightness band, in levels: wide enough that compression noise stays in its band.
 const BAND_WIDTH: usize = 16;
 
