@@ -10,8 +10,9 @@
 //! difference across such an edge stays high, while differences inside moving footage average
 //! out to the footage's own texture. So the detector keeps, at every pixel, the mean difference
 //! between the pixels two apart across it (two, so that the one pixel a scaled-down edge blends
-//! into does not hide it), and looks for the largest rectangle whose four sides are persistently
-//! stronger than the picture just beside them.
+//! into does not hide it), and looks for rectangles whose sides are persistently stronger than
+//! the picture just beside them. Of those, it keeps the one where the picture moves most: the
+//! footage, not the static page or panel around it.
 //!
 //! Like the bars, the window is decided over the whole video, so every keyframe gets the same
 //! crop. Only lookups search the window (see `fingerprint::views`), beside the usual views: a
@@ -50,6 +51,7 @@ pub struct InsetDetector {
     /// Per pixel, the sum over frames of |this frame − the frame before|: high where the picture
     /// moves, which tells the footage's window from static chrome framed the same way.
     activity: Vec<u32>,
+    /// The frame observed last, which the next one is compared with for `activity`.
     previous: Option<Vec<u8>>,
 }
 

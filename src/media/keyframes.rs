@@ -106,20 +106,25 @@ impl KeyframePolicy {
         if dominant.pixels as f32 / count <= self.max_dominant_share {
             return true;
         }
-        let (columns, rows) = (width.div_ceil(CELL_SIDE), (pixels.len() / width.max(1)).div_ceil(CELL_SIDE));
-        let mut outside_per_cell = vec![0usize; columns * rows];
-        for (index, &value) in pixels.iter().enumerate() {
-            if !dominant.contains(value) {
-                let (x, y) = (index % width, index / width);
-                outside_per_cell[(y / CELL_SIDE) * columns + x / CELL_SIDE] += 1;
-            }
-        }
-        let occupied = outside_per_cell
-            .iter()
-            .filter(|&&outside| outside * CELL_SHARE_DENOMINATOR >= CELL_SIDE * CELL_SIDE)
-            .count();
-        occupied * 2 >= outside_per_cell.len()
+        detail_is_spread(pixels, width, &dominant)
     }
+}
+
+/// Whether the pixels outside the dominant band reach at least half of the picture's cells.
+fn detail_is_spread(pixels: &[u8], width: usize, dominant: &DominantBand) -> bool {
+    let width = width.max(1);
+    let columns = width.div_ceil(CELL_SIDE);
+    let rows = (pixels.len() / width).div_ceil(CELL_SIDE);
+    let mut outside_per_cell = vec![0usize; columns * rows];
+    for (index, &value) in pixels.iter().enumerate() {
+        if !dominant.contains(value) {
+            let (x, y) = (index % width, index / width);
+            outside_per_cell[(y / CELL_SIDE) * columns + x / CELL_SIDE] += 1;
+        }
+    }
+    let with_detail =
+        outside_per_cell.iter().filter(|&&outside| outside * CELL_SHARE_DENOMINATOR >= CELL_SIDE * CELL_SIDE).count();
+    with_detail * 2 >= outside_per_cell.len()
 }
 
 /// The picture is cut into cells this many pixels on a side to tell spread detail from gathered.
