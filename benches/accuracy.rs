@@ -28,15 +28,7 @@ fn main() {
     let work = common::work_dir().join("accuracy");
     std::fs::create_dir_all(&work).expect("create the accuracy work dir");
     let fixtures = common::footage_dir();
-    let generated = |name: &str, source: &str| {
-        common::derived(
-            &work.join(name),
-            &[
-                "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt",
-                "yuv420p",
-            ],
-        )
-    };
+    let generated = |name: &str, source: &str| common::derived(&work.join(name), &corpus::synthetic(source));
     let mut references =
         vec![Reference { name: "carphone", path: fixtures.join("carphone_pristine.mp4"), seconds: 4.0 }];
     if full {

@@ -28,6 +28,14 @@ pub fn distractor_sources(count: usize) -> Vec<String> {
         .collect()
 }
 
+/// ffmpeg arguments, output excluded, that encode one of FFmpeg's synthetic sources (a lavfi
+/// graph from [`distractor_sources`], [`must_find_nothing`] or a generated reference).
+pub fn synthetic(source: &str) -> Vec<String> {
+    ["-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
 /// Queries whose answer must be "nothing": footage that is not indexed, near-static, or dark.
 pub fn must_find_nothing() -> Vec<(&'static str, String)> {
     vec![
@@ -110,12 +118,14 @@ pub fn filmed(shots: &[Shot]) -> Vec<String> {
         ]);
         let frames = (shot.seconds * 25.0).round();
         let progress = format!("on/{frames}");
+        // The window stays centred on the axes the shot does not pan along.
+        let (centred_x, centred_y) = ("iw/2-iw/zoom/2".to_owned(), "ih/2-ih/zoom/2".to_owned());
         let (zoom, x, y) = match shot.movement {
-            Move::ZoomIn => (format!("1+0.3*{progress}"), "iw/2-iw/zoom/2".to_owned(), "ih/2-ih/zoom/2".to_owned()),
-            Move::ZoomOut => (format!("1.3-0.3*{progress}"), "iw/2-iw/zoom/2".to_owned(), "ih/2-ih/zoom/2".to_owned()),
-            Move::PanRight => ("1.3".to_owned(), format!("(iw-iw/zoom)*{progress}"), "ih/2-ih/zoom/2".to_owned()),
-            Move::PanLeft => ("1.3".to_owned(), format!("(iw-iw/zoom)*(1-{progress})"), "ih/2-ih/zoom/2".to_owned()),
-            Move::PanDown => ("1.3".to_owned(), "iw/2-iw/zoom/2".to_owned(), format!("(ih-ih/zoom)*{progress}")),
+            Move::ZoomIn => (format!("1+0.3*{progress}"), centred_x, centred_y),
+            Move::ZoomOut => (format!("1.3-0.3*{progress}"), centred_x, centred_y),
+            Move::PanRight => ("1.3".to_owned(), format!("(iw-iw/zoom)*{progress}"), centred_y),
+            Move::PanLeft => ("1.3".to_owned(), format!("(iw-iw/zoom)*(1-{progress})"), centred_y),
+            Move::PanDown => ("1.3".to_owned(), centred_x, format!("(ih-ih/zoom)*{progress}")),
         };
         graph.push_str(&format!(
             "[{n}:v]scale=1920:1080:force_original_aspect_ratio=increase,crop=1920:1080,\

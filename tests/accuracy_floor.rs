@@ -19,15 +19,11 @@ const NOT_YET_FOUND: (&str, &str) = ("carphone", "picture-in-picture: ½-width w
 async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
     let (work, server) = Server::in_temp_dir(&[]);
     let mut client = server.client().await;
-    let generated = |name: &str, source: &str| {
-        common::ffmpeg(
-            &[
-                "-f", "lavfi", "-i", source, "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt",
-                "yuv420p",
-            ],
-            &work.path().join(name),
-        )
+    let ffmpeg = |args: &[String], name: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::ffmpeg(&args, &work.path().join(name))
     };
+    let generated = |name: &str, source: &str| ffmpeg(&corpus::synthetic(source), name);
     for (n, source) in distractor_sources(3).iter().enumerate() {
         let distractor = generated(&format!("distractor-{n}.mp4"), source);
         ingest(&mut client, &distractor, sighting(&format!("distractor:{n}"), &format!("201{n}-01-01"), ""))
@@ -47,9 +43,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
     let mut failures = Vec::new();
     for edit in &edits() {
         for reference in references.iter().filter(|reference| (reference.name, edit.family) != NOT_YET_FOUND) {
-            let args = edit.ffmpeg_args(reference);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let query = common::ffmpeg(&args, &work.path().join(edit.file_name(reference)));
+            let query = ffmpeg(&edit.ffmpeg_args(reference), &edit.file_name(reference));
             let report = lookup(&mut client, &query, None).await.unwrap();
             let case = format!("{} / {}", reference.name, edit.family);
             let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();

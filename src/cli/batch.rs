@@ -9,18 +9,13 @@
 //! at once) and only its hashes travel; `--upload` sends the video instead. Rows are written as
 //! files finish, so an interrupted batch keeps what it did.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
 use super::client::{self, Client};
-use super::fingerprint_in_background;
 use super::results::{ResultRow, RowWriter};
+use super::{fingerprint_in_background, jobs};
 
 /// File name extensions taken from folders. A file named on the command line is always tried.
 const VIDEO_EXTENSIONS: &[&str] =
@@ -91,45 +86,24 @@ fn is_video_name(path: &Path) -> bool {
 
 pub async fn run(client: Client, files: Vec<PathBuf>, options: BatchOptions) -> anyhow::Result<BatchSummary> {
     let mut writer = RowWriter::create(options.out.as_deref())?;
-    let progress = progress_bar(files.len() as u64);
-    let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut running = JoinSet::new();
     let mut summary = BatchSummary::default();
-    for file in files {
-        let slot = Arc::clone(&slots).acquire_owned().await?;
+    let (claimed, upload) = (options.claimed, options.upload);
+    let look_up_file = |file: PathBuf| {
         let mut client = client.clone();
-        let claimed = options.claimed;
-        let upload = options.upload;
-        running.spawn(async move {
-            let row = match look_up(&mut client, &file, claimed, upload).await {
+        async move {
+            match look_up(&mut client, &file, claimed, upload).await {
                 Ok(report) => ResultRow::from_report(&file, &report),
                 Err(error) => ResultRow::from_error(&file, &error),
-            };
-            drop(slot);
-            row
-        });
-        // Write what has finished while later files wait for a slot.
-        while let Some(done) = running.try_join_next() {
-            record(&mut writer, &progress, &mut summary, done?)?;
+            }
         }
-    }
-    while let Some(done) = running.join_next().await {
-        record(&mut writer, &progress, &mut summary, done?)?;
-    }
-    progress.finish_and_clear();
+    };
+    jobs::run_each(files.into_iter(), options.concurrency, look_up_file, |row| {
+        writer.write(&row)?;
+        summary.count(&row);
+        Ok(())
+    })
+    .await?;
     Ok(summary)
-}
-
-fn record(
-    writer: &mut RowWriter,
-    progress: &ProgressBar,
-    summary: &mut BatchSummary,
-    row: ResultRow,
-) -> anyhow::Result<()> {
-    writer.write(&row)?;
-    summary.count(&row);
-    progress.inc(1);
-    Ok(())
 }
 
 /// One file's lookup, by fingerprint or by upload.
@@ -145,15 +119,4 @@ pub async fn look_up(
         let fingerprint = fingerprint_in_background(file.to_owned()).await?;
         client::lookup_fingerprint(client, &fingerprint, claimed).await
     }
-}
-
-/// A bar with rate and ETA on a terminal; nothing at all when stderr is a file or a pipe.
-pub fn progress_bar(length: u64) -> ProgressBar {
-    let target =
-        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
-    let bar = ProgressBar::with_draw_target(Some(length), target);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, ETA {eta}").expect("a valid template"),
-    );
-    bar
 }

@@ -24,13 +24,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 
-use super::batch::progress_bar;
 use super::client::{self, Client};
 use super::dates;
 use super::fingerprint_in_background;
+use super::jobs;
 use crate::proto::{self, v1};
 
 /// One row as written in the manifest.
@@ -121,12 +119,20 @@ pub async fn run(client: Client, manifest: &Path, options: ManifestOptions) -> a
     errors.write_record(["row", "path", "error"])?;
 
     let mut summary = ManifestSummary { rows: rows.len(), error_report, ..ManifestSummary::default() };
-    let progress = progress_bar(rows.len() as u64);
     let done = Arc::new(done);
-    let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let mut running = JoinSet::new();
-    let mut record = |outcome: RowOutcome, summary: &mut ManifestSummary| -> anyhow::Result<()> {
-        progress.inc(1);
+    let ingest = |(index, row): (usize, anyhow::Result<ManifestRow>)| {
+        let (mut client, done, base) = (client.clone(), Arc::clone(&done), base.clone());
+        async move {
+            let number = index + 1;
+            match row {
+                Ok(row) => ingest_row(&mut client, &base, row, &done)
+                    .await
+                    .unwrap_or_else(|(path, error)| RowOutcome::Failed(number, path, error)),
+                Err(error) => RowOutcome::Failed(number, PathBuf::new(), error),
+            }
+        }
+    };
+    jobs::run_each(rows.into_iter().enumerate(), options.concurrency, ingest, |outcome| {
         match outcome {
             RowOutcome::Skipped => summary.skipped += 1,
             RowOutcome::Ingested(entry, response) => {
@@ -143,29 +149,8 @@ pub async fn run(client: Client, manifest: &Path, options: ManifestOptions) -> a
             }
         }
         Ok(())
-    };
-    for (index, row) in rows.into_iter().enumerate() {
-        let slot = Arc::clone(&slots).acquire_owned().await?;
-        let (mut client, done, base) = (client.clone(), Arc::clone(&done), base.clone());
-        running.spawn(async move {
-            let number = index + 1;
-            let outcome = match row {
-                Ok(row) => ingest_row(&mut client, &base, row, &done)
-                    .await
-                    .unwrap_or_else(|(path, error)| RowOutcome::Failed(number, path, error)),
-                Err(error) => RowOutcome::Failed(number, PathBuf::new(), error),
-            };
-            drop(slot);
-            outcome
-        });
-        while let Some(finished) = running.try_join_next() {
-            record(finished?, &mut summary)?;
-        }
-    }
-    while let Some(finished) = running.join_next().await {
-        record(finished?, &mut summary)?;
-    }
-    progress.finish_and_clear();
+    })
+    .await?;
     Ok(summary)
 }
 

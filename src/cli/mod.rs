@@ -12,6 +12,7 @@
 mod batch;
 mod client;
 mod dates;
+mod jobs;
 mod manifest;
 mod render;
 mod results;

@@ -63,7 +63,7 @@ struct ReportJson {
 }
 
 /// A date from the server; one it cannot have meant is shown as unknown rather than failing.
-fn date(time: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+pub(super) fn date(time: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
     time.and_then(|time| proto::date_from_wire(time, "date").ok())
 }
 

@@ -12,7 +12,6 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
-
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -20,7 +19,7 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
 use super::client::{Client, refused};
-use super::dates;
+use super::{dates, render};
 use crate::proto::{self, v1};
 
 #[derive(Serialize, Deserialize)]
@@ -97,10 +96,8 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                 .iter()
                 .map(|sighting| SightingLine {
                     source_url: sighting.source_url.clone(),
-                    first_seen: sighting
-                        .first_seen
-                        .as_ref()
-                        .and_then(|time| proto::date_from_wire(time, "first_seen").ok())
+                    // Every digit the server keeps, so that an import restores the same date.
+                    first_seen: render::date(sighting.first_seen.as_ref())
                         .map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
                         .unwrap_or_default(),
                     title: sighting.title.clone(),

@@ -17,7 +17,8 @@ pub use hash::{FrameHasher, PerceptualHash};
 pub use views::{Orientation, RegionHashes, ViewHashes};
 
 use crate::media::{
-    BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector, MediaError, decode_video,
+    ANALYSIS_SIDE, BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector, MediaError,
+    decode_video,
 };
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
@@ -89,10 +90,10 @@ impl Fingerprint {
         let keyframes = picked
             .into_iter()
             .map(|frame| {
-                let pixels = content.crop(&frame.luma);
+                let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
                 let hashes = ViewHashes {
                     inset: inset.map(|window| {
-                        RegionHashes::of(&hasher, &window.crop(&frame.luma), window.width, window.height)
+                        RegionHashes::of(&hasher, &window.crop(&frame.luma, ANALYSIS_SIDE), window.width, window.height)
                     }),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
                 };

@@ -22,6 +22,7 @@
 //! views they are only searched: it is the copy that puts footage in a window, not the original.
 
 use super::hash::{FrameHasher, PerceptualHash};
+use crate::media::ContentBox;
 
 /// A rectangle of a picture, in percent of its width and height.
 #[derive(Clone, Copy, Debug)]
@@ -111,6 +112,20 @@ impl ViewHashes {
     }
 }
 
+#[cfg(test)]
+impl ViewHashes {
+    /// Views derived from one hash and far from each other, so that a test hash is met through
+    /// one view only.
+    pub fn spread_from(hash: u64) -> ViewHashes {
+        let regions = |hash: u64| RegionHashes {
+            whole: PerceptualHash(hash),
+            centre: PerceptualHash(hash.rotate_left(32)),
+            band: PerceptualHash(hash.rotate_left(16)),
+        };
+        ViewHashes { upright: regions(hash), mirrored: regions(!hash), inset: None }
+    }
+}
+
 /// The pixels of `region`, with their width and height; never empty.
 fn crop(pixels: &[u8], width: usize, height: usize, region: Region) -> (Vec<u8>, usize, usize) {
     let span = |side: usize, from: usize, to: usize| {
@@ -119,11 +134,8 @@ fn crop(pixels: &[u8], width: usize, height: usize, region: Region) -> (Vec<u8>,
     };
     let (left, cropped_width) = span(width, region.left, region.right);
     let (top, cropped_height) = span(height, region.top, region.bottom);
-    let cropped = (top..top + cropped_height)
-        .flat_map(|row| &pixels[row * width + left..row * width + left + cropped_width])
-        .copied()
-        .collect();
-    (cropped, cropped_width, cropped_height)
+    let area = ContentBox { left, top, width: cropped_width, height: cropped_height };
+    (area.crop(pixels, width), cropped_width, cropped_height)
 }
 
 fn mirror(pixels: &[u8], width: usize) -> Vec<u8> {

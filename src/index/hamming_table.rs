@@ -182,15 +182,10 @@ fn scan_portable(hashes: &[u64], query: u64, radius: u32, mut hit: impl FnMut(us
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::{RegionHashes, ViewHashes};
+    use crate::fingerprint::ViewHashes;
 
     fn keyframe(time_ms: u32, whole: u64, informative: bool) -> Keyframe {
-        let regions = RegionHashes {
-            whole: PerceptualHash(whole),
-            centre: PerceptualHash(whole.rotate_left(32)),
-            band: PerceptualHash(whole.rotate_left(16)),
-        };
-        Keyframe { time_ms, hashes: ViewHashes { upright: regions, mirrored: regions, inset: None }, informative }
+        Keyframe { time_ms, hashes: ViewHashes::spread_from(whole), informative }
     }
 
     fn search(table: &HammingTable, hash: u64, radius: u32) -> Vec<Candidate> {

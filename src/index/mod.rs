@@ -334,7 +334,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
+    use crate::fingerprint::{PerceptualHash, ViewHashes};
 
     fn sighting(url: &str, day: &str) -> Sighting {
         Sighting {
@@ -352,20 +352,7 @@ mod tests {
             .enumerate()
             .map(|(i, &hash)| Keyframe {
                 time_ms: i as u32 * 500,
-                // Views far from each other, so that each test hash is found through one view only.
-                hashes: ViewHashes {
-                    upright: RegionHashes {
-                        whole: PerceptualHash(hash),
-                        centre: PerceptualHash(hash.rotate_left(32)),
-                        band: PerceptualHash(hash.rotate_left(16)),
-                    },
-                    mirrored: RegionHashes {
-                        whole: PerceptualHash(!hash),
-                        centre: PerceptualHash(!hash.rotate_left(32)),
-                        band: PerceptualHash(!hash.rotate_left(16)),
-                    },
-                    inset: None,
-                },
+                hashes: ViewHashes::spread_from(hash),
                 informative: hash != 0,
             })
             .collect();

@@ -4,8 +4,8 @@
 //! this one and be migrated lazily; the `meta` column family records the schema version of the
 //! whole store, checked at open. Keys are laid out by hand (big-endian, fixed width) because
 //! their byte order *is* the query plan: all sightings of a footage sort together, earliest
-//! first. Values are serde structs in
-//! postcard behind the version byte, except keyframes, packed at 53 bytes each.
+//! first. Values are serde structs in postcard behind the version byte, except keyframes, packed
+//! at 53 bytes each.
 //!
 //! | column family | key | value |
 //! |---|---|---|

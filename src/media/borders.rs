@@ -30,7 +30,7 @@ const MAX_BAR_ASYMMETRY: usize = 2;
 /// is nearly all flat would otherwise be cropped to a sliver of noise.
 const MIN_CONTENT_SHARE: usize = 4;
 
-/// The region of an analysis frame that holds picture, in analysis pixels.
+/// A rectangle of a picture in pixels: mostly the region of an analysis frame that holds picture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContentBox {
     pub left: usize,
@@ -65,10 +65,11 @@ impl ContentBox {
         sides(self).iter().zip(sides(other)).all(|(&mine, theirs)| mine.abs_diff(theirs) <= 2)
     }
 
-    /// The box's pixels of a row-major analysis frame, row-major.
-    pub fn crop(&self, luma: &[u8]) -> Vec<u8> {
+    /// The box's pixels of a row-major picture `row_width` pixels wide (an analysis frame, or a
+    /// part of one), row-major.
+    pub fn crop(&self, pixels: &[u8], row_width: usize) -> Vec<u8> {
         (self.top..self.top + self.height)
-            .flat_map(|row| &luma[row * ANALYSIS_SIDE + self.left..row * ANALYSIS_SIDE + self.left + self.width])
+            .flat_map(|row| &pixels[row * row_width + self.left..row * row_width + self.left + self.width])
             .copied()
             .collect()
     }
@@ -176,7 +177,7 @@ mod tests {
             detector.observe(&letterboxed(20, 44, phase));
         }
         assert_eq!(detector.content_box(), ContentBox { left: 0, top: 20, width: 64, height: 24 });
-        let cropped = detector.content_box().crop(&letterboxed(20, 44, 0));
+        let cropped = detector.content_box().crop(&letterboxed(20, 44, 0), ANALYSIS_SIDE);
         assert_eq!(cropped.len(), 64 * 24);
         assert_eq!(cropped[0], letterboxed(20, 44, 0)[20 * 64]);
     }
