@@ -31,7 +31,9 @@ use crate::media::{
 /// a video that shows footage in a window over other footage also carries the window's views.
 /// 5: a picture mostly of one brightness is informative when its detail is spread all over it,
 /// and "one brightness" is a sliding band, not a fixed one; window detection ranks by motion.
-pub const RECIPE_VERSION: u32 = 5;
+/// 6: window detection counts a rectangle's moving pixels against its still ones, instead of
+/// weighing motion against the frame's average.
+pub const RECIPE_VERSION: u32 = 6;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
