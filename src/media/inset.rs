@@ -251,13 +251,12 @@ impl EdgeMap {
                 let edge = strength(line, position);
                 // Next to the frame's border only one side is there to compare with: a window
                 // a few pixels in from the border is common (a broadcaster's inset, a player).
-                let beside = [line.checked_sub(BESIDE), Some(line + BESIDE)]
-                    .into_iter()
-                    .flatten()
-                    .filter(|other| MEASURED_LINES.contains(other))
-                    .map(|other| strength(other, position));
-                let (calmer, busier) = beside
-                    .fold((u32::MAX, 0), |(calmer, busier), strength| (calmer.min(strength), busier.max(strength)));
+                // What lies beyond it is a strip of background a few pixels wide, taken as calm,
+                // so the edge has to stand above the picture on its inner side only.
+                let beside = [line.checked_sub(BESIDE), Some(line + BESIDE)].map(|other| {
+                    other.filter(|other| MEASURED_LINES.contains(other)).map_or(0, |other| strength(other, position))
+                });
+                let (calmer, busier) = (beside[0].min(beside[1]), beside[0].max(beside[1]));
                 let is_edge = edge >= MIN_EDGE_STRENGTH && edge > busier && edge >= EDGE_CONTRAST * calmer;
                 let at = line * (ANALYSIS_SIDE + 1) + position;
                 counted[at + 1] = counted[at] + usize::from(is_edge);
