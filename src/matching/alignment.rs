@@ -138,11 +138,25 @@ pub fn distinct_query_keyframes(pairs: &[Pair]) -> usize {
     pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count()
 }
 
-/// Finds the best-supported speed and offset among `pairs` (all from one indexed footage).
+/// Most alignments [`align`] proposes for one footage. A slow zoom offers a whole series of
+/// offsets, each agreeing with part of a cropped copy: on the accuracy benchmark's deep-field
+/// zoom, the proposal nearest the truth came fourth. Each proposal costs one walk over the query
+/// keyframes at the times it predicts.
+const MOST_ALIGNMENTS: usize = 5;
+
+/// The alignments of `pairs` (all from one indexed footage) that `quorum` query keyframes agree
+/// with, best-supported first: the speed with the most support, and at that speed every offset,
+/// up to [`MOST_ALIGNMENTS`], that still gathers a quorum once the pairs near better ones are
+/// taken.
+///
+/// The vote alone cannot always tell the true offset. In a slow zoom, a cropped copy's frames
+/// look like a later moment of the original just as much as like their own, and in a dark,
+/// sparse picture a few keyframes may agree by chance. Proposing the runners-up lets the matcher
+/// decide with the picture itself (see `extension`).
 ///
 /// This runs for every footage a lookup meets, over dozens of speeds, so the vote works on
 /// plain integers: each pair's query keyframe becomes a dense index, counted in an array.
-pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
+pub fn align(pairs: &[Pair], policy: &AlignmentPolicy, quorum: usize) -> Vec<Alignment> {
     let mut query_times: Vec<u32> = pairs.iter().map(|pair| pair.query_ms).collect();
     query_times.sort_unstable();
     query_times.dedup();
@@ -150,14 +164,14 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
     let keyframes: Vec<usize> = pairs.iter().map(keyframe_of).collect();
     let mut counts = vec![0u32; query_times.len()];
     let mut by_offset: Vec<(i64, usize)> = Vec::with_capacity(pairs.len());
-    let mut best: Option<(usize, f64, i64)> = None;
+    let mut best: Option<(usize, f64)> = None;
     for speed in policy.speeds() {
         by_offset.clear();
         by_offset.extend(pairs.iter().zip(&keyframes).map(|(pair, &keyframe)| (pair.offset_ms(speed), keyframe)));
         by_offset.sort_unstable();
-        let Some((support, centre)) = densest_offset(&by_offset, &mut counts, policy.tolerance_ms) else { continue };
-        if best.is_none_or(|(most, _, _)| support > most) {
-            best = Some((support, speed, centre));
+        let Some((support, _)) = densest_offset(&by_offset, &mut counts, policy.tolerance_ms) else { continue };
+        if best.is_none_or(|(most, _)| support > most) {
+            best = Some((support, speed));
         }
         if support == query_times.len() {
             // Every query keyframe already agrees: no other speed can do better, and a tie
@@ -165,8 +179,31 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
             break;
         }
     }
-    let (_, speed, centre) = best?;
+    let Some((_, speed)) = best else { return Vec::new() };
 
+    by_offset.clear();
+    by_offset.extend(pairs.iter().zip(&keyframes).map(|(pair, &keyframe)| (pair.offset_ms(speed), keyframe)));
+    by_offset.sort_unstable();
+    let mut alignments = Vec::new();
+    while alignments.len() < MOST_ALIGNMENTS {
+        let Some((support, centre)) = densest_offset(&by_offset, &mut counts, policy.tolerance_ms) else { break };
+        if support < quorum {
+            break;
+        }
+        // A window overlapping this one shares its pairs: it is the same alignment, blurred by
+        // the keyframes' sampling grids, not another one.
+        by_offset.retain(|&(offset, _)| (offset - centre).abs() > 2 * policy.tolerance_ms);
+        let alignment = aligned_at(pairs, speed, centre, policy);
+        if alignment.supporting.len() >= quorum {
+            alignments.push(alignment);
+        }
+    }
+    alignments
+}
+
+/// The alignment around offset `centre` at `speed`: the longest run of query keyframes agreeing
+/// with it, and the speed and offset that run fits best.
+fn aligned_at(pairs: &[Pair], speed: f64, centre: i64, policy: &AlignmentPolicy) -> Alignment {
     let mut agreeing: Vec<Pair> =
         pairs.iter().filter(|pair| (pair.offset_ms(speed) - centre).abs() <= policy.tolerance_ms).copied().collect();
     // One vote per query keyframe: its closest hash, then the closest offset.
@@ -179,7 +216,7 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy) -> Option<Alignment> {
     let mut offsets: Vec<i64> = supporting.iter().map(|pair| pair.offset_ms(speed)).collect();
     offsets.sort_unstable();
     let offset_ms = offsets[offsets.len() / 2];
-    Some(Alignment { speed, offset_ms, supporting })
+    Alignment { speed, offset_ms, supporting }
 }
 
 /// The speed of the least-squares line through the supporting pairs, when they span enough
@@ -257,7 +294,7 @@ mod tests {
     fn a_consistent_run_beats_scattered_coincidences() {
         let mut pairs: Vec<Pair> = (0..10).map(|i| pair(i * 500, 3000 + i * 500 + (i % 2) * 200)).collect();
         pairs.extend([pair(1000, 40_000), pair(2500, 90_000), pair(4000, 200)]);
-        let alignment = align(&pairs, &AlignmentPolicy::default()).unwrap();
+        let alignment = align(&pairs, &AlignmentPolicy::default(), 1).remove(0);
         assert_eq!(alignment.supporting.len(), 10);
         assert!((alignment.offset_ms - 3000).abs() <= 200, "{}", alignment.offset_ms);
     }
@@ -266,7 +303,7 @@ mod tests {
     fn a_static_shot_votes_once_per_query_keyframe() {
         // Every query keyframe matches every reference keyframe of a still shot.
         let pairs: Vec<Pair> = (0..4).flat_map(|q| (0..20).map(move |r| pair(q * 500, r * 500))).collect();
-        let alignment = align(&pairs, &AlignmentPolicy::default()).unwrap();
+        let alignment = align(&pairs, &AlignmentPolicy::default(), 1).remove(0);
         assert_eq!(alignment.supporting.len(), 4);
     }
 
@@ -274,7 +311,7 @@ mod tests {
     fn evidence_separated_by_a_long_gap_keeps_the_larger_run() {
         let mut pairs: Vec<Pair> = (0..3).map(|i| pair(i * 500, i * 500)).collect();
         pairs.extend((0..6).map(|i| pair(60_000 + i * 500, 60_000 + i * 500)));
-        let alignment = align(&pairs, &AlignmentPolicy::default()).unwrap();
+        let alignment = align(&pairs, &AlignmentPolicy::default(), 1).remove(0);
         assert_eq!(alignment.supporting.len(), 6);
         assert_eq!(alignment.supporting[0].query_ms, 60_000);
     }
@@ -283,7 +320,7 @@ mod tests {
     fn a_sped_up_copy_aligns_at_its_speed() {
         // The copy plays 1.25× faster and starts 4 s into the original.
         let pairs: Vec<Pair> = (0..24).map(|i| pair(i * 500, 4000 + i * 625)).collect();
-        let alignment = align(&pairs, &AlignmentPolicy::default()).unwrap();
+        let alignment = align(&pairs, &AlignmentPolicy::default(), 1).remove(0);
         assert_eq!(alignment.supporting.len(), 24);
         assert!((alignment.speed - 1.25).abs() < 0.01, "{}", alignment.speed);
         assert!((alignment.reference_ms(0) - 4000).abs() <= 50, "{}", alignment.reference_ms(0));
@@ -304,7 +341,7 @@ mod tests {
             let count = 3 + next(8) as usize;
             let mut pairs: Vec<Pair> = (0..count).map(|_| pair(next(40) * 500, next(60) * 500)).collect();
             pairs.sort_by_key(|pair| pair.query_ms);
-            let reaches = align(&pairs, &policy).is_some_and(|alignment| alignment.supporting.len() >= 3);
+            let reaches = !align(&pairs, &policy, 3).is_empty();
             let may = may_reach(&pairs, &policy, 3);
             assert!(may || !reaches, "screened out an alignment of 3: {pairs:?}");
             screened_out += usize::from(!may);
@@ -315,8 +352,20 @@ mod tests {
     }
 
     #[test]
+    fn a_runner_up_offset_with_a_quorum_is_proposed_after_the_winner() {
+        // A slow zoom: the copy's first seconds also look like the original 5 s later.
+        let mut pairs: Vec<Pair> = (0..6).map(|i| pair(i * 500, i * 500)).collect();
+        pairs.extend((0..4).map(|i| pair(i * 500, 5000 + i * 500)));
+        pairs.push(pair(1000, 30_000));
+        pairs.sort_by_key(|pair| pair.query_ms);
+        let offsets: Vec<i64> = align(&pairs, &AlignmentPolicy::default(), 3).iter().map(|a| a.offset_ms).collect();
+        assert_eq!(offsets, [0, 5000]);
+        assert_eq!(align(&pairs, &AlignmentPolicy::default(), 5).len(), 1);
+    }
+
+    #[test]
     fn normal_speed_wins_a_tie() {
         let pairs: Vec<Pair> = (0..4).map(|i| pair(i * 500, 1000 + i * 500)).collect();
-        assert_eq!(align(&pairs, &AlignmentPolicy::default()).unwrap().speed, 1.0);
+        assert_eq!(align(&pairs, &AlignmentPolicy::default(), 1).remove(0).speed, 1.0);
     }
 }

@@ -33,9 +33,30 @@ impl Default for ExtensionPolicy {
     }
 }
 
+/// Of the `proposed` alignments (best voted first), the one that the most query keyframes agree
+/// with at the times it predicts, with its extended evidence; a tie keeps the earlier proposal.
+///
+/// This is where a self-similar shot is told apart: a slow zoom's cropped copy meets a later
+/// moment of the original as closely as its own for a few keyframes, but only at the true
+/// offset does the rest of the copy look like what the original shows at the predicted time.
+pub fn best_extended(
+    query: &Fingerprint,
+    reference: &[Keyframe],
+    proposed: Vec<Alignment>,
+    policy: &ExtensionPolicy,
+) -> Option<(Alignment, Vec<Pair>)> {
+    proposed
+        .into_iter()
+        .map(|alignment| {
+            let supporting = extend(query, reference, &alignment, policy);
+            (alignment, supporting)
+        })
+        .reduce(|best, next| if next.1.len() > best.1.len() { next } else { best })
+}
+
 /// The supporting pairs of `alignment` plus those found by walking outwards from its first and
 /// last, in query time order. `reference` is the matched footage's keyframes in time order.
-pub fn extend(
+fn extend(
     query: &Fingerprint,
     reference: &[Keyframe],
     alignment: &Alignment,
@@ -103,4 +124,54 @@ fn closest_at_predicted_time(
             }
         })
         .min_by_key(|pair| pair.distance)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::ViewHashes;
+
+    /// Keyframes every 500 ms, each a picture of its own; another `film` shows other pictures.
+    fn keyframes(count: u32, film: u64) -> Vec<Keyframe> {
+        (0..count)
+            .map(|i| Keyframe {
+                time_ms: i * 500,
+                hashes: ViewHashes::spread_from((u64::from(i) + film * 1000 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+                informative: true,
+            })
+            .collect()
+    }
+
+    fn alignment(offset_ms: i64, supporting_query_ms: [u32; 3]) -> Alignment {
+        let supporting = supporting_query_ms
+            .map(|query_ms| Pair {
+                query_ms,
+                reference_ms: (i64::from(query_ms) + offset_ms) as u32,
+                distance: 4,
+                mirrored: false,
+            })
+            .to_vec();
+        Alignment { speed: 1.0, offset_ms, supporting }
+    }
+
+    #[test]
+    fn the_alignment_the_rest_of_the_query_agrees_with_wins_over_the_better_voted() {
+        let reference = keyframes(20, 0);
+        let query = Fingerprint { duration_ms: 8000, keyframes: reference[..16].to_vec() };
+        let (voted, true_offset) = (alignment(5000, [0, 500, 1000]), alignment(0, [2000, 2500, 3000]));
+        let (chosen, supporting) =
+            best_extended(&query, &reference, vec![voted, true_offset], &ExtensionPolicy::default()).unwrap();
+        assert_eq!(chosen.offset_ms, 0);
+        assert_eq!(supporting.len(), 16);
+    }
+
+    #[test]
+    fn a_tie_keeps_the_better_voted_alignment() {
+        let reference = keyframes(20, 0);
+        // Neither alignment's evidence grows: the query's other pictures are not in the reference.
+        let query = Fingerprint { duration_ms: 8000, keyframes: keyframes(16, 1) };
+        let proposed = vec![alignment(5000, [0, 500, 1000]), alignment(0, [2000, 2500, 3000])];
+        let (chosen, supporting) = best_extended(&query, &reference, proposed, &ExtensionPolicy::default()).unwrap();
+        assert_eq!((chosen.offset_ms, supporting.len()), (5000, 3));
+    }
 }

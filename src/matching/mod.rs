@@ -13,6 +13,7 @@ mod prescreen;
 mod report;
 mod search;
 
+use alignment::Alignment;
 use chrono::{DateTime, Utc};
 
 pub use alignment::{AlignmentPolicy, Pair};
@@ -78,19 +79,26 @@ impl Matcher {
             if !alignment::may_reach(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes) {
                 continue;
             }
-            let Some(alignment) = alignment::align(&pairs, &self.policy.alignment) else { continue };
-            if alignment.supporting.len() < self.policy.min_agreeing_keyframes {
-                continue;
-            }
-            // The match is judged on the strict evidence alone; once it stands, it is described
-            // by the evidence the extension adds at the known alignment.
-            if score(query, query_segment(query, &alignment.supporting), &alignment.supporting) < self.policy.min_score
-            {
+            // Each proposed alignment is judged on the strict evidence alone; of those that
+            // stand, the picture at the times each predicts decides, and the extension's evidence
+            // then describes the match.
+            let proposed: Vec<Alignment> = alignment::align(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes)
+                .into_iter()
+                .filter(|alignment| {
+                    score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
+                        >= self.policy.min_score
+                })
+                .collect();
+            if proposed.is_empty() {
                 continue;
             }
             let Some(record) = index.footage(footage)? else { continue };
             let reference_keyframes = index.keyframes(footage)?.unwrap_or_default();
-            let supporting = extension::extend(query, &reference_keyframes, &alignment, &self.policy.extension);
+            let Some((alignment, supporting)) =
+                extension::best_extended(query, &reference_keyframes, proposed, &self.policy.extension)
+            else {
+                continue;
+            };
             let query_segment = query_segment(query, &supporting);
             let score = score(query, query_segment, &supporting);
             let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(record.duration_ms)) as u32;
