@@ -1,8 +1,7 @@
 //! The accuracy floor: a small, deterministic slice of the accuracy benchmark
 //! (`cargo bench --bench accuracy`) that must not get worse. Two references under every edit
-//! family the benchmark measures (but for one case, below), three distractors dated earlier than
-//! the references, and two queries that must match nothing, all through the real server over
-//! gRPC.
+//! family the benchmark measures, three distractors dated earlier than the references, and two
+//! queries that must match nothing, all through the real server over gRPC.
 
 mod common;
 #[path = "../benches/corpus.rs"]
@@ -10,10 +9,6 @@ mod corpus;
 
 use common::{Server, fixture, ingest, lookup, sighting};
 use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
-
-/// The one case the product does not find yet (see BENCHMARKS.md): carphone's window, inside
-/// which the clip's own content draws a rectangle that wins over the window's.
-const NOT_YET_FOUND: (&str, &str) = ("carphone", "picture-in-picture: ½-width window");
 
 #[tokio::test]
 async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
@@ -42,7 +37,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
 
     let mut failures = Vec::new();
     for edit in &edits() {
-        for reference in references.iter().filter(|reference| (reference.name, edit.family) != NOT_YET_FOUND) {
+        for reference in &references {
             let query = ffmpeg(&edit.ffmpeg_args(reference), &edit.file_name(reference));
             let report = lookup(&mut client, &query, None).await.unwrap();
             let case = format!("{} / {}", reference.name, edit.family);
