@@ -32,8 +32,9 @@ use crate::media::{
 /// 5: a picture mostly of one brightness is informative when its detail is spread all over it,
 /// and "one brightness" is a sliding band, not a fixed one; window detection ranks by motion.
 /// 6: window detection counts a rectangle's moving pixels against its still ones, instead of
-/// weighing motion against the frame's average, and an edge near the frame's border only has to
-/// stand above the picture on its inner side.
+/// weighing motion against the frame's average, trims still rows and columns off the window's
+/// sides, and an edge near the frame's border only has to stand above the picture on its inner
+/// side.
 pub const RECIPE_VERSION: u32 = 6;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus

@@ -143,6 +143,7 @@ impl InsetDetector {
             }
         }
         let (_, window) = best?;
+        let window = motion.without_still_margins(window);
         (!window.nearly_equals(&content)).then_some(window)
     }
 }
@@ -219,6 +220,29 @@ impl MotionMap {
             }
         }
         MotionMap { summed }
+    }
+
+    /// `window` without the rows and columns along its sides where more pixels stand still than
+    /// move: chrome inside the window's frame, such as a player's control bar, whose edge with
+    /// dark footage may not show at all.
+    fn without_still_margins(&self, mut window: ContentBox) -> ContentBox {
+        let still = |line: ContentBox| self.moving_within(&line) < 0;
+        loop {
+            let ContentBox { left, top, width, height } = window;
+            let row = |top| ContentBox { left, top, width, height: 1 };
+            let column = |left| ContentBox { left, top, width: 1, height };
+            window = if height > MIN_WINDOW_SIDE && still(row(top)) {
+                ContentBox { top: top + 1, height: height - 1, ..window }
+            } else if height > MIN_WINDOW_SIDE && still(row(top + height - 1)) {
+                ContentBox { height: height - 1, ..window }
+            } else if width > MIN_WINDOW_SIDE && still(column(left)) {
+                ContentBox { left: left + 1, width: width - 1, ..window }
+            } else if width > MIN_WINDOW_SIDE && still(column(left + width - 1)) {
+                ContentBox { width: width - 1, ..window }
+            } else {
+                return window;
+            };
+        }
     }
 
     /// Moving pixels less still ones within `area`.
@@ -347,6 +371,21 @@ mod tests {
         let (player, title, side_panel) = ((4, 10, 44, 50), (4, 2, 30, 5), (48, 10, 60, 50));
         let found = page(Some(player), &[title, side_panel], false).inset_box(ContentBox::WHOLE_FRAME);
         assert_found(found, player);
+    }
+
+    #[test]
+    fn still_chrome_inside_the_window_s_frame_is_trimmed_off() {
+        // A player whose footage moves above a control bar that never does.
+        let (player, footage_bottom) = (ContentBox { left: 4, top: 10, width: 40, height: 40 }, 45);
+        let activity: Vec<u32> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+            .map(|i| {
+                let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                let in_footage = (4..44).contains(&x) && (10..footage_bottom).contains(&y);
+                if in_footage { 400 } else { 0 }
+            })
+            .collect();
+        let trimmed = MotionMap::new(&activity).without_still_margins(player);
+        assert_eq!(trimmed, ContentBox { height: footage_bottom - player.top, ..player });
     }
 
     #[test]
