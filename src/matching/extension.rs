@@ -56,12 +56,7 @@ pub fn best_extended(
 
 /// The supporting pairs of `alignment` plus those found by walking outwards from its first and
 /// last, in query time order. `reference` is the matched footage's keyframes in time order.
-fn extend(
-    query: &Fingerprint,
-    reference: &[Keyframe],
-    alignment: &Alignment,
-    policy: &ExtensionPolicy,
-) -> Vec<Pair> {
+fn extend(query: &Fingerprint, reference: &[Keyframe], alignment: &Alignment, policy: &ExtensionPolicy) -> Vec<Pair> {
     let (Some(first), Some(last)) = (alignment.supporting.first(), alignment.supporting.last()) else {
         return Vec::new();
     };

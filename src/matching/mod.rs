@@ -82,13 +82,14 @@ impl Matcher {
             // Each proposed alignment is judged on the strict evidence alone; of those that
             // stand, the picture at the times each predicts decides, and the extension's evidence
             // then describes the match.
-            let proposed: Vec<Alignment> = alignment::align(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes)
-                .into_iter()
-                .filter(|alignment| {
-                    score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
-                        >= self.policy.min_score
-                })
-                .collect();
+            let proposed: Vec<Alignment> =
+                alignment::align(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes)
+                    .into_iter()
+                    .filter(|alignment| {
+                        score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
+                            >= self.policy.min_score
+                    })
+                    .collect();
             if proposed.is_empty() {
                 continue;
             }

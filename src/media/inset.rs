@@ -143,6 +143,11 @@ impl InsetDetector {
             }
         }
         let (_, window) = best?;
+        // A rectangle where more stands still than moves is a panel, not footage: a frozen test
+        // card is full of them, and trimming its stillness would leave any 16-pixel patch.
+        if motion.moving_within(&window) < 0 {
+            return None;
+        }
         let window = motion.without_still_margins(window);
         (!window.nearly_equals(&content)).then_some(window)
     }
@@ -398,6 +403,24 @@ mod tests {
     #[test]
     fn footage_without_a_window_has_none() {
         assert_eq!(frames(None).inset_box(ContentBox::WHOLE_FRAME), None);
+    }
+
+    #[test]
+    fn a_frozen_picture_has_no_window() {
+        let mut detector = InsetDetector::default();
+        let frozen: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+            .map(|i| {
+                if within((8, 10, 40, 38), i % ANALYSIS_SIDE, i / ANALYSIS_SIDE) {
+                    texture(i % ANALYSIS_SIDE, i / ANALYSIS_SIDE, 0)
+                } else {
+                    90
+                }
+            })
+            .collect();
+        for _ in 0..40 {
+            detector.observe(&frozen);
+        }
+        assert_eq!(detector.inset_box(ContentBox::WHOLE_FRAME), None);
     }
 
     #[test]
