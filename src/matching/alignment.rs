@@ -165,10 +165,13 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy, quorum: usize) -> Vec<Ali
     let mut counts = vec![0u32; query_times.len()];
     let mut by_offset: Vec<(i64, usize)> = Vec::with_capacity(pairs.len());
     let mut best: Option<(usize, f64)> = None;
-    for speed in policy.speeds() {
+    let offsets_at = |speed: f64, by_offset: &mut Vec<(i64, usize)>| {
         by_offset.clear();
         by_offset.extend(pairs.iter().zip(&keyframes).map(|(pair, &keyframe)| (pair.offset_ms(speed), keyframe)));
         by_offset.sort_unstable();
+    };
+    for speed in policy.speeds() {
+        offsets_at(speed, &mut by_offset);
         let Some((support, _)) = densest_offset(&by_offset, &mut counts, policy.tolerance_ms) else { continue };
         if best.is_none_or(|(most, _)| support > most) {
             best = Some((support, speed));
@@ -181,9 +184,7 @@ pub fn align(pairs: &[Pair], policy: &AlignmentPolicy, quorum: usize) -> Vec<Ali
     }
     let Some((_, speed)) = best else { return Vec::new() };
 
-    by_offset.clear();
-    by_offset.extend(pairs.iter().zip(&keyframes).map(|(pair, &keyframe)| (pair.offset_ms(speed), keyframe)));
-    by_offset.sort_unstable();
+    offsets_at(speed, &mut by_offset);
     let mut alignments = Vec::new();
     while alignments.len() < MOST_ALIGNMENTS {
         let Some((support, centre)) = densest_offset(&by_offset, &mut counts, policy.tolerance_ms) else { break };

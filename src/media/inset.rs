@@ -95,9 +95,10 @@ impl InsetDetector {
     }
 
     /// The picture inside the window found, without its edges: of the closed rectangles, the one
-    /// with the most real sides, then the one that holds the most motion and the least stillness.
-    /// `None` when there is no window, or the window is just the picture inside the bars,
-    /// `content`.
+    /// with the most real sides, then the one that holds the most motion and the least stillness,
+    /// less any still rows and columns along its sides. `None` when there is no window, when the
+    /// best rectangle stands still more than it moves, or when the window is just the picture
+    /// inside the bars, `content`.
     ///
     /// Motion decides between rectangles because a page around a player is full of them (the
     /// player, a side panel of thumbnails, both together) and only the footage moves. What counts
