@@ -164,9 +164,9 @@ pub struct Edit {
 }
 
 fn video(filter: &str, crf: u32) -> Vec<String> {
-    ["-vf", filter, "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()]
-        .map(str::to_owned)
-        .to_vec()
+    let mut args = vec!["-vf".to_owned(), filter.to_owned()];
+    args.extend(x264(crf));
+    args
 }
 
 fn complex(filter: &str, inputs: &[&str]) -> Vec<String> {
@@ -174,11 +174,14 @@ fn complex(filter: &str, inputs: &[&str]) -> Vec<String> {
     for input in inputs {
         args.extend(["-f", "lavfi", "-i", input].map(str::to_owned));
     }
-    args.extend(
-        ["-filter_complex", filter, "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28"]
-            .map(str::to_owned),
-    );
+    args.extend(["-filter_complex", filter, "-map", "[out]"].map(str::to_owned));
+    args.extend(x264(28));
     args
+}
+
+/// Video only, H.264 at constant quality `crf`: what every edited copy is encoded with.
+fn x264(crf: u32) -> [String; 7] {
+    ["-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", &crf.to_string()].map(str::to_owned)
 }
 
 fn starts_at_zero(_: &Reference) -> Option<(f64, f64)> {

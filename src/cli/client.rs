@@ -58,6 +58,11 @@ async fn stream_file<M: UploadMessage>(path: &Path, header: M::Header) -> anyhow
     Ok(ReceiverStream::new(receiver))
 }
 
+/// A sighting as a client submits it: the server stamps when it was ingested.
+pub fn sighting(source_url: String, first_seen: DateTime<Utc>, title: String, publisher: String) -> v1::Sighting {
+    v1::Sighting { source_url, first_seen: Some(proto::date_to_wire(first_seen)), title, publisher, ingested_at: None }
+}
+
 pub async fn ingest_upload(
     client: &mut Client,
     path: &Path,

@@ -29,7 +29,7 @@ use super::client::{self, Client};
 use super::dates;
 use super::fingerprint_in_background;
 use super::jobs;
-use crate::proto::{self, v1};
+use crate::proto::v1;
 
 /// One row as written in the manifest.
 #[derive(Deserialize, Debug, Clone)]
@@ -181,13 +181,7 @@ async fn ingest_row(
         return Ok(RowOutcome::Skipped);
     }
     let fingerprint = fingerprint_in_background(path).await.map_err(failed)?;
-    let sighting = v1::Sighting {
-        source_url: row.source_url.clone(),
-        first_seen: Some(proto::date_to_wire(first_seen)),
-        title: row.title.clone(),
-        publisher: row.publisher.clone(),
-        ingested_at: None,
-    };
+    let sighting = client::sighting(row.source_url, first_seen, row.title, row.publisher);
     let response = client::ingest_fingerprint(client, &fingerprint, sighting).await.map_err(failed)?;
     Ok(RowOutcome::Ingested(JournalEntry { footage_id: Some(response.footage_id), ..entry }, response))
 }

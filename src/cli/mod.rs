@@ -210,13 +210,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("ingest needs a file, --first-seen and --source-url, or --manifest");
             };
             let mut client = client::connect(&remote.server.url).await?;
-            let sighting = crate::proto::v1::Sighting {
-                source_url,
-                first_seen: Some(crate::proto::date_to_wire(first_seen)),
-                title,
-                publisher,
-                ingested_at: None,
-            };
+            let sighting = client::sighting(source_url, first_seen, title, publisher);
             let outcome = if remote.upload {
                 client::ingest_upload(&mut client, &file, sighting).await?
             } else {

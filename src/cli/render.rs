@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
+use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{Fingerprint, RegionHashes};
 use crate::matching::{Segment, clock_range};
@@ -219,28 +220,40 @@ pub fn ingest(file: &Path, outcome: &v1::IngestResponse, json: bool) -> anyhow::
     Ok(())
 }
 
+/// A keyframe region's three hashes, 16 hex digits each: how hashes appear in JSON, printed or
+/// exported.
+#[derive(Serialize, Deserialize)]
+pub(super) struct HexRegions {
+    whole: String,
+    centre: String,
+    band: String,
+}
+
+impl From<RegionHashes> for HexRegions {
+    fn from(hashes: RegionHashes) -> Self {
+        HexRegions { whole: hashes.whole.to_string(), centre: hashes.centre.to_string(), band: hashes.band.to_string() }
+    }
+}
+
+impl HexRegions {
+    pub(super) fn to_wire(&self) -> anyhow::Result<v1::RegionHashes> {
+        let hash =
+            |hex: &str| u64::from_str_radix(hex, 16).with_context(|| format!("'{hex}' is not a 64-bit hex hash"));
+        Ok(v1::RegionHashes { whole: hash(&self.whole)?, centre: hash(&self.centre)?, band: hash(&self.band)? })
+    }
+}
+
 pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> {
     if json {
-        #[derive(Serialize)]
-        struct RegionsJson {
-            whole: String,
-            centre: String,
-            band: String,
-        }
         #[derive(Serialize)]
         struct KeyframeJson {
             time: f64,
             informative: bool,
-            upright: RegionsJson,
-            mirrored: RegionsJson,
+            upright: HexRegions,
+            mirrored: HexRegions,
             #[serde(skip_serializing_if = "Option::is_none")]
-            inset: Option<RegionsJson>,
+            inset: Option<HexRegions>,
         }
-        let regions = |hashes: RegionHashes| RegionsJson {
-            whole: hashes.whole.to_string(),
-            centre: hashes.centre.to_string(),
-            band: hashes.band.to_string(),
-        };
         #[derive(Serialize)]
         struct FingerprintJson {
             recipe_version: u32,
@@ -255,9 +268,9 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
                 .iter()
                 .map(|keyframe| KeyframeJson {
                     time: f64::from(keyframe.time_ms) / 1000.0,
-                    upright: regions(keyframe.hashes.upright),
-                    mirrored: regions(keyframe.hashes.mirrored),
-                    inset: keyframe.hashes.inset.map(regions),
+                    upright: keyframe.hashes.upright.into(),
+                    mirrored: keyframe.hashes.mirrored.into(),
+                    inset: keyframe.hashes.inset.map(HexRegions::from),
                     informative: keyframe.informative,
                 })
                 .collect(),

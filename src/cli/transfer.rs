@@ -18,9 +18,11 @@ use anyhow::Context;
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
-use super::client::{Client, refused};
-use super::{dates, render};
-use crate::proto::{self, v1};
+use super::client::{self, Client, refused};
+use super::dates;
+use super::render::{self, HexRegions};
+use crate::fingerprint::RegionHashes;
+use crate::proto::v1;
 
 #[derive(Serialize, Deserialize)]
 struct FootageLine {
@@ -35,15 +37,8 @@ struct FootageLine {
 struct KeyframeLine {
     time_ms: u32,
     informative: bool,
-    upright: RegionsLine,
-    mirrored: RegionsLine,
-}
-
-#[derive(Serialize, Deserialize)]
-struct RegionsLine {
-    whole: String,
-    centre: String,
-    band: String,
+    upright: HexRegions,
+    mirrored: HexRegions,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -53,17 +48,6 @@ struct SightingLine {
     first_seen: String,
     title: String,
     publisher: String,
-}
-
-fn regions_line(regions: Option<&v1::RegionHashes>) -> RegionsLine {
-    let regions = regions.copied().unwrap_or_default();
-    let hex = |hash: u64| format!("{hash:016x}");
-    RegionsLine { whole: hex(regions.whole), centre: hex(regions.centre), band: hex(regions.band) }
-}
-
-fn regions_wire(line: &RegionsLine) -> anyhow::Result<v1::RegionHashes> {
-    let hash = |hex: &str| u64::from_str_radix(hex, 16).with_context(|| format!("'{hex}' is not a 64-bit hex hash"));
-    Ok(v1::RegionHashes { whole: hash(&line.whole)?, centre: hash(&line.centre)?, band: hash(&line.band)? })
 }
 
 /// Streams the server's whole index into `out`; returns how many footage were written.
@@ -87,8 +71,8 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                 .map(|keyframe| KeyframeLine {
                     time_ms: keyframe.time_ms,
                     informative: keyframe.informative,
-                    upright: regions_line(keyframe.upright.as_ref()),
-                    mirrored: regions_line(keyframe.mirrored.as_ref()),
+                    upright: RegionHashes::from(&keyframe.upright.unwrap_or_default()).into(),
+                    mirrored: RegionHashes::from(&keyframe.mirrored.unwrap_or_default()).into(),
                 })
                 .collect(),
             sightings: footage
@@ -154,8 +138,8 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
             Ok(v1::Keyframe {
                 time_ms: keyframe.time_ms,
                 informative: keyframe.informative,
-                upright: Some(regions_wire(&keyframe.upright)?),
-                mirrored: Some(regions_wire(&keyframe.mirrored)?),
+                upright: Some(keyframe.upright.to_wire()?),
+                mirrored: Some(keyframe.mirrored.to_wire()?),
                 // An export holds indexed footage, which has no window views.
                 inset: None,
             })
@@ -169,13 +153,7 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
         .map(|sighting| {
             let first_seen = dates::parse_date(&sighting.first_seen).map_err(anyhow::Error::msg)?;
             Ok(v1::IngestFingerprintRequest {
-                sighting: Some(v1::Sighting {
-                    source_url: sighting.source_url,
-                    first_seen: Some(proto::date_to_wire(first_seen)),
-                    title: sighting.title,
-                    publisher: sighting.publisher,
-                    ingested_at: None,
-                }),
+                sighting: Some(client::sighting(sighting.source_url, first_seen, sighting.title, sighting.publisher)),
                 fingerprint: Some(fingerprint.clone()),
             })
         })

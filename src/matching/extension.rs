@@ -13,7 +13,7 @@
 //! the picture stops agreeing.
 
 use super::alignment::{Alignment, Pair};
-use crate::fingerprint::{Fingerprint, Keyframe, Orientation};
+use crate::fingerprint::{Keyframe, Orientation};
 
 /// How far a match may grow.
 #[derive(Clone, Debug)]
@@ -35,12 +35,13 @@ impl Default for ExtensionPolicy {
 
 /// Of the `proposed` alignments (best voted first), the one that the most query keyframes agree
 /// with at the times it predicts, with its extended evidence; a tie keeps the earlier proposal.
+/// `informative` is the query's informative keyframes in time order.
 ///
 /// This is where a self-similar shot is told apart: a slow zoom's cropped copy meets a later
 /// moment of the original as closely as its own for a few keyframes, but only at the true
 /// offset does the rest of the copy look like what the original shows at the predicted time.
 pub fn best_extended(
-    query: &Fingerprint,
+    informative: &[&Keyframe],
     reference: &[Keyframe],
     proposed: Vec<Alignment>,
     policy: &ExtensionPolicy,
@@ -48,7 +49,7 @@ pub fn best_extended(
     proposed
         .into_iter()
         .map(|alignment| {
-            let supporting = extend(query, reference, &alignment, policy);
+            let supporting = extend(informative, reference, &alignment, policy);
             (alignment, supporting)
         })
         .reduce(|best, next| if next.1.len() > best.1.len() { next } else { best })
@@ -56,11 +57,15 @@ pub fn best_extended(
 
 /// The supporting pairs of `alignment` plus those found by walking outwards from its first and
 /// last, in query time order. `reference` is the matched footage's keyframes in time order.
-fn extend(query: &Fingerprint, reference: &[Keyframe], alignment: &Alignment, policy: &ExtensionPolicy) -> Vec<Pair> {
+fn extend(
+    informative: &[&Keyframe],
+    reference: &[Keyframe],
+    alignment: &Alignment,
+    policy: &ExtensionPolicy,
+) -> Vec<Pair> {
     let (Some(first), Some(last)) = (alignment.supporting.first(), alignment.supporting.last()) else {
         return Vec::new();
     };
-    let informative: Vec<&Keyframe> = query.informative_keyframes().collect();
     let before = informative.iter().rev().filter(|keyframe| keyframe.time_ms < first.query_ms);
     let after = informative.iter().filter(|keyframe| keyframe.time_ms > last.query_ms);
     let mut earlier = walk(before.copied(), reference, alignment, policy);
@@ -152,7 +157,7 @@ mod tests {
     #[test]
     fn the_alignment_the_rest_of_the_query_agrees_with_wins_over_the_better_voted() {
         let reference = keyframes(20, 0);
-        let query = Fingerprint { duration_ms: 8000, keyframes: reference[..16].to_vec() };
+        let query: Vec<&Keyframe> = reference[..16].iter().collect();
         let (voted, true_offset) = (alignment(5000, [0, 500, 1000]), alignment(0, [2000, 2500, 3000]));
         let (chosen, supporting) =
             best_extended(&query, &reference, vec![voted, true_offset], &ExtensionPolicy::default()).unwrap();
@@ -164,7 +169,8 @@ mod tests {
     fn a_tie_keeps_the_better_voted_alignment() {
         let reference = keyframes(20, 0);
         // Neither alignment's evidence grows: the query's other pictures are not in the reference.
-        let query = Fingerprint { duration_ms: 8000, keyframes: keyframes(16, 1) };
+        let other_pictures = keyframes(16, 1);
+        let query: Vec<&Keyframe> = other_pictures.iter().collect();
         let proposed = vec![alignment(5000, [0, 500, 1000]), alignment(0, [2000, 2500, 3000])];
         let (chosen, supporting) = best_extended(&query, &reference, proposed, &ExtensionPolicy::default()).unwrap();
         assert_eq!((chosen.offset_ms, supporting.len()), (5000, 3));

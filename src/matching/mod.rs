@@ -96,7 +96,7 @@ impl Matcher {
             let Some(record) = index.footage(footage)? else { continue };
             let reference_keyframes = index.keyframes(footage)?.unwrap_or_default();
             let Some((alignment, supporting)) =
-                extension::best_extended(query, &reference_keyframes, proposed, &self.policy.extension)
+                extension::best_extended(&keyframes, &reference_keyframes, proposed, &self.policy.extension)
             else {
                 continue;
             };
