@@ -14,6 +14,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
     tonic_prost_build::configure()
+        // Malformed and oversized messages are the sender's fault (INVALID_ARGUMENT), not tonic's
+        // default INTERNAL and OUT_OF_RANGE.
+        .codec_path("crate::proto::CheckedCodec")
         .file_descriptor_set_path(out_dir.join("firstseen_descriptor.bin"))
         .compile_with_config(config, &protos.map(PathBuf::from), &[PathBuf::from(proto_root), well_known_types])?;
     println!("cargo:rerun-if-changed={proto_root}");

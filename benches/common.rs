@@ -34,6 +34,7 @@ pub fn sighting(source_url: String, first_seen: chrono::DateTime<chrono::Utc>) -
         title: String::new(),
         publisher: String::new(),
         ingested_at: chrono::Utc::now(),
+        ..Default::default()
     }
 }
 

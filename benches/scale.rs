@@ -28,9 +28,7 @@ use std::time::{Duration, Instant};
 use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 use firstseen::media::DecodeLimits;
 use firstseen::proto::v1;
-use firstseen::proto::v1::first_seen_client::FirstSeenClient;
-use harness::Server;
-use tonic::transport::Channel;
+use harness::{Client, Server};
 
 const KEYFRAMES_PER_FOOTAGE: usize = 60;
 /// Filler footage cut from the query's own pictures: a viral clip has been re-uploaded many
@@ -141,7 +139,7 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
     assert_eq!(reopened.keyframes, stats.keyframes, "a restart keeps every keyframe");
 }
 
-async fn connect(server: &Server) -> FirstSeenClient<Channel> {
+async fn connect(server: &Server) -> Client {
     server.client().await.max_decoding_message_size(64 << 20).max_encoding_message_size(64 << 20)
 }
 

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use crate::fingerprint::Fingerprint;
-use crate::index::{Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, Sighting};
+use crate::index::{
+    Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Retraction, Sighting,
+};
 use crate::matching::{Match, Matcher, Report, Segment};
 
 /// Share of both videos' durations a match must cover for them to be the same footage rather
@@ -112,6 +114,33 @@ impl Engine {
 
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
         self.index.stats()
+    }
+
+    /// Withdraws a sighting, keeping it on record (see [`Index::retract_sighting`]), and returns
+    /// the footage as it now stands with all its sightings.
+    pub fn retract_sighting(
+        &self,
+        id: FootageId,
+        first_seen: DateTime<Utc>,
+        source_url: &str,
+        retraction: Retraction,
+    ) -> Result<(FootageRecord, Vec<Sighting>), IndexError> {
+        // Under the ingest lock, so that no ingest decides on a first-seen date mid-retraction.
+        let _one_write_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (record, _) = self.index.retract_sighting(id, first_seen, source_url, retraction)?;
+        Ok((record, self.index.sightings(id)?))
+    }
+
+    pub fn key_records(&self) -> Result<Vec<KeyRecord>, IndexError> {
+        self.index.key_records()
+    }
+
+    pub fn insert_key(&self, record: &KeyRecord) -> Result<(), IndexError> {
+        self.index.insert_key(record)
+    }
+
+    pub fn update_key(&self, record: &KeyRecord, durability: Durability) -> Result<(), IndexError> {
+        self.index.update_key(record, durability)
     }
 }
 

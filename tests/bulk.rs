@@ -5,22 +5,17 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use common::{BINARY, Server, fixture, reencode, sighting};
+use common::{Server, fixture, reencode, sighting};
 use firstseen::fingerprint::Fingerprint;
 use firstseen::media::DecodeLimits;
 use firstseen::proto::v1;
 
-fn firstseen(args: &[&str]) -> Output {
-    Command::new(BINARY).args(args).env_remove("FIRSTSEEN_SERVER").output().expect("run firstseen")
-}
-
-fn ingest_fixture(name: &str, day: &str, url: &str, server: &str) {
+fn ingest_fixture(name: &str, day: &str, url: &str, server: &Server) {
     let path = fixture(name);
-    let output =
-        firstseen(&["ingest", path.to_str().unwrap(), "--first-seen", day, "--source-url", url, "--server", server]);
+    let output = server.cli(&["ingest", path.to_str().unwrap(), "--first-seen", day, "--source-url", url]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
 
@@ -31,7 +26,7 @@ fn json_lines(text: &str) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn a_batch_over_a_folder_reports_every_file_and_fails_softly_on_a_corrupt_one() {
     let (work, server) = Server::in_temp_dir(&[]);
-    ingest_fixture("bikes.mp4", "2020-11-10", "https://example.org/bikes", &server.url);
+    ingest_fixture("bikes.mp4", "2020-11-10", "https://example.org/bikes", &server);
     let folder = work.path().join("story");
     std::fs::create_dir_all(folder.join("more")).unwrap();
     reencode(&fixture("bikes.mp4"), "scale=320:-2", &["-crf", "32"], &folder.join("copy.mp4"));
@@ -41,7 +36,7 @@ async fn a_batch_over_a_folder_reports_every_file_and_fails_softly_on_a_corrupt_
     std::fs::write(folder.join("notes.txt"), "not a video, and not named like one").unwrap();
 
     let rows_path = work.path().join("results.jsonl");
-    let output = firstseen(&[
+    let output = server.cli(&[
         "lookup",
         folder.to_str().unwrap(),
         "--server",
@@ -84,7 +79,7 @@ async fn a_batch_over_a_folder_reports_every_file_and_fails_softly_on_a_corrupt_
     // The same batch as CSV: a header row, then one row per file.
     let csv_path = work.path().join("results.csv");
     let output =
-        firstseen(&["lookup", folder.to_str().unwrap(), "--server", &server.url, "--out", csv_path.to_str().unwrap()]);
+        server.cli(&["lookup", folder.to_str().unwrap(), "--server", &server.url, "--out", csv_path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let csv = std::fs::read_to_string(&csv_path).unwrap();
     assert!(csv.starts_with("file,earliest_first_seen,source_url,footage_id,score,segments,verdict,error\n"), "{csv}");
@@ -113,7 +108,7 @@ async fn a_manifest_ingest_killed_half_way_and_resumed_ingests_every_row_once() 
     let journal = work.path().join("archive.csv.done.jsonl");
     let args = ["ingest", "--manifest", manifest.to_str().unwrap(), "--concurrency", "1", "--server", &server.url];
 
-    let mut interrupted = Command::new(BINARY).args(args).stderr(Stdio::null()).spawn().expect("start the ingest");
+    let mut interrupted = server.command().args(args).stderr(Stdio::null()).spawn().expect("start the ingest");
     let journaled = || std::fs::read_to_string(&journal).map_or(0, |text| text.lines().count());
     while journaled() < 2 {
         assert!(interrupted.try_wait().unwrap().is_none(), "the ingest ended before it could be interrupted");
@@ -126,7 +121,7 @@ async fn a_manifest_ingest_killed_half_way_and_resumed_ingests_every_row_once() 
 
     let mut resume_args = args.to_vec();
     resume_args.push("--resume");
-    let resumed = firstseen(&resume_args);
+    let resumed = server.cli(&resume_args);
     assert_eq!(resumed.status.code(), Some(2), "the missing file is a row error");
     let summary = String::from_utf8_lossy(&resumed.stderr);
     assert!(summary.contains(&format!("{before_resume} skipped as already ingested")), "{summary}");
@@ -139,7 +134,7 @@ async fn a_manifest_ingest_killed_half_way_and_resumed_ingests_every_row_once() 
     assert_eq!((stats.footage, stats.sightings), (3, 6), "every row once: three footage, six sightings");
 
     // Everything is done now: a second resume skips every good row.
-    let again = firstseen(&resume_args);
+    let again = server.cli(&resume_args);
     assert!(
         String::from_utf8_lossy(&again.stderr).contains("0 ingested"),
         "{}",
@@ -213,16 +208,16 @@ async fn batch_lookup_and_bulk_ingest_streams_answer_per_item() {
 #[tokio::test]
 async fn export_then_import_into_an_empty_server_gives_the_same_answers() {
     let (work, source) = Server::in_temp_dir(&[]);
-    ingest_fixture("bikes.mp4", "2020-11-10", "https://example.org/bikes", &source.url);
-    ingest_fixture("bikes.mp4", "2023-09-20", "https://example.org/viral", &source.url);
-    ingest_fixture("bigbuckbunny.mp4", "2019-05-05", "https://example.org/bunny", &source.url);
+    ingest_fixture("bikes.mp4", "2020-11-10", "https://example.org/bikes", &source);
+    ingest_fixture("bikes.mp4", "2023-09-20", "https://example.org/viral", &source);
+    ingest_fixture("bigbuckbunny.mp4", "2019-05-05", "https://example.org/bunny", &source);
     let export = work.path().join("index.jsonl");
-    let exported = firstseen(&["export", "--out", export.to_str().unwrap(), "--server", &source.url]);
+    let exported = source.cli(&["export", "--out", export.to_str().unwrap(), "--server", &source.url]);
     assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
     assert_eq!(std::fs::read_to_string(&export).unwrap().lines().count(), 2);
 
     let target = Server::start(&work.path().join("other"), &[]);
-    let imported = firstseen(&["import", export.to_str().unwrap(), "--server", &target.url]);
+    let imported = target.cli(&["import", export.to_str().unwrap(), "--server", &target.url]);
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
 
     let copy = reencode(
@@ -237,14 +232,18 @@ async fn export_then_import_into_an_empty_server_gives_the_same_answers() {
         let mut client = server.client().await;
         let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some((&fingerprint).into()) };
         let mut report = client.lookup_fingerprint(request).await.unwrap().into_inner();
+        // The import keeps who recorded each sighting and when, and says who imported it.
+        let imported = std::ptr::eq(server, &target);
         for found in &mut report.matches {
             found.footage_id = 0;
             for sighting in &mut found.sightings {
-                sighting.ingested_at = None;
+                assert_eq!(sighting.recorded_by, "admin");
+                assert_eq!(sighting.imported_by, if imported { "admin" } else { "" });
+                sighting.imported_by.clear();
             }
         }
         report.earliest_footage_id = 0;
-        report.earliest.as_mut().unwrap().ingested_at = None;
+        report.earliest.as_mut().unwrap().imported_by.clear();
         let stats = client.stats(v1::StatsRequest {}).await.unwrap().into_inner();
         answers.push((report, stats.footage, stats.sightings, stats.keyframes));
     }

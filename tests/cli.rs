@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 use common::{BINARY, Server, fixture, reencode};
 
+/// The command line without a server.
 fn firstseen(args: &[&str]) -> Output {
     Command::new(BINARY).args(args).env_remove("FIRSTSEEN_SERVER").output().expect("run firstseen")
 }
@@ -22,7 +23,7 @@ async fn lookup_json_carries_the_documented_fields() {
     let bikes = bikes.to_str().unwrap();
     let url = server.url.as_str();
 
-    let ingested = stdout_json(&firstseen(&[
+    let ingested = stdout_json(&server.cli(&[
         "ingest",
         bikes,
         "--first-seen",
@@ -36,7 +37,7 @@ async fn lookup_json_carries_the_documented_fields() {
         "--json",
     ]));
     assert_eq!(ingested["new_footage"], true);
-    let uploaded = firstseen(&[
+    let uploaded = server.cli(&[
         "ingest",
         bikes,
         "--first-seen",
@@ -60,7 +61,7 @@ async fn lookup_json_carries_the_documented_fields() {
     for transport in [None, Some("--upload")] {
         let mut args = vec!["lookup", copy, "--claimed-date", "2023-09-20", "--json", "--server", url];
         args.extend(transport);
-        let report = stdout_json(&firstseen(&args));
+        let report = stdout_json(&server.cli(&args));
         assert_eq!(report["earliest"]["first_seen"], "2020-11-10T00:00:00Z");
         assert_eq!(report["earliest"]["source_url"], "https://example.org/original");
         assert_eq!(report["earliest"]["title"], "Baku, 10 November");
@@ -75,12 +76,12 @@ async fn lookup_json_carries_the_documented_fields() {
         assert!(found["score"].as_f64().unwrap() > 0.0);
     }
 
-    let human = firstseen(&["lookup", copy, "--server", url]);
+    let human = server.cli(&["lookup", copy, "--server", url]);
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.starts_with("Earliest known appearance: 2020-11-10"), "{text}");
     assert!(text.contains("FIRST SEEN") && text.contains("https://example.org/viral"), "{text}");
 
-    let stats = stdout_json(&firstseen(&["stats", "--json", "--server", url]));
+    let stats = stdout_json(&server.cli(&["stats", "--json", "--server", url]));
     assert_eq!((stats["footage"].as_u64(), stats["sightings"].as_u64()), (Some(1), Some(2)));
 }
 
@@ -106,8 +107,13 @@ fn nothing_matched_is_null_and_errors_go_to_stderr_with_a_failure_code() {
 #[tokio::test]
 async fn an_empty_index_reports_null_earliest() {
     let (_work, server) = Server::in_temp_dir(&[]);
-    let report =
-        stdout_json(&firstseen(&["lookup", fixture("bikes.mp4").to_str().unwrap(), "--json", "--server", &server.url]));
+    let report = stdout_json(&server.cli(&[
+        "lookup",
+        fixture("bikes.mp4").to_str().unwrap(),
+        "--json",
+        "--server",
+        &server.url,
+    ]));
     assert!(report["earliest"].is_null());
     assert_eq!(report["matches"].as_array().unwrap().len(), 0);
     assert_eq!(report["verdict"], "no_claim");

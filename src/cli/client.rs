@@ -1,33 +1,61 @@
 //! The CLI's side of the gRPC API.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use tokio::io::AsyncReadExt;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use crate::fingerprint::Fingerprint;
-use crate::proto::{self, UploadMessage, v1};
-use crate::service::MAX_MESSAGE_BYTES;
+use crate::proto::{self, BearerKey, MAX_MESSAGE_BYTES, UploadMessage, v1};
 
-pub type Client = v1::first_seen_client::FirstSeenClient<Channel>;
+pub type Client = proto::KeyedClient;
 
 /// Upload chunk size: large enough to keep per-message overhead negligible, well under the
 /// server's message limit.
 const CHUNK_BYTES: usize = 1024 * 1024;
 
-pub async fn connect(url: &str) -> anyhow::Result<Client> {
-    let client = Client::connect(url.to_owned()).await.with_context(|| {
-        format!("cannot reach a firstseen server at {url} (start one with `firstseen serve`, or point --server / FIRSTSEEN_SERVER at one)")
-    })?;
-    Ok(client.max_decoding_message_size(MAX_MESSAGE_BYTES).max_encoding_message_size(MAX_MESSAGE_BYTES))
+/// Where the server is and how to prove who we are to it.
+#[derive(Clone, Debug)]
+pub struct Remote {
+    pub url: String,
+    /// The API key, if any.
+    pub api_key: Option<String>,
+    /// A PEM certificate authority to trust for an `https://` server, beside the public ones.
+    pub ca_cert: Option<PathBuf>,
 }
 
-/// A refusal from the server, in the server's own words.
+pub async fn connect(remote: &Remote) -> anyhow::Result<Client> {
+    let url = &remote.url;
+    let mut endpoint = Channel::from_shared(url.clone()).with_context(|| format!("{url} is not a server URL"))?;
+    if url.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new().with_webpki_roots();
+        if let Some(ca_cert) = &remote.ca_cert {
+            let pem = std::fs::read(ca_cert).with_context(|| format!("cannot read {}", ca_cert.display()))?;
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
+        endpoint = endpoint.tls_config(tls).context("cannot set up TLS")?;
+    } else if remote.ca_cert.is_some() {
+        anyhow::bail!("--ca-cert is for an https:// server; {url} is not one");
+    }
+    let channel = endpoint.connect().await.with_context(|| {
+        format!("cannot reach a firstseen server at {url} (start one with `firstseen serve`, or point --server / FIRSTSEEN_SERVER at one)")
+    })?;
+    let key = BearerKey::new(remote.api_key.as_deref()).map_err(|error| anyhow::anyhow!("{error}"))?;
+    Ok(key.client(channel).max_decoding_message_size(MAX_MESSAGE_BYTES).max_encoding_message_size(MAX_MESSAGE_BYTES))
+}
+
+/// A refusal from the server, in the server's own words, with what to do about a missing key.
 pub fn refused(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("the server answered {:?}: {}", status.code(), status.message())
+    let hint = match status.code() {
+        tonic::Code::Unauthenticated => {
+            " (give a key with --api-key-file PATH or FIRSTSEEN_API_KEY; a new server writes its admin key to DATA_DIR/admin.key)"
+        }
+        _ => "",
+    };
+    anyhow::anyhow!("the server answered {:?}: {}{hint}", status.code(), status.message())
 }
 
 /// Streams `header` and then the file's bytes, reading ahead at most a few chunks.
@@ -60,7 +88,13 @@ async fn stream_file<M: UploadMessage>(path: &Path, header: M::Header) -> anyhow
 
 /// A sighting as a client submits it: the server stamps when it was ingested.
 pub fn sighting(source_url: String, first_seen: DateTime<Utc>, title: String, publisher: String) -> v1::Sighting {
-    v1::Sighting { source_url, first_seen: Some(proto::date_to_wire(first_seen)), title, publisher, ingested_at: None }
+    v1::Sighting {
+        source_url,
+        first_seen: Some(proto::date_to_wire(first_seen)),
+        title,
+        publisher,
+        ..Default::default()
+    }
 }
 
 pub async fn ingest_upload(
@@ -110,4 +144,33 @@ pub async fn footage(client: &mut Client, id: u64) -> anyhow::Result<v1::Footage
 
 pub async fn stats(client: &mut Client) -> anyhow::Result<v1::StatsResponse> {
     Ok(client.stats(v1::StatsRequest {}).await.map_err(refused)?.into_inner())
+}
+
+pub async fn retract_sighting(
+    client: &mut Client,
+    footage_id: u64,
+    source_url: String,
+    first_seen: DateTime<Utc>,
+    reason: String,
+) -> anyhow::Result<v1::Footage> {
+    let request = v1::RetractSightingRequest {
+        footage_id,
+        source_url,
+        first_seen: Some(proto::date_to_wire(first_seen)),
+        reason,
+    };
+    Ok(client.retract_sighting(request).await.map_err(refused)?.into_inner())
+}
+
+pub async fn create_key(client: &mut Client, name: String, role: v1::Role) -> anyhow::Result<v1::CreatedKey> {
+    let request = v1::CreateKeyRequest { name, role: role.into() };
+    Ok(client.create_key(request).await.map_err(refused)?.into_inner())
+}
+
+pub async fn list_keys(client: &mut Client) -> anyhow::Result<v1::KeyList> {
+    Ok(client.list_keys(v1::ListKeysRequest {}).await.map_err(refused)?.into_inner())
+}
+
+pub async fn revoke_key(client: &mut Client, name: String) -> anyhow::Result<v1::KeyInfo> {
+    Ok(client.revoke_key(v1::RevokeKeyRequest { name }).await.map_err(refused)?.into_inner())
 }

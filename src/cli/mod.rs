@@ -22,13 +22,15 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::fingerprint::Fingerprint;
 use crate::media::DecodeLimits;
-use crate::service::{self, ServerConfig};
+use crate::proto::v1;
+use crate::service::{self, PerKeyLimits, ServerConfig};
 
 #[derive(Parser, Debug)]
 #[command(name = "firstseen", version, about = "When was this video footage first seen?")]
@@ -50,6 +52,32 @@ enum Command {
         /// Largest video upload accepted, in MiB.
         #[arg(long, default_value_t = 4096)]
         max_upload_mib: u64,
+        /// Memory all decodes together may reserve, in MiB; a video that alone needs more is
+        /// refused. The default fits a 2 GiB server.
+        #[arg(long, default_value_t = 1024)]
+        decode_memory_mib: u64,
+        /// Close an upload stream that sends nothing for this long, in seconds.
+        #[arg(long, default_value_t = 30)]
+        upload_idle_timeout_secs: u64,
+        /// Close a connection that sends nothing (not even a ping's answer) for this long.
+        #[arg(long, default_value_t = 60)]
+        connection_idle_timeout_secs: u64,
+        /// Let calls without an API key look up, read footage and stats, as a reader; writes
+        /// still need a key.
+        #[arg(long)]
+        anonymous_lookups: bool,
+        /// Video uploads one key may have in progress at once.
+        #[arg(long, default_value_t = 4)]
+        max_uploads_per_key: usize,
+        /// Lookups one key may have in progress at once (a batch stream counts once).
+        #[arg(long, default_value_t = 16)]
+        max_lookups_per_key: usize,
+        /// Serve TLS with this PEM certificate chain (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Add a dated sighting of a video to the index, or every row of a manifest.
     Ingest {
@@ -129,13 +157,116 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage API keys (admin).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Act on a recorded sighting (admin).
+    Sighting {
+        #[command(subcommand)]
+        command: SightingCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Create a key and print it: the only time it is shown.
+    Create {
+        /// reader, contributor or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: v1::Role,
+        /// Unique; the sightings the key records carry it.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Every key's name, role, and when it was created, last used and revoked.
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: it stops working at once.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SightingCommand {
+    /// Withdraw a sighting: it stays on record with who retracted it, when and why, and no
+    /// lookup reports it again.
+    Retract {
+        footage_id: u64,
+        /// The sighting's source URL, as recorded.
+        #[arg(long)]
+        source_url: String,
+        /// The sighting's first-seen date, as recorded: 2020-11-10 or RFC 3339.
+        #[arg(long, value_parser = dates::parse_date)]
+        first_seen: chrono::DateTime<chrono::Utc>,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+}
+
+fn parse_role(text: &str) -> Result<v1::Role, String> {
+    match text {
+        "reader" => Ok(v1::Role::Reader),
+        "contributor" => Ok(v1::Role::Contributor),
+        "admin" => Ok(v1::Role::Admin),
+        _ => Err(format!("{text:?} is not a role: reader, contributor or admin")),
+    }
 }
 
 #[derive(Args, Debug)]
 struct ServerArgs {
-    /// The firstseen server to talk to.
+    /// The firstseen server to talk to: http://HOST:PORT, or https:// for one serving TLS.
     #[arg(long = "server", env = "FIRSTSEEN_SERVER", default_value = "http://127.0.0.1:50051")]
     url: String,
+    /// A file holding the API key (e.g. DATA_DIR/admin.key, written by a new server).
+    #[arg(long, env = "FIRSTSEEN_API_KEY_FILE")]
+    api_key_file: Option<PathBuf>,
+    /// A PEM certificate authority to trust for an https:// server, beside the public ones.
+    #[arg(long)]
+    ca_cert: Option<PathBuf>,
+}
+
+/// Where `firstseen serve` writes the first admin key by default: used when no key is given,
+/// so that the quick start works on the machine that runs the server.
+const DEFAULT_ADMIN_KEY: &str = "data/admin.key";
+
+impl ServerArgs {
+    /// The server and the key to present: `--api-key-file`, else `FIRSTSEEN_API_KEY`, else the
+    /// admin key of a server started here with the default data directory, else none.
+    fn remote(&self) -> anyhow::Result<client::Remote> {
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path)
+                .map(|key| key.trim().to_owned())
+                .with_context(|| format!("cannot read the API key file {}", path.display()))
+        };
+        let api_key = match &self.api_key_file {
+            Some(path) => Some(read(path)?),
+            None => match std::env::var("FIRSTSEEN_API_KEY") {
+                Ok(key) if !key.trim().is_empty() => Some(key.trim().to_owned()),
+                _ => {
+                    let local = std::path::Path::new(DEFAULT_ADMIN_KEY);
+                    if local.is_file() { Some(read(local)?) } else { None }
+                }
+            },
+        };
+        Ok(client::Remote { url: self.url.clone(), api_key, ca_cert: self.ca_cert.clone() })
+    }
+
+    async fn connect(&self) -> anyhow::Result<client::Client> {
+        client::connect(&self.remote()?).await
+    }
 }
 
 #[derive(Args, Debug)]
@@ -195,12 +326,38 @@ fn init_logging(serving: bool) {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { data_dir, listen, max_upload_mib } => {
-            let config = ServerConfig { data_dir, listen, max_upload_bytes: max_upload_mib * 1024 * 1024 };
+        Command::Serve {
+            data_dir,
+            listen,
+            max_upload_mib,
+            decode_memory_mib,
+            upload_idle_timeout_secs,
+            connection_idle_timeout_secs,
+            anonymous_lookups,
+            max_uploads_per_key,
+            max_lookups_per_key,
+            tls_cert,
+            tls_key,
+        } => {
+            anyhow::ensure!(
+                upload_idle_timeout_secs > 0 && connection_idle_timeout_secs > 0,
+                "the idle timeouts must be at least one second"
+            );
+            anyhow::ensure!(max_uploads_per_key > 0 && max_lookups_per_key > 0, "a key must be allowed one call");
+            let config = ServerConfig {
+                max_upload_bytes: max_upload_mib << 20,
+                decode_memory_bytes: decode_memory_mib << 20,
+                upload_idle_timeout: Duration::from_secs(upload_idle_timeout_secs),
+                connection_idle_timeout: Duration::from_secs(connection_idle_timeout_secs),
+                anonymous_lookups,
+                per_key: PerKeyLimits { uploads: max_uploads_per_key, lookups: max_lookups_per_key },
+                tls: tls_cert.zip(tls_key),
+                ..ServerConfig::new(data_dir, listen)
+            };
             service::serve(config, shutdown_signal()).await.map(|()| ExitCode::SUCCESS)
         }
         Command::Ingest { manifest: Some(manifest), resume, concurrency, remote, .. } => {
-            let client = client::connect(&remote.server.url).await?;
+            let client = remote.server.connect().await?;
             let summary = manifest::run(client, &manifest, manifest::ManifestOptions { concurrency, resume }).await?;
             eprintln!("{}", summary.describe());
             Ok(finished_run(summary.failed))
@@ -209,7 +366,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let (Some(file), Some(first_seen), Some(source_url)) = (file, first_seen, source_url) else {
                 anyhow::bail!("ingest needs a file, --first-seen and --source-url, or --manifest");
             };
-            let mut client = client::connect(&remote.server.url).await?;
+            let mut client = remote.server.connect().await?;
             let sighting = client::sighting(source_url, first_seen, title, publisher);
             let outcome = if remote.upload {
                 client::ingest_upload(&mut client, &file, sighting).await?
@@ -220,7 +377,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             render::ingest(&file, &outcome, remote.json).map(|()| ExitCode::SUCCESS)
         }
         Command::Lookup { files, claimed_date, concurrency, out, remote } => {
-            let mut client = client::connect(&remote.server.url).await?;
+            let mut client = remote.server.connect().await?;
             if let [file] = &files[..]
                 && out.is_none()
                 && !file.is_dir()
@@ -236,12 +393,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(finished_run(summary.failed))
         }
         Command::Export { out, server } => {
-            let written = transfer::export(&mut client::connect(&server.url).await?, &out).await?;
+            let written = transfer::export(&mut server.connect().await?, &out).await?;
             eprintln!("exported {written} footage to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { file, server } => {
-            let summary = transfer::import(&mut client::connect(&server.url).await?, &file).await?;
+            let summary = transfer::import(&mut server.connect().await?, &file).await?;
             eprintln!(
                 "imported {} sightings: {} new footage, {} keyframes",
                 summary.items, summary.new_footage, summary.keyframes
@@ -253,12 +410,33 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             render::fingerprint(&fingerprint, json).map(|()| ExitCode::SUCCESS)
         }
         Command::Footage { id, server, json } => {
-            let footage = client::footage(&mut client::connect(&server.url).await?, id).await?;
+            let footage = client::footage(&mut server.connect().await?, id).await?;
             render::footage(&footage, json).map(|()| ExitCode::SUCCESS)
         }
         Command::Stats { server, json } => {
-            let stats = client::stats(&mut client::connect(&server.url).await?).await?;
+            let stats = client::stats(&mut server.connect().await?).await?;
             render::stats(&stats, json).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Keys { command: KeysCommand::Create { role, name, server } } => {
+            let created = client::create_key(&mut server.connect().await?, name, role).await?;
+            render::created_key(&created).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Keys { command: KeysCommand::List { server, json } } => {
+            let keys = client::list_keys(&mut server.connect().await?).await?;
+            render::keys(&keys, json).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Keys { command: KeysCommand::Revoke { name, server } } => {
+            let revoked = client::revoke_key(&mut server.connect().await?, name).await?;
+            eprintln!("revoked the key {:?}: it no longer works", revoked.name);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sighting {
+            command: SightingCommand::Retract { footage_id, source_url, first_seen, reason, server },
+        } => {
+            let footage =
+                client::retract_sighting(&mut server.connect().await?, footage_id, source_url, first_seen, reason)
+                    .await?;
+            render::footage(&footage, false).map(|()| ExitCode::SUCCESS)
         }
     }
 }

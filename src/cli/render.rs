@@ -19,6 +19,19 @@ struct SightingJson {
     source_url: String,
     title: String,
     publisher: String,
+    recorded_by: String,
+    ingested_at: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    imported_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retraction: Option<RetractionJson>,
+}
+
+#[derive(Serialize)]
+struct RetractionJson {
+    retracted_by: String,
+    retracted_at: Option<String>,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -82,6 +95,14 @@ fn sighting_json(sighting: &v1::Sighting) -> SightingJson {
         source_url: sighting.source_url.clone(),
         title: sighting.title.clone(),
         publisher: sighting.publisher.clone(),
+        recorded_by: sighting.recorded_by.clone(),
+        ingested_at: rfc3339(sighting.ingested_at.as_ref()),
+        imported_by: sighting.imported_by.clone(),
+        retraction: sighting.retraction.as_ref().map(|retraction| RetractionJson {
+            retracted_by: retraction.retracted_by.clone(),
+            retracted_at: rfc3339(retraction.retracted_at.as_ref()),
+            reason: retraction.reason.clone(),
+        }),
     }
 }
 
@@ -322,8 +343,29 @@ pub fn footage(footage: &v1::Footage, json: bool) -> anyhow::Result<()> {
     );
     for sighting in &footage.sightings {
         println!("  {}  {}  {}", day(sighting.first_seen.as_ref()), sighting.source_url, sighting.title);
+        println!("      {}", provenance(sighting));
+        if let Some(retraction) = &sighting.retraction {
+            println!(
+                "      RETRACTED by {} on {}: {}",
+                shown_name(&retraction.retracted_by),
+                day(retraction.retracted_at.as_ref()),
+                retraction.reason
+            );
+        }
     }
     Ok(())
+}
+
+/// Who recorded a sighting and when, in words.
+fn provenance(sighting: &v1::Sighting) -> String {
+    let recorded =
+        format!("recorded by {} on {}", shown_name(&sighting.recorded_by), day(sighting.ingested_at.as_ref()));
+    if sighting.imported_by.is_empty() { recorded } else { format!("{recorded}, imported by {}", sighting.imported_by) }
+}
+
+/// A key's name; sightings recorded before keys existed have none.
+fn shown_name(name: &str) -> &str {
+    if name.is_empty() { "(no key)" } else { name }
 }
 
 pub fn stats(stats: &v1::StatsResponse, json: bool) -> anyhow::Result<()> {
@@ -349,5 +391,64 @@ pub fn stats(stats: &v1::StatsResponse, json: bool) -> anyhow::Result<()> {
     println!("keyframes          {}", stats.keyframes);
     println!("indexed keyframes  {}", stats.indexed_keyframes);
     println!("disk               {:.1} MiB", stats.disk_bytes as f64 / (1024.0 * 1024.0));
+    Ok(())
+}
+
+fn role_name(role: i32) -> &'static str {
+    match v1::Role::try_from(role) {
+        Ok(v1::Role::Reader) => "reader",
+        Ok(v1::Role::Contributor) => "contributor",
+        Ok(v1::Role::Admin) => "admin",
+        _ => "?",
+    }
+}
+
+/// A new key: the key alone on stdout, so that `> key.txt` keeps just it; the rest on stderr.
+pub fn created_key(created: &v1::CreatedKey) -> anyhow::Result<()> {
+    let info = created.info.clone().unwrap_or_default();
+    eprintln!(
+        "created the {} key {:?}; it is shown once, here, and the server keeps only its digest:",
+        role_name(info.role),
+        info.name
+    );
+    println!("{}", created.key);
+    Ok(())
+}
+
+pub fn keys(keys: &v1::KeyList, json: bool) -> anyhow::Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct KeyJson {
+            name: String,
+            role: &'static str,
+            created_at: Option<String>,
+            last_used: Option<String>,
+            revoked_at: Option<String>,
+        }
+        let keys: Vec<KeyJson> = keys
+            .keys
+            .iter()
+            .map(|key| KeyJson {
+                name: key.name.clone(),
+                role: role_name(key.role),
+                created_at: rfc3339(key.created_at.as_ref()),
+                last_used: rfc3339(key.last_used.as_ref()),
+                revoked_at: rfc3339(key.revoked_at.as_ref()),
+            })
+            .collect();
+        return print_json(&keys);
+    }
+    println!("{:<24} {:<12} {:<11} {:<11} REVOKED", "NAME", "ROLE", "CREATED", "LAST USED");
+    for key in &keys.keys {
+        let when = |time: Option<&prost_types::Timestamp>| if time.is_some() { day(time) } else { "-".into() };
+        println!(
+            "{:<24} {:<12} {:<11} {:<11} {}",
+            key.name,
+            role_name(key.role),
+            day(key.created_at.as_ref()),
+            when(key.last_used.as_ref()),
+            when(key.revoked_at.as_ref())
+        );
+    }
     Ok(())
 }

@@ -4,7 +4,9 @@
 //! The file is JSON Lines, one footage a line (the `Export` RPC's message, in plain JSON):
 //! `{"footage_id", "duration_ms", "recipe_version", "keyframes": [{"time_ms", "informative",
 //! "upright": {"whole", "centre", "band"}, "mirrored": {…}}], "sightings": [{"source_url",
-//! "first_seen", "title", "publisher"}]}` with hashes as 16 hex digits. Import sends every
+//! "first_seen", "title", "publisher", "recorded_by", "ingested_at", "retraction"}]}` with hashes
+//! as 16 hex digits. An admin's import keeps who recorded each sighting, when, and its
+//! retraction, and the server notes the importing key as `imported_by`. Import sends every
 //! sighting of a footage as one item of `IngestFingerprints` with the footage's fingerprint: the
 //! first creates the footage, the others find it and become its sightings, exactly as ingesting
 //! them one by one would. Footage ids are the receiving index's own.
@@ -22,7 +24,7 @@ use super::client::{self, Client, refused};
 use super::dates;
 use super::render::{self, HexRegions};
 use crate::fingerprint::RegionHashes;
-use crate::proto::v1;
+use crate::proto::{self, v1};
 
 #[derive(Serialize, Deserialize)]
 struct FootageLine {
@@ -48,6 +50,27 @@ struct SightingLine {
     first_seen: String,
     title: String,
     publisher: String,
+    /// Who recorded it and when (RFC 3339), and its retraction: kept by an admin's import.
+    /// Exports written before keys existed have none, and the importing key records them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    recorded_by: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    ingested_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retraction: Option<RetractionLine>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RetractionLine {
+    retracted_by: String,
+    /// RFC 3339.
+    retracted_at: String,
+    reason: String,
+}
+
+/// Every digit the server keeps, so that an import restores the same time.
+fn exact(time: Option<&prost_types::Timestamp>) -> String {
+    render::date(time).map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, true)).unwrap_or_default()
 }
 
 /// Streams the server's whole index into `out`; returns how many footage were written.
@@ -80,12 +103,16 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                 .iter()
                 .map(|sighting| SightingLine {
                     source_url: sighting.source_url.clone(),
-                    // Every digit the server keeps, so that an import restores the same date.
-                    first_seen: render::date(sighting.first_seen.as_ref())
-                        .map(|time| time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
-                        .unwrap_or_default(),
+                    first_seen: exact(sighting.first_seen.as_ref()),
                     title: sighting.title.clone(),
                     publisher: sighting.publisher.clone(),
+                    recorded_by: sighting.recorded_by.clone(),
+                    ingested_at: exact(sighting.ingested_at.as_ref()),
+                    retraction: sighting.retraction.as_ref().map(|retraction| RetractionLine {
+                        retracted_by: retraction.retracted_by.clone(),
+                        retracted_at: exact(retraction.retracted_at.as_ref()),
+                        reason: retraction.reason.clone(),
+                    }),
                 })
                 .collect(),
         };
@@ -151,11 +178,25 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
         .sightings
         .into_iter()
         .map(|sighting| {
+            let time = |text: &str| dates::parse_date(text).map(proto::date_to_wire).map_err(anyhow::Error::msg);
             let first_seen = dates::parse_date(&sighting.first_seen).map_err(anyhow::Error::msg)?;
-            Ok(v1::IngestFingerprintRequest {
-                sighting: Some(client::sighting(sighting.source_url, first_seen, sighting.title, sighting.publisher)),
-                fingerprint: Some(fingerprint.clone()),
-            })
+            let mut wire = client::sighting(sighting.source_url, first_seen, sighting.title, sighting.publisher);
+            if !sighting.recorded_by.is_empty() {
+                wire.recorded_by = sighting.recorded_by;
+                wire.ingested_at =
+                    (!sighting.ingested_at.is_empty()).then(|| time(&sighting.ingested_at)).transpose()?;
+                wire.retraction = sighting
+                    .retraction
+                    .map(|retraction| {
+                        Ok::<_, anyhow::Error>(v1::Retraction {
+                            retracted_by: retraction.retracted_by,
+                            retracted_at: Some(time(&retraction.retracted_at)?),
+                            reason: retraction.reason,
+                        })
+                    })
+                    .transpose()?;
+            }
+            Ok(v1::IngestFingerprintRequest { sighting: Some(wire), fingerprint: Some(fingerprint.clone()) })
         })
         .collect()
 }

@@ -12,7 +12,10 @@
 //!   rebuilt from the `keyframes` column family at open, and a footage's keyframes join it once
 //!   their batch is written, so a radius search finds every keyframe with a view within the
 //!   radius as soon as the ingest that stored it returns (see [`multi_index`]);
-//! - the counters in `meta` change in the same batch as the data they count.
+//! - the counters in `meta` change in the same batch as the data they count;
+//! - a sighting is never deleted: retracting it rewrites it with its retraction, and the
+//!   footage's `first_seen` becomes the minimum over the sightings that still stand, in the
+//!   same batch.
 
 mod hamming_table;
 mod multi_index;
@@ -23,13 +26,15 @@ mod searcher;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 
+use chrono::{DateTime, Utc};
+
 use hamming_table::{BucketCounts, HammingTable};
 use rocksdb::{
     ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, PrefixRange, ReadOptions, WriteBatch,
     WriteOptions,
 };
 
-pub use records::{Candidate, FootageId, FootageRecord, IndexStats, Sighting};
+pub use records::{Candidate, FootageId, FootageRecord, IndexStats, KeyRecord, Retraction, Role, Sighting};
 use schema::{Counters, Undecodable};
 pub use searcher::{SearchView, Searcher};
 
@@ -46,6 +51,14 @@ pub enum IndexError {
     Corrupt { column: &'static str, source: Undecodable },
     #[error("no footage with id {0}")]
     UnknownFootage(u64),
+    #[error("footage {footage} has no sighting at {source_url} first seen {first_seen}")]
+    UnknownSighting { footage: u64, source_url: String, first_seen: String },
+    #[error("that sighting was already retracted by {by} on {at}")]
+    AlreadyRetracted { by: String, at: String },
+    #[error("a key named {0:?} already exists")]
+    KeyExists(String),
+    #[error("no key named {0:?}")]
+    UnknownKey(String),
 }
 
 fn corrupt(column: &'static str) -> impl FnOnce(Undecodable) -> IndexError {
@@ -174,7 +187,14 @@ impl Index {
         }
         let mut counters = self.counters()?;
         counters.sightings += 1;
-        record.first_seen = record.first_seen.min(sighting.first_seen);
+        // Over the sightings that stand: one retracted earlier no longer sets the date.
+        record.first_seen = self
+            .standing_sightings(id)?
+            .iter()
+            .chain([sighting])
+            .map(|standing| standing.first_seen)
+            .min()
+            .unwrap_or(sighting.first_seen);
         let mut batch = WriteBatch::default();
         batch.put_cf(sightings, key, schema::encode_sighting(sighting));
         batch.put_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id), schema::encode_footage(&record));
@@ -235,6 +255,93 @@ impl Index {
         Ok(sightings)
     }
 
+    /// The sightings of a footage that lookups count, earliest first.
+    pub fn standing_sightings(&self, id: FootageId) -> Result<Vec<Sighting>, IndexError> {
+        let mut sightings = self.sightings(id)?;
+        sightings.retain(Sighting::stands);
+        Ok(sightings)
+    }
+
+    /// Withdraws the sighting of footage `id` at `source_url` on `first_seen`: it is rewritten
+    /// with `retraction`, never deleted, and the footage's first-seen date is recomputed from
+    /// the sightings that still stand (it stays as it was when none does), in one synced batch.
+    pub fn retract_sighting(
+        &self,
+        id: FootageId,
+        first_seen: DateTime<Utc>,
+        source_url: &str,
+        retraction: Retraction,
+    ) -> Result<(FootageRecord, Sighting), IndexError> {
+        let _writer = self.lock_writes();
+        let mut record = self.footage(id)?.ok_or(IndexError::UnknownFootage(id.0))?;
+        let sightings = self.cf(schema::CF_SIGHTINGS);
+        let key = schema::sighting_key_of(id, first_seen, source_url);
+        let unknown = || IndexError::UnknownSighting {
+            footage: id.0,
+            source_url: source_url.to_owned(),
+            first_seen: first_seen.to_rfc3339(),
+        };
+        let stored = self.db.get_pinned_cf(sightings, &key)?.ok_or_else(unknown)?;
+        let mut sighting = schema::decode_sighting(&stored).map_err(corrupt(schema::CF_SIGHTINGS))?;
+        if let Some(earlier) = &sighting.retraction {
+            return Err(IndexError::AlreadyRetracted {
+                by: earlier.retracted_by.clone(),
+                at: earlier.retracted_at.to_rfc3339(),
+            });
+        }
+        sighting.retraction = Some(retraction);
+        let standing = self.standing_sightings(id)?;
+        if let Some(earliest) =
+            standing.iter().filter(|other| schema::sighting_key(id, other) != key).map(|other| other.first_seen).min()
+        {
+            record.first_seen = earliest;
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_cf(sightings, key, schema::encode_sighting(&sighting));
+        batch.put_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id), schema::encode_footage(&record));
+        self.db.write_opt(batch, &write_options(Durability::Synced))?;
+        Ok((record, sighting))
+    }
+
+    /// Every API key on record, revoked ones included, in name order.
+    pub fn key_records(&self) -> Result<Vec<KeyRecord>, IndexError> {
+        self.db
+            .iterator_cf(self.cf(schema::CF_KEYS), IteratorMode::Start)
+            .map(|entry| {
+                let (_, value) = entry?;
+                schema::decode_key_record(&value).map_err(corrupt(schema::CF_KEYS))
+            })
+            .collect()
+    }
+
+    /// Stores a new key; refused when its name is taken, revoked keys' names included.
+    pub fn insert_key(&self, record: &KeyRecord) -> Result<(), IndexError> {
+        let _writer = self.lock_writes();
+        let keys = self.cf(schema::CF_KEYS);
+        let key = schema::key_record_key(&record.name);
+        if self.db.get_pinned_cf(keys, &key)?.is_some() {
+            return Err(IndexError::KeyExists(record.name.clone()));
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_cf(keys, key, schema::encode_key_record(record));
+        self.db.write_opt(batch, &write_options(Durability::Synced))?;
+        Ok(())
+    }
+
+    /// Replaces the record of an existing key (a revocation, or when it was last used).
+    pub fn update_key(&self, record: &KeyRecord, durability: Durability) -> Result<(), IndexError> {
+        let _writer = self.lock_writes();
+        let keys = self.cf(schema::CF_KEYS);
+        let key = schema::key_record_key(&record.name);
+        if self.db.get_pinned_cf(keys, &key)?.is_none() {
+            return Err(IndexError::UnknownKey(record.name.clone()));
+        }
+        let mut batch = WriteBatch::default();
+        batch.put_cf(keys, key, schema::encode_key_record(record));
+        self.db.write_opt(batch, &write_options(durability))?;
+        Ok(())
+    }
+
     /// Makes every write made so far durable, [`Durability::AtNextSync`] ones included.
     pub fn sync(&self) -> Result<(), IndexError> {
         Ok(self.db.flush_wal(true)?)
@@ -268,19 +375,23 @@ fn check_schema(db: &DB, path: &Path) -> Result<(), IndexError> {
     match db.get_cf(meta, schema::META_SCHEMA)? {
         Some(bytes) => {
             let found: u32 = schema::decode_value(&bytes).map_err(corrupt(schema::CF_META))?;
-            if found != schema::SCHEMA_VERSION {
+            if !schema::READABLE_SCHEMA_VERSIONS.contains(&found) {
                 return Err(IndexError::SchemaMismatch {
                     path: path.to_owned(),
                     found,
                     expected: schema::SCHEMA_VERSION,
                 });
             }
+            if found == schema::SCHEMA_VERSION {
+                return Ok(());
+            }
         }
-        None => {
-            let version = schema::encode_value(&schema::SCHEMA_VERSION);
-            db.put_cf_opt(meta, schema::META_SCHEMA, version, &write_options(Durability::Synced))?;
-        }
+        None => {}
     }
+    // New, or of a version this one reads as it is: from now on, what older builds cannot read
+    // may be written, so they must refuse the store.
+    let version = schema::encode_value(&schema::SCHEMA_VERSION);
+    db.put_cf_opt(meta, schema::META_SCHEMA, version, &write_options(Durability::Synced))?;
     Ok(())
 }
 
@@ -343,6 +454,8 @@ mod tests {
             title: String::new(),
             publisher: String::new(),
             ingested_at: Utc::now(),
+            recorded_by: "desk".into(),
+            ..Sighting::default()
         }
     }
 
@@ -379,6 +492,37 @@ mod tests {
         let urls: Vec<String> = index.sightings(footage.id).unwrap().into_iter().map(|s| s.source_url).collect();
         assert_eq!(urls, ["https://b", "https://c", "https://a"]);
         assert_eq!(index.stats().unwrap().sightings, 3);
+    }
+
+    #[test]
+    fn a_retracted_sighting_stays_on_record_and_no_longer_sets_the_first_seen_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let original = sighting("https://original", "2020-11-10");
+        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &original, Durability::Synced).unwrap();
+        let forged = sighting("https://forged", "2001-01-01");
+        let (record, _) = index.add_sighting(footage.id, &forged, Durability::Synced).unwrap();
+        assert_eq!(record.first_seen, forged.first_seen);
+
+        let retraction = Retraction { retracted_by: "admin".into(), retracted_at: Utc::now(), reason: "forged".into() };
+        let (record, retracted) =
+            index.retract_sighting(footage.id, forged.first_seen, &forged.source_url, retraction.clone()).unwrap();
+        assert_eq!(record.first_seen, original.first_seen);
+        assert_eq!(retracted.retraction.as_ref(), Some(&retraction));
+        assert_eq!(index.sightings(footage.id).unwrap().len(), 2, "never deleted");
+        let standing: Vec<String> =
+            index.standing_sightings(footage.id).unwrap().into_iter().map(|s| s.source_url).collect();
+        assert_eq!(standing, [original.source_url.clone()]);
+        let again = index.retract_sighting(footage.id, forged.first_seen, &forged.source_url, retraction);
+        assert!(matches!(again, Err(IndexError::AlreadyRetracted { .. })), "{again:?}");
+
+        // Re-ingesting the forged sighting does not bring it back, nor its date.
+        let (record, new) = index.add_sighting(footage.id, &forged, Durability::Synced).unwrap();
+        assert!(!new);
+        assert_eq!(record.first_seen, original.first_seen);
+        let later = sighting("https://later", "2023-09-20");
+        let (record, _) = index.add_sighting(footage.id, &later, Durability::Synced).unwrap();
+        assert_eq!(record.first_seen, original.first_seen);
     }
 
     #[test]

@@ -7,14 +7,76 @@ use chrono::{DateTime, Utc};
 pub struct FootageId(pub u64);
 
 /// One place and time footage was seen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sighting {
     pub source_url: String,
     pub first_seen: DateTime<Utc>,
     pub title: String,
     pub publisher: String,
-    /// When this index recorded the sighting.
+    /// When the sighting was first recorded (by this index, or by the one it was imported from).
     pub ingested_at: DateTime<Utc>,
+    /// The name of the API key that recorded it; empty for sightings recorded before keys were.
+    pub recorded_by: String,
+    /// The name of the key that imported it from another index's export; empty when it was
+    /// recorded here.
+    pub imported_by: String,
+    /// Set when an admin withdrew it: it stays on record but no lookup reports it.
+    pub retraction: Option<Retraction>,
+}
+
+impl Sighting {
+    /// Whether lookups count this sighting: it has not been retracted.
+    pub fn stands(&self) -> bool {
+        self.retraction.is_none()
+    }
+}
+
+/// Who withdrew a sighting, when, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retraction {
+    pub retracted_by: String,
+    pub retracted_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// What an API key may do; each role may do everything the one before it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Lookups, footage and statistics.
+    Reader,
+    /// A reader that may also add footage and sightings.
+    Contributor,
+    /// Everything: export, keys, retraction.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Reader, Role::Contributor, Role::Admin];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Contributor => "contributor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.name() == name)
+    }
+}
+
+/// An API key as the index keeps it: never the key itself, only its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// Unique; what sightings name as `recorded_by`.
+    pub name: String,
+    pub role: Role,
+    /// BLAKE3 of the key.
+    pub digest: [u8; 32],
+    pub created_at: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// The footage entry itself; its sightings and keyframes are stored beside it.

@@ -13,6 +13,7 @@
 //! | `footage` | v, footage id | duration, keyframe count, first-seen |
 //! | `sightings` | v, footage id, first-seen (sortable), source URL | the sighting |
 //! | `keyframes` | v, footage id | all keyframes of the footage |
+//! | `keys` | v, key name | the key's role, digest, dates (never the key itself) |
 //!
 //! There is no on-disk search structure: the radius search reads a table rebuilt in memory from
 //! `keyframes` at open (see `hamming_table`), which keeps the store at 53 bytes a keyframe.
@@ -20,22 +21,29 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::records::{FootageId, FootageRecord, Sighting};
+use super::records::{FootageId, FootageRecord, KeyRecord, Retraction, Role, Sighting};
 use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 
 /// Version of the store as a whole; bumped with any layout change below.
 ///
 /// 2: keyframes carry six view hashes; postings are filed per indexed view.
 /// 3: no postings column family; the search table lives in memory.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: sightings say who recorded them and whether they were retracted (a v2 value; v1 values
+///    still read, as recorded by nobody and standing); API keys in their own column family.
+///    A version 3 store opens as it is and is marked 4.
+pub const SCHEMA_VERSION: u32 = 4;
+/// Stores of these versions read as [`SCHEMA_VERSION`] without rewriting anything.
+pub const READABLE_SCHEMA_VERSIONS: [u32; 2] = [3, SCHEMA_VERSION];
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
+const VALUE_V2: u8 = 2;
 
 pub const CF_META: &str = "meta";
 pub const CF_FOOTAGE: &str = "footage";
 pub const CF_SIGHTINGS: &str = "sightings";
 pub const CF_KEYFRAMES: &str = "keyframes";
-pub const COLUMN_FAMILIES: [&str; 4] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES];
+pub const CF_KEYS: &str = "keys";
+pub const COLUMN_FAMILIES: [&str; 5] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS];
 
 pub const META_SCHEMA: &[u8] = b"schema";
 pub const META_COUNTERS: &[u8] = b"counters";
@@ -56,17 +64,25 @@ pub struct Counters {
 }
 
 pub fn encode_value<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut bytes = vec![VALUE_V1];
+    encode_versioned(VALUE_V1, value)
+}
+
+fn encode_versioned<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
+    let mut bytes = vec![version];
     bytes.extend(postcard::to_stdvec(value).expect("serialising to memory cannot fail"));
     bytes
 }
 
 pub fn decode_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Undecodable> {
     match bytes.split_first() {
-        Some((&VALUE_V1, body)) => postcard::from_bytes(body).map_err(|error| Undecodable(error.to_string())),
+        Some((&VALUE_V1, body)) => decode_body(body),
         Some((version, _)) => Err(Undecodable(format!("unknown value version {version}"))),
         None => Err(Undecodable("empty value".into())),
     }
+}
+
+fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Undecodable> {
+    postcard::from_bytes(body).map_err(|error| Undecodable(error.to_string()))
 }
 
 /// Key of an entry that exists once per footage (`footage` and `keyframes` column families).
@@ -112,14 +128,12 @@ pub fn decode_footage(id: FootageId, bytes: &[u8]) -> Result<FootageRecord, Unde
 /// Sightings of one footage sort by first-seen, so the first one under the prefix is the
 /// earliest. The source URL closes the key: the same URL on the same date is the same sighting.
 pub fn sighting_key(id: FootageId, sighting: &Sighting) -> Vec<u8> {
-    let mut key = footage_key(id).to_vec();
-    key.extend_from_slice(&sortable_micros(sighting.first_seen));
-    key.extend_from_slice(sighting.source_url.as_bytes());
-    key
+    sighting_key_of(id, sighting.first_seen, &sighting.source_url)
 }
 
+/// A sighting as schema 3 wrote it (value version 1).
 #[derive(Serialize, Deserialize)]
-struct StoredSighting {
+struct StoredSightingV1 {
     source_url: String,
     first_seen_us: i64,
     title: String,
@@ -127,24 +141,140 @@ struct StoredSighting {
     ingested_at_us: i64,
 }
 
+/// Value version 2: who recorded it, who imported it, and its retraction.
+#[derive(Serialize, Deserialize)]
+struct StoredSighting {
+    source_url: String,
+    first_seen_us: i64,
+    title: String,
+    publisher: String,
+    ingested_at_us: i64,
+    recorded_by: String,
+    imported_by: String,
+    retraction: Option<StoredRetraction>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredRetraction {
+    retracted_by: String,
+    retracted_at_us: i64,
+    reason: String,
+}
+
 pub fn encode_sighting(sighting: &Sighting) -> Vec<u8> {
-    encode_value(&StoredSighting {
-        source_url: sighting.source_url.clone(),
-        first_seen_us: sighting.first_seen.timestamp_micros(),
-        title: sighting.title.clone(),
-        publisher: sighting.publisher.clone(),
-        ingested_at_us: sighting.ingested_at.timestamp_micros(),
-    })
+    encode_versioned(
+        VALUE_V2,
+        &StoredSighting {
+            source_url: sighting.source_url.clone(),
+            first_seen_us: sighting.first_seen.timestamp_micros(),
+            title: sighting.title.clone(),
+            publisher: sighting.publisher.clone(),
+            ingested_at_us: sighting.ingested_at.timestamp_micros(),
+            recorded_by: sighting.recorded_by.clone(),
+            imported_by: sighting.imported_by.clone(),
+            retraction: sighting.retraction.as_ref().map(|retraction| StoredRetraction {
+                retracted_by: retraction.retracted_by.clone(),
+                retracted_at_us: retraction.retracted_at.timestamp_micros(),
+                reason: retraction.reason.clone(),
+            }),
+        },
+    )
 }
 
 pub fn decode_sighting(bytes: &[u8]) -> Result<Sighting, Undecodable> {
-    let stored: StoredSighting = decode_value(bytes)?;
+    let stored: StoredSighting = match bytes.split_first() {
+        Some((&VALUE_V2, body)) => decode_body(body)?,
+        _ => {
+            let old: StoredSightingV1 = decode_value(bytes)?;
+            StoredSighting {
+                source_url: old.source_url,
+                first_seen_us: old.first_seen_us,
+                title: old.title,
+                publisher: old.publisher,
+                ingested_at_us: old.ingested_at_us,
+                recorded_by: String::new(),
+                imported_by: String::new(),
+                retraction: None,
+            }
+        }
+    };
     Ok(Sighting {
         source_url: stored.source_url,
         first_seen: from_micros(stored.first_seen_us)?,
         title: stored.title,
         publisher: stored.publisher,
         ingested_at: from_micros(stored.ingested_at_us)?,
+        recorded_by: stored.recorded_by,
+        imported_by: stored.imported_by,
+        retraction: stored
+            .retraction
+            .map(|retraction| {
+                Ok::<_, Undecodable>(Retraction {
+                    retracted_by: retraction.retracted_by,
+                    retracted_at: from_micros(retraction.retracted_at_us)?,
+                    reason: retraction.reason,
+                })
+            })
+            .transpose()?,
+    })
+}
+
+/// The key of a sighting of footage `id` seen at `source_url` on `first_seen`.
+pub fn sighting_key_of(id: FootageId, first_seen: DateTime<Utc>, source_url: &str) -> Vec<u8> {
+    let mut key = footage_key(id).to_vec();
+    key.extend_from_slice(&sortable_micros(first_seen));
+    key.extend_from_slice(source_url.as_bytes());
+    key
+}
+
+pub fn key_record_key(name: &str) -> Vec<u8> {
+    let mut key = vec![KEY_V1];
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    name: String,
+    role: u8,
+    digest: [u8; 32],
+    created_at_us: i64,
+    last_used_us: Option<i64>,
+    revoked_at_us: Option<i64>,
+}
+
+fn role_code(role: Role) -> u8 {
+    match role {
+        Role::Reader => 1,
+        Role::Contributor => 2,
+        Role::Admin => 3,
+    }
+}
+
+pub fn encode_key_record(record: &KeyRecord) -> Vec<u8> {
+    encode_value(&StoredKey {
+        name: record.name.clone(),
+        role: role_code(record.role),
+        digest: record.digest,
+        created_at_us: record.created_at.timestamp_micros(),
+        last_used_us: record.last_used.map(|time| time.timestamp_micros()),
+        revoked_at_us: record.revoked_at.map(|time| time.timestamp_micros()),
+    })
+}
+
+pub fn decode_key_record(bytes: &[u8]) -> Result<KeyRecord, Undecodable> {
+    let stored: StoredKey = decode_value(bytes)?;
+    let role = Role::ALL
+        .into_iter()
+        .find(|&role| role_code(role) == stored.role)
+        .ok_or_else(|| Undecodable(format!("unknown role {}", stored.role)))?;
+    Ok(KeyRecord {
+        name: stored.name,
+        role,
+        digest: stored.digest,
+        created_at: from_micros(stored.created_at_us)?,
+        last_used: stored.last_used_us.map(from_micros).transpose()?,
+        revoked_at: stored.revoked_at_us.map(from_micros).transpose()?,
     })
 }
 
@@ -210,6 +340,7 @@ mod tests {
             title: String::new(),
             publisher: String::new(),
             ingested_at: Utc::now(),
+            ..Sighting::default()
         };
         let id = FootageId(7);
         let old = sighting_key(id, &at("1969-07-20T20:17:00Z"));
@@ -232,6 +363,45 @@ mod tests {
         ];
         assert_eq!(decode_keyframes(&encode_keyframes(&keyframes)).unwrap(), keyframes);
         assert_eq!(decode_footage_key(&footage_key(FootageId(9))).unwrap(), FootageId(9));
+    }
+
+    #[test]
+    fn sightings_of_schema_3_still_read_and_new_ones_keep_who_recorded_and_retracted_them() {
+        let old = encode_value(&StoredSightingV1 {
+            source_url: "https://example.org/original".into(),
+            first_seen_us: 1_604_966_400_000_000,
+            title: "Baku".into(),
+            publisher: String::new(),
+            ingested_at_us: 1_700_000_000_000_000,
+        });
+        let read = decode_sighting(&old).unwrap();
+        assert_eq!((read.source_url.as_str(), read.recorded_by.as_str()), ("https://example.org/original", ""));
+        assert!(read.stands());
+
+        let retracted = Sighting {
+            recorded_by: "desk".into(),
+            imported_by: "admin".into(),
+            retraction: Some(Retraction {
+                retracted_by: "admin".into(),
+                retracted_at: from_micros(1_800_000_000_000_000).unwrap(),
+                reason: "false date".into(),
+            }),
+            ..read
+        };
+        assert_eq!(decode_sighting(&encode_sighting(&retracted)).unwrap(), retracted);
+    }
+
+    #[test]
+    fn key_records_round_trip() {
+        let record = KeyRecord {
+            name: "partner desk".into(),
+            role: Role::Contributor,
+            digest: [7; 32],
+            created_at: from_micros(1_800_000_000_000_000).unwrap(),
+            last_used: None,
+            revoked_at: Some(from_micros(1_800_000_000_000_001).unwrap()),
+        };
+        assert_eq!(decode_key_record(&encode_key_record(&record)).unwrap(), record);
     }
 
     #[test]

@@ -105,7 +105,8 @@ impl Matcher {
             let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(record.duration_ms)) as u32;
             let reference_segment =
                 Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) };
-            let sightings = index.sightings(footage)?;
+            // Retracted sightings are never reported; footage with none standing is not a match.
+            let sightings = index.standing_sightings(footage)?;
             if sightings.is_empty() {
                 continue;
             }

@@ -97,6 +97,7 @@ mod tests {
             title: String::new(),
             publisher: String::new(),
             ingested_at: chrono::Utc::now(),
+            ..Default::default()
         };
         index.insert_footage(&fingerprint(views.clone()), &sighting, Durability::Synced).unwrap();
         (index, views)

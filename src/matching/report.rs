@@ -189,6 +189,7 @@ mod tests {
             title: String::new(),
             publisher: String::new(),
             ingested_at: Utc::now(),
+            ..Default::default()
         }
     }
 

@@ -6,9 +6,18 @@
 //! reconstruct anyway: for typical H.264 uploads about half of them, at a quarter less CPU. Each
 //! frame is scaled straight from the decoder's output to [`ANALYSIS_SIDE`]² grey pixels with an
 //! area filter, the cheapest place to throw resolution away.
+//!
+//! A video file is untrusted input, and FFmpeg can do far more than read one file: a playlist
+//! or a concat list makes it open other files or URLs, an image-sequence pattern whole folders.
+//! So the demuxer is opened with two allow-lists: the `file` protocol alone, for the one path
+//! it was given, and the container formats real uploads come in ([`ACCEPTED_FORMATS`]). A
+//! header is a promise about memory, so before any frame is decoded the stream's declared size
+//! is charged to a [`MemoryBudget`] (see [`super::budget`]), and the decoder refuses frames
+//! larger than the size it was admitted with.
 
+use std::ffi::CString;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling;
@@ -17,6 +26,27 @@ use ffmpeg::{Rational, codec, media};
 use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
+use super::budget::{DecodeCost, MemoryBudget};
+
+/// FFmpeg's names of the demuxers an upload may use: MP4/MOV/3GP, Matroska/WebM, AVI,
+/// MPEG-TS/PS, FLV, Ogg and ASF/WMV. Every demuxer that opens further files or URLs (HLS and
+/// DASH playlists, concat lists, image sequences, SDP, and the rest) is absent.
+pub const ACCEPTED_FORMATS: &str = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,flv,ogg,asf";
+
+/// Largest frame the stream probe may decode. Probing decodes a frame or two on one thread to
+/// learn what the header leaves out, before the stream's cost is known and reserved: this bound
+/// keeps that first decode small (a 4K frame) whatever the header claims.
+/// It is also the size a stream that declares none is charged as.
+const PROBE_MAX_SIZE: (u32, u32) = (3840, 2160);
+const PROBE_MAX_PIXELS: u32 = PROBE_MAX_SIZE.0 * PROBE_MAX_SIZE.1;
+
+/// Pixels by which the decoder may pad a frame's width and height beyond what the stream
+/// declares (row alignment for SIMD, whole macroblocks).
+const ALIGNMENT_SLACK: i64 = 256;
+
+/// Frame threads one decode uses, at most: each keeps a frame in flight, so more threads cost
+/// memory the budget has to hold, for a speed-up that flattens past a few cores.
+const MAX_DECODE_THREADS: usize = 8;
 
 /// Side of the square grey frame every decoded frame is reduced to.
 pub const ANALYSIS_SIDE: usize = 64;
@@ -45,13 +75,15 @@ pub struct DecodeLimits {
     pub max_side: u32,
     /// Longest accepted video.
     pub max_seconds: u32,
+    /// The memory every decode sharing these limits reserves from.
+    pub memory: Arc<MemoryBudget>,
 }
 
 impl Default for DecodeLimits {
     fn default() -> Self {
         // 8K is the largest frame real footage comes in; six hours covers a full broadcast day
         // segment or a long livestream.
-        DecodeLimits { max_side: 8192, max_seconds: 6 * 3600 }
+        DecodeLimits { max_side: 8192, max_seconds: 6 * 3600, memory: Arc::new(MemoryBudget::default()) }
     }
 }
 
@@ -73,7 +105,89 @@ fn init_ffmpeg() {
         }
         // Damaged uploads make FFmpeg log per packet; the caller gets one MediaError instead.
         ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Fatal);
+        return_frame_buffers_to_the_system();
     });
+}
+
+/// glibc's malloc raises its mmap threshold each time a large block is freed, so after one big
+/// decode every later frame buffer comes from heap arenas that are never given back: a server's
+/// RSS ratchets up with each hostile header. A fixed threshold keeps frame-sized blocks (256 KiB
+/// and up) in their own mappings, returned to the system when FFmpeg frees them.
+fn return_frame_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called once, before any decode.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+/// Gives the heap's free pages back after a decode: what FFmpeg freed below the mmap threshold
+/// (packet buffers, codec tables) would otherwise stay resident.
+fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Opens `path` as a container of an accepted format through the `file` protocol only, and
+/// probes its streams with bounded decoding. The refusal never says more than "not a video":
+/// its wording must not depend on what else exists on the machine.
+fn open_input(path: &Path) -> Result<ffmpeg::format::context::Input, MediaError> {
+    use std::os::unix::ffi::OsStrExt;
+
+    let absolute = std::path::absolute(path).map_err(|source| MediaError::Io { path: path.to_owned(), source })?;
+    // The explicit `file:` keeps a path that looks like a URL ("concat:a|b", "http://...") a path.
+    let mut url = b"file:".to_vec();
+    url.extend_from_slice(absolute.as_os_str().as_bytes());
+    let url = CString::new(url).map_err(|_| MediaError::NotAVideo)?;
+    let mut options = ffmpeg::Dictionary::new();
+    options.set("protocol_whitelist", "file");
+    options.set("format_whitelist", ACCEPTED_FORMATS);
+    let mut context = std::ptr::null_mut();
+    // SAFETY: the pointers passed are valid for the call; on success `context` is an opened
+    // input that `Input::wrap` takes ownership of (and closes on drop); on failure FFmpeg
+    // freed it. The options dictionary is taken back and freed whatever happens.
+    unsafe {
+        let mut raw_options = options.disown();
+        let opened = ffmpeg::ffi::avformat_open_input(&mut context, url.as_ptr(), std::ptr::null(), &mut raw_options);
+        drop(ffmpeg::Dictionary::own(raw_options));
+        if opened < 0 {
+            return Err(MediaError::NotAVideo);
+        }
+    }
+    // SAFETY: `context` was opened above and is owned by nothing else.
+    let mut input = unsafe { ffmpeg::format::context::Input::wrap(context) };
+    probe_streams(&mut input)?;
+    Ok(input)
+}
+
+/// `avformat_find_stream_info` with every probing decoder on one thread and refusing frames over
+/// [`PROBE_MAX_PIXELS`].
+fn probe_streams(input: &mut ffmpeg::format::context::Input) -> Result<(), MediaError> {
+    // SAFETY: one options dictionary per stream, as the call requires, each freed afterwards;
+    // the context is a valid opened input.
+    unsafe {
+        let context = input.as_mut_ptr();
+        let streams = (*context).nb_streams as usize;
+        let mut options: Vec<*mut ffmpeg::ffi::AVDictionary> = (0..streams)
+            .map(|_| {
+                let mut stream_options = ffmpeg::Dictionary::new();
+                stream_options.set("threads", "1");
+                stream_options.set("max_pixels", &PROBE_MAX_PIXELS.to_string());
+                stream_options.disown()
+            })
+            .collect();
+        let probed = ffmpeg::ffi::avformat_find_stream_info(context, options.as_mut_ptr());
+        for stream_options in options {
+            drop(ffmpeg::Dictionary::own(stream_options));
+        }
+        if probed < 0 {
+            return Err(MediaError::NotAVideo);
+        }
+    }
+    Ok(())
 }
 
 /// Decodes the best video stream of `path`, calling `on_frame` for every frame in presentation
@@ -88,20 +202,38 @@ pub fn decode_video(
     if size == 0 {
         return Err(MediaError::Empty);
     }
-    let mut input = ffmpeg::format::input(path).map_err(|error| MediaError::NotAVideo { reason: error.to_string() })?;
+    let mut input = open_input(path)?;
     let stream = StreamFacts::of_best_video(&input)?;
-    let mut decoder = stream.open_decoder(&input)?;
-    // A size the container declares is checked before any frame is allocated; zero means
-    // unknown until the first frame, which `shrink` checks.
-    if (decoder.width(), decoder.height()) != (0, 0) {
-        check_frame_size(decoder.width(), decoder.height(), limits)?;
-    }
+    // The declared size is checked and paid for before any frame is allocated.
+    let (width, height) = stream.declared_size;
+    check_frame_size(width, height, limits)?;
+    let threads = decode_threads();
+    let cost = DecodeCost::of_stream(width, height, stream.bits_per_sample, &stream.codec, threads as u32);
+    let _reservation = limits.memory.reserve(cost)?;
+    let decoded = decode_stream(&mut input, &stream, limits, threads, &mut on_frame);
+    drop(input);
+    trim_heap();
+    decoded
+}
 
-    let mut state = DecodeState::new(&stream, limits);
+fn decode_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get()).min(MAX_DECODE_THREADS)
+}
+
+fn decode_stream(
+    input: &mut ffmpeg::format::context::Input,
+    stream: &StreamFacts,
+    limits: &DecodeLimits,
+    threads: usize,
+    on_frame: &mut impl FnMut(AnalysisFrame),
+) -> Result<VideoInfo, MediaError> {
+    let mut decoder = stream.open_decoder(input, threads)?;
+
+    let mut state = DecodeState::new(stream, limits);
     let mut packet = ffmpeg::Packet::empty();
     let mut consecutive_read_errors = 0;
     loop {
-        match packet.read(&mut input) {
+        match packet.read(input) {
             Ok(()) => consecutive_read_errors = 0,
             Err(ffmpeg::Error::Eof) => break,
             Err(_) => {
@@ -119,11 +251,11 @@ pub fn decode_video(
         if decoder.send_packet(&packet).is_err() {
             state.failed_packets += 1;
         }
-        state.drain(&mut decoder, &mut on_frame)?;
+        state.drain(&mut decoder, on_frame)?;
     }
     // Flushing returns the frames a threaded decoder still holds.
     if decoder.send_eof().is_ok() {
-        state.drain(&mut decoder, &mut on_frame)?;
+        state.drain(&mut decoder, on_frame)?;
     }
     state.finish()
 }
@@ -136,6 +268,10 @@ struct StreamFacts {
     frame_ms: u32,
     declared_ms: Option<u64>,
     codec: String,
+    /// Width and height from the header and the probe; a stream that declares none is charged
+    /// as the largest frame the probe decodes.
+    declared_size: (u32, u32),
+    bits_per_sample: u32,
 }
 
 impl StreamFacts {
@@ -158,16 +294,37 @@ impl StreamFacts {
             frame_ms: frame_ms.clamp(1, 10_000),
             declared_ms: stream_declared.or(container_declared),
             codec: stream.parameters().id().name().to_owned(),
+            declared_size: declared_size(&stream),
+            // SAFETY: the parameters pointer of an opened stream is valid while `input` is.
+            bits_per_sample: unsafe { (*stream.parameters().as_ptr()).bits_per_raw_sample }.max(8) as u32,
         })
     }
 
-    fn open_decoder(&self, input: &ffmpeg::format::context::Input) -> Result<ffmpeg::decoder::Video, MediaError> {
+    fn open_decoder(
+        &self,
+        input: &ffmpeg::format::context::Input,
+        threads: usize,
+    ) -> Result<ffmpeg::decoder::Video, MediaError> {
         let unsupported =
             |error: ffmpeg::Error| MediaError::UnsupportedCodec { reason: format!("{}: {error}", self.codec) };
         let stream = input.stream(self.index).ok_or(MediaError::NoVideoStream)?;
         let mut context = codec::context::Context::from_parameters(stream.parameters()).map_err(unsupported)?;
-        // Frame threading keeps every core busy on one video; `count: 0` lets FFmpeg size it.
-        context.set_threading(codec::threading::Config::kind(codec::threading::Type::Frame));
+        // Frame threading keeps every core busy on one video, a known number of threads so that
+        // the memory they hold is what the budget was charged for.
+        context.set_threading(codec::threading::Config {
+            kind: codec::threading::Type::Frame,
+            count: threads,
+            ..Default::default()
+        });
+        let (width, height) = self.declared_size;
+        // SAFETY: setting a plain field of a context not yet opened. A frame larger than the one
+        // the decode was admitted with is refused by the decoder instead of allocated. FFmpeg
+        // checks the size with its rows padded for SIMD (up to 64 pixels, more for some codecs'
+        // macroblocks), so the bound leaves that much room on each side.
+        unsafe {
+            (*context.as_mut_ptr()).max_pixels =
+                (i64::from(width) + ALIGNMENT_SLACK) * (i64::from(height) + ALIGNMENT_SLACK);
+        }
         let mut decoder = context.decoder();
         // Frames no other frame references (most B-frames) are never decoded: skipping them
         // leaves every decoded frame exact, and the keyframe selector's half-interval tolerance
@@ -179,6 +336,18 @@ impl StreamFacts {
     fn time_ms(&self, pts: i64) -> Option<u32> {
         let relative = pts.saturating_sub(self.start_pts.unwrap_or(0)).max(0);
         ticks_to_ms(relative, self.time_base).map(|ms| ms.min(u64::from(u32::MAX)) as u32)
+    }
+}
+
+fn declared_size(stream: &ffmpeg::format::stream::Stream) -> (u32, u32) {
+    // SAFETY: the parameters pointer of an opened stream is valid while its input is.
+    let (width, height) = unsafe {
+        let parameters = stream.parameters().as_ptr();
+        ((*parameters).width, (*parameters).height)
+    };
+    match (u32::try_from(width), u32::try_from(height)) {
+        (Ok(width), Ok(height)) if width > 0 && height > 0 => (width, height),
+        _ => PROBE_MAX_SIZE,
     }
 }
 

@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong reading a video. All but [`MediaError::Io`] are the input's
-/// fault: callers report them as invalid input, never as a server failure.
+/// Everything that can go wrong reading a video. All but [`MediaError::Io`] and
+/// [`MediaError::Busy`] are the input's fault: callers report them as invalid input, never as a
+/// server failure.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("the file is empty")]
     Empty,
-    #[error("not a video FFmpeg can read ({reason})")]
-    NotAVideo { reason: String },
+    #[error(
+        "not a video firstseen can read: it is damaged, or not in an accepted container (MP4/MOV/3GP, Matroska/WebM, AVI, MPEG-TS/PS, FLV, Ogg, ASF)"
+    )]
+    NotAVideo,
     #[error("the file has no video stream (is it audio only?)")]
     NoVideoStream,
     #[error("the video's codec is not supported by this FFmpeg ({reason})")]
@@ -26,6 +29,12 @@ pub enum MediaError {
     Truncated { declared_seconds: f64, decoded_seconds: f64 },
     #[error("the video is corrupt: {failed} of {packets} packets failed to decode")]
     Corrupt { failed: u64, packets: u64 },
+    #[error(
+        "decoding the video needs up to {needed_mib} MiB of memory, more than the {budget_mib} MiB this machine decodes within"
+    )]
+    TooMuchMemory { needed_mib: u64, budget_mib: u64 },
+    #[error("every decode slot stayed busy for {waited_seconds} s; try again later")]
+    Busy { waited_seconds: u64 },
     #[error("could not read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }
@@ -33,6 +42,6 @@ pub enum MediaError {
 impl MediaError {
     /// True when the input itself is unusable, as opposed to the machine failing to read it.
     pub fn is_invalid_input(&self) -> bool {
-        !matches!(self, MediaError::Io { .. })
+        !matches!(self, MediaError::Io { .. } | MediaError::Busy { .. })
     }
 }

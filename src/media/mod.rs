@@ -10,17 +10,22 @@
 //! frame it was put in. [`InsetDetector`] finds a window of footage shown over other footage
 //! (picture-in-picture), which lookups search on its own.
 //!
+//! Decoding opens only the one file it is given, in an accepted container, and reserves the
+//! memory the stream's header says it will need from a shared [`MemoryBudget`] before it starts.
+//!
 //! Untrusted input is the normal case here (uploads from anyone), so every way a file can be
 //! unusable is a [`MediaError`] variant with a sentence a person understands.
 
 mod borders;
+mod budget;
 mod decode;
 mod error;
 mod inset;
 mod keyframes;
 
 pub use borders::{BorderDetector, ContentBox};
-pub use decode::{ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video};
+pub use budget::{DEFAULT_DECODE_BUDGET_BYTES, DecodeCost, MemoryBudget};
+pub use decode::{ACCEPTED_FORMATS, ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video};
 pub use error::MediaError;
 pub use inset::InsetDetector;
 pub use keyframes::{KeyframePolicy, KeyframeSelector};

@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::v1;
 use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
-use crate::index::{FootageRecord, Sighting};
+use crate::index::{FootageRecord, KeyRecord, Retraction, Role, Sighting};
 use crate::matching::{Match, Report, Segment, Verdict};
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
 const MAX_URL_BYTES: usize = 4096;
-/// Longest title or publisher accepted, in bytes.
+/// Longest title, publisher, key name or retraction reason accepted, in bytes.
 const MAX_TEXT_BYTES: usize = 2048;
 
 /// A message that cannot be used as it is.
@@ -110,12 +110,75 @@ impl From<&Sighting> for v1::Sighting {
             title: sighting.title.clone(),
             publisher: sighting.publisher.clone(),
             ingested_at: Some(date_to_wire(sighting.ingested_at)),
+            recorded_by: sighting.recorded_by.clone(),
+            imported_by: sighting.imported_by.clone(),
+            retraction: sighting.retraction.as_ref().map(|retraction| v1::Retraction {
+                retracted_by: retraction.retracted_by.clone(),
+                retracted_at: Some(date_to_wire(retraction.retracted_at)),
+                reason: retraction.reason.clone(),
+            }),
         }
     }
 }
 
-/// A sighting sent by a client; the server stamps `ingested_at` itself.
-pub fn sighting_from_wire(wire: &v1::Sighting, ingested_at: DateTime<Utc>) -> Result<Sighting, InvalidMessage> {
+/// The provenance a client claims for a sighting: who recorded it and when, and its retraction.
+/// Only an import of another index's export carries one, and only an admin's is honoured.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClaimedProvenance {
+    pub recorded_by: String,
+    pub ingested_at: Option<DateTime<Utc>>,
+    pub retraction: Option<Retraction>,
+}
+
+impl ClaimedProvenance {
+    pub fn is_empty(&self) -> bool {
+        *self == ClaimedProvenance::default()
+    }
+}
+
+/// The provenance fields of a sighting sent by a client, checked.
+pub fn provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, InvalidMessage> {
+    check_text("recorded_by", &wire.recorded_by)?;
+    let retraction = wire
+        .retraction
+        .as_ref()
+        .map(|retraction| {
+            check_text("retraction reason", &retraction.reason)?;
+            check_text("retracted_by", &retraction.retracted_by)?;
+            let retracted_at = retraction
+                .retracted_at
+                .as_ref()
+                .ok_or_else(|| invalid("a retraction needs its retracted_at date"))
+                .and_then(|time| date_from_wire(time, "retracted_at"))?;
+            Ok::<_, InvalidMessage>(Retraction {
+                retracted_by: retraction.retracted_by.trim().to_owned(),
+                retracted_at,
+                reason: retraction.reason.trim().to_owned(),
+            })
+        })
+        .transpose()?;
+    Ok(ClaimedProvenance {
+        recorded_by: wire.recorded_by.trim().to_owned(),
+        ingested_at: wire.ingested_at.as_ref().map(|time| date_from_wire(time, "ingested_at")).transpose()?,
+        retraction,
+    })
+}
+
+/// Refuses a free-text field over [`MAX_TEXT_BYTES`].
+pub fn check_text(field: &str, text: &str) -> Result<(), InvalidMessage> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(invalid(format!("{field} is {} bytes; at most {MAX_TEXT_BYTES} are accepted", text.len())));
+    }
+    Ok(())
+}
+
+/// A sighting sent by a client, stamped as recorded now by `recorded_by`; what the client
+/// claims about its provenance is read by [`provenance_from_wire`], never here.
+pub fn sighting_from_wire(
+    wire: &v1::Sighting,
+    ingested_at: DateTime<Utc>,
+    recorded_by: &str,
+) -> Result<Sighting, InvalidMessage> {
     let source_url = wire.source_url.trim();
     if source_url.is_empty() {
         return Err(invalid("the sighting needs a source_url"));
@@ -123,11 +186,8 @@ pub fn sighting_from_wire(wire: &v1::Sighting, ingested_at: DateTime<Utc>) -> Re
     if source_url.len() > MAX_URL_BYTES {
         return Err(invalid(format!("source_url is {} bytes; at most {MAX_URL_BYTES} are accepted", source_url.len())));
     }
-    for (field, text) in [("title", &wire.title), ("publisher", &wire.publisher)] {
-        if text.len() > MAX_TEXT_BYTES {
-            return Err(invalid(format!("{field} is {} bytes; at most {MAX_TEXT_BYTES} are accepted", text.len())));
-        }
-    }
+    check_text("title", &wire.title)?;
+    check_text("publisher", &wire.publisher)?;
     let first_seen = wire
         .first_seen
         .as_ref()
@@ -139,7 +199,41 @@ pub fn sighting_from_wire(wire: &v1::Sighting, ingested_at: DateTime<Utc>) -> Re
         title: wire.title.trim().to_owned(),
         publisher: wire.publisher.trim().to_owned(),
         ingested_at,
+        recorded_by: recorded_by.to_owned(),
+        imported_by: String::new(),
+        retraction: None,
     })
+}
+
+impl From<Role> for v1::Role {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Reader => v1::Role::Reader,
+            Role::Contributor => v1::Role::Contributor,
+            Role::Admin => v1::Role::Admin,
+        }
+    }
+}
+
+pub fn role_from_wire(role: i32) -> Result<Role, InvalidMessage> {
+    match v1::Role::try_from(role) {
+        Ok(v1::Role::Reader) => Ok(Role::Reader),
+        Ok(v1::Role::Contributor) => Ok(Role::Contributor),
+        Ok(v1::Role::Admin) => Ok(Role::Admin),
+        _ => Err(invalid("the key needs a role: reader, contributor or admin")),
+    }
+}
+
+impl From<&KeyRecord> for v1::KeyInfo {
+    fn from(record: &KeyRecord) -> Self {
+        v1::KeyInfo {
+            name: record.name.clone(),
+            role: v1::Role::from(record.role).into(),
+            created_at: Some(date_to_wire(record.created_at)),
+            last_used: record.last_used.map(date_to_wire),
+            revoked_at: record.revoked_at.map(date_to_wire),
+        }
+    }
 }
 
 impl From<Segment> for v1::Segment {

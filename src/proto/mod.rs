@@ -2,10 +2,17 @@
 //! `build.rs`, and the conversions between them and the domain types, shared by the server and
 //! the CLI client so both sides read the wire the same way.
 
+mod codec;
 mod convert;
+mod credentials;
 mod upload;
 
-pub use convert::{InvalidMessage, date_from_wire, date_to_wire, footage_to_wire, sighting_from_wire};
+pub use codec::{CheckedCodec, MAX_MESSAGE_BYTES};
+pub use convert::{
+    ClaimedProvenance, InvalidMessage, check_text, date_from_wire, date_to_wire, footage_to_wire, provenance_from_wire,
+    role_from_wire, sighting_from_wire,
+};
+pub use credentials::{BearerKey, KeyedClient};
 pub use upload::{UploadMessage, UploadPart};
 
 #[allow(clippy::all)]

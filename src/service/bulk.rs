@@ -17,12 +17,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 
+use super::access::Caller;
 use super::grpc::{blocking, fingerprint_from_request, ingest_item, lookup_report};
 use super::status;
+use super::upload::next_message;
 use crate::engine::Engine;
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, Sighting};
@@ -48,13 +50,17 @@ struct Group {
     end_of_stream: bool,
 }
 
+/// Ingests every item of `stream` as `caller`; a stream silent for `idle` is ended, with the
+/// items before it kept.
 pub async fn ingest_fingerprints(
     engine: Arc<Engine>,
     mut stream: Streaming<v1::IngestFingerprintRequest>,
+    caller: Caller,
+    idle: Duration,
 ) -> Result<v1::IngestSummary, Status> {
     let mut summary = v1::IngestSummary::default();
     loop {
-        let group = next_group(&mut stream).await;
+        let group = next_group(&mut stream, &caller, idle).await;
         if !group.items.is_empty() {
             let engine = Arc::clone(&engine);
             let items = group.items;
@@ -81,15 +87,15 @@ pub async fn ingest_fingerprints(
 }
 
 /// Reads items until the group is full, the stream pauses or ends, or an item is rejected.
-async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>) -> Group {
+async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, caller: &Caller, idle: Duration) -> Group {
     let mut group = Group { items: Vec::new(), rejected: None, end_of_stream: false };
     let mut keyframes = 0;
     while group.items.len() < GROUP_ITEMS && keyframes < GROUP_KEYFRAMES {
         let message = if group.items.is_empty() {
-            stream.message().await
+            next_message(stream, idle).await
         } else {
             match tokio::time::timeout(IDLE_FLUSH, stream.message()).await {
-                Ok(message) => message,
+                Ok(message) => message.map_err(status::from_stream),
                 Err(_paused) => break,
             }
         };
@@ -104,7 +110,7 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>) -> Gro
                 break;
             }
         };
-        match ingest_item(&request) {
+        match ingest_item(&request, caller) {
             Ok((fingerprint, sighting)) => {
                 keyframes += fingerprint.keyframes.len();
                 group.items.push((fingerprint, sighting));
@@ -118,15 +124,19 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>) -> Gro
     group
 }
 
+/// Answers every item of `stream`; `slot` is the caller's lookup slot, held as long as the
+/// stream runs.
 pub fn batch_lookup(
     engine: Arc<Engine>,
     mut stream: Streaming<v1::BatchLookupRequest>,
+    slot: OwnedSemaphorePermit,
 ) -> ReceiverStream<Result<v1::BatchLookupResult, Status>> {
     let (results, receiver) = mpsc::channel(LOOKUPS_IN_FLIGHT);
     let in_flight = Arc::new(Semaphore::new(LOOKUPS_IN_FLIGHT));
     tokio::spawn(async move {
+        let _caller_slot = slot;
         loop {
-            let item = match stream.message().await {
+            let item = match stream.message().await.map_err(status::from_stream) {
                 Ok(Some(item)) => item,
                 Ok(None) => break,
                 Err(broken) => {

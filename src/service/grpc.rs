@@ -1,37 +1,62 @@
 //! The `firstseen.v1.FirstSeen` gRPC service.
 //!
-//! Handlers stay thin: they read and check the request, hand the heavy work (decoding, hashing,
-//! RocksDB) to the blocking thread pool so the async runtime keeps answering, and convert the
-//! result back. Decoding is bounded by a semaphore: each decode already uses every core through
-//! FFmpeg's threads, so running more at once only adds memory.
+//! Handlers stay thin: they check who is calling ([`KeyRing::authorize`]), read and check the
+//! request, hand the heavy work (decoding, hashing, RocksDB) to the blocking thread pool so the
+//! async runtime keeps answering, and convert the result back. Decoding is bounded twice: a
+//! semaphore of one decode per core (each decode already uses every core through FFmpeg's
+//! threads), and the memory budget in [`DecodeLimits`], which each decode reserves from before
+//! it starts.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::Semaphore;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
+use super::access::{Call, Caller, KeyRing};
 use super::upload::{receive_header, receive_video};
-use super::{bulk, status};
+use super::{ServerConfig, bulk, status};
 use crate::engine::{Engine, IngestOutcome};
 use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, Sighting};
+use crate::index::{FootageId, Retraction, Role, Sighting};
 use crate::media::DecodeLimits;
 use crate::proto::{self, v1};
 
 pub struct FirstSeenService {
     engine: Arc<Engine>,
+    keys: KeyRing,
     incoming_dir: PathBuf,
     max_upload_bytes: u64,
+    upload_idle_timeout: Duration,
     decode_slots: Arc<Semaphore>,
+    limits: DecodeLimits,
 }
 
 impl FirstSeenService {
-    pub fn new(engine: Arc<Engine>, incoming_dir: PathBuf, max_upload_bytes: u64) -> Self {
+    pub(super) fn new(
+        engine: Arc<Engine>,
+        keys: KeyRing,
+        incoming_dir: PathBuf,
+        config: &ServerConfig,
+        limits: DecodeLimits,
+    ) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
-        FirstSeenService { engine, incoming_dir, max_upload_bytes, decode_slots: Arc::new(Semaphore::new(cores)) }
+        FirstSeenService {
+            engine,
+            keys,
+            incoming_dir,
+            max_upload_bytes: config.max_upload_bytes,
+            upload_idle_timeout: config.upload_idle_timeout,
+            decode_slots: Arc::new(Semaphore::new(cores)),
+            limits,
+        }
+    }
+
+    fn authorize<T>(&self, request: &Request<T>, call: Call) -> Result<Caller, Status> {
+        self.keys.authorize(request.metadata(), call)
     }
 
     /// Receives the rest of an upload stream and fingerprints it.
@@ -39,14 +64,15 @@ impl FirstSeenService {
         &self,
         stream: &mut Streaming<M>,
     ) -> Result<Fingerprint, Status> {
-        let upload = receive_video(stream, &self.incoming_dir, self.max_upload_bytes).await?;
+        let upload = receive_video(stream, &self.incoming_dir, self.max_upload_bytes, self.upload_idle_timeout).await?;
         let permit = Arc::clone(&self.decode_slots)
             .acquire_owned()
             .await
             .map_err(|error| status::internal("schedule decoding", error))?;
+        let limits = self.limits.clone();
         blocking("fingerprint the upload", move || {
             let _permit = permit;
-            Fingerprint::of_file(upload.path(), &DecodeLimits::default()).map_err(status::from_media)
+            Fingerprint::of_file(upload.path(), &limits).map_err(status::from_media)
         })
         .await
     }
@@ -110,14 +136,37 @@ pub(super) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(job).await.map_err(|error| status::internal(doing, error))?
 }
 
-/// The fingerprint and sighting of one ingest, single or streamed.
-pub(super) fn ingest_item(request: &v1::IngestFingerprintRequest) -> Result<(Fingerprint, Sighting), Status> {
-    Ok((fingerprint_from_request(request.fingerprint.as_ref())?, sighting_from_request(request.sighting.as_ref())?))
+/// The fingerprint and sighting of one ingest, single or streamed, as `caller` records it.
+pub(super) fn ingest_item(
+    request: &v1::IngestFingerprintRequest,
+    caller: &Caller,
+) -> Result<(Fingerprint, Sighting), Status> {
+    Ok((fingerprint_from_request(request.fingerprint.as_ref())?, recorded_sighting(request.sighting.as_ref(), caller)?))
 }
 
-fn sighting_from_request(wire: Option<&v1::Sighting>) -> Result<Sighting, Status> {
+/// The sighting a request carries, recorded by `caller` now. A sighting that names who
+/// recorded it is an import of another index's export: only an admin may make one, and it
+/// keeps its original provenance, with the admin as who imported it.
+fn recorded_sighting(wire: Option<&v1::Sighting>, caller: &Caller) -> Result<Sighting, Status> {
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
-    proto::sighting_from_wire(wire, Utc::now()).map_err(status::from_message)
+    let mut sighting = proto::sighting_from_wire(wire, Utc::now(), &caller.name).map_err(status::from_message)?;
+    let claimed = proto::provenance_from_wire(wire).map_err(status::from_message)?;
+    if claimed.is_empty() {
+        return Ok(sighting);
+    }
+    if caller.role < Role::Admin {
+        return Err(Status::permission_denied(format!(
+            "only an admin may import sightings with their original recorded_by, ingested_at or retraction; \
+             the key {:?} is a {} (leave those fields unset and the server fills them in)",
+            caller.name,
+            caller.role.name()
+        )));
+    }
+    sighting.recorded_by = claimed.recorded_by;
+    sighting.ingested_at = claimed.ingested_at.unwrap_or(sighting.ingested_at);
+    sighting.retraction = claimed.retraction;
+    sighting.imported_by = caller.name.clone();
+    Ok(sighting)
 }
 
 pub(super) fn fingerprint_from_request(wire: Option<&v1::Fingerprint>) -> Result<Fingerprint, Status> {
@@ -131,8 +180,11 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         &self,
         request: Request<Streaming<v1::IngestRequest>>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
+        let caller = self.authorize(&request, Call::Ingest)?;
+        let _slot = self.keys.upload_slot(&caller)?;
         let mut stream = request.into_inner();
-        let sighting = sighting_from_request(Some(&receive_header(&mut stream, "sighting").await?))?;
+        let header = receive_header(&mut stream, "sighting", self.upload_idle_timeout).await?;
+        let sighting = recorded_sighting(Some(&header), &caller)?;
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
         self.record_ingest(fingerprint, sighting).await
     }
@@ -141,7 +193,8 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         &self,
         request: Request<v1::IngestFingerprintRequest>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
-        let (fingerprint, sighting) = ingest_item(&request.into_inner())?;
+        let caller = self.authorize(&request, Call::IngestFingerprint)?;
+        let (fingerprint, sighting) = ingest_item(request.get_ref(), &caller)?;
         self.record_ingest(fingerprint, sighting).await
     }
 
@@ -149,7 +202,10 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         &self,
         request: Request<Streaming<v1::IngestFingerprintRequest>>,
     ) -> Result<Response<v1::IngestSummary>, Status> {
-        let summary = bulk::ingest_fingerprints(Arc::clone(&self.engine), request.into_inner()).await?;
+        let caller = self.authorize(&request, Call::IngestFingerprints)?;
+        let stream = request.into_inner();
+        let summary =
+            bulk::ingest_fingerprints(Arc::clone(&self.engine), stream, caller, self.upload_idle_timeout).await?;
         Ok(Response::new(summary))
     }
 
@@ -159,15 +215,20 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         &self,
         request: Request<Streaming<v1::BatchLookupRequest>>,
     ) -> Result<Response<Self::BatchLookupStream>, Status> {
-        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.engine), request.into_inner())))
+        let caller = self.authorize(&request, Call::BatchLookup)?;
+        let slot = self.keys.lookup_slot(&caller)?;
+        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.engine), request.into_inner(), slot)))
     }
 
     async fn lookup(
         &self,
         request: Request<Streaming<v1::LookupRequest>>,
     ) -> Result<Response<v1::LookupReport>, Status> {
+        let caller = self.authorize(&request, Call::Lookup)?;
+        let _slots = (self.keys.lookup_slot(&caller)?, self.keys.upload_slot(&caller)?);
         let mut stream = request.into_inner();
-        let options = receive_header(&mut stream, "lookup options (they may be empty)").await?;
+        let options =
+            receive_header(&mut stream, "lookup options (they may be empty)", self.upload_idle_timeout).await?;
         let fingerprint = self.fingerprint_upload(&mut stream).await?;
         self.answer_lookup(fingerprint, Some(options)).await
     }
@@ -176,12 +237,15 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         &self,
         request: Request<v1::LookupFingerprintRequest>,
     ) -> Result<Response<v1::LookupReport>, Status> {
+        let caller = self.authorize(&request, Call::LookupFingerprint)?;
+        let _slot = self.keys.lookup_slot(&caller)?;
         let request = request.into_inner();
         let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
         self.answer_lookup(fingerprint, request.options).await
     }
 
     async fn get_footage(&self, request: Request<v1::GetFootageRequest>) -> Result<Response<v1::Footage>, Status> {
+        self.authorize(&request, Call::GetFootage)?;
         let id = FootageId(request.into_inner().footage_id);
         let engine = Arc::clone(&self.engine);
         let (record, sightings) =
@@ -191,11 +255,13 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
 
     type ExportStream = ReceiverStream<Result<v1::ExportedFootage, Status>>;
 
-    async fn export(&self, _: Request<v1::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+    async fn export(&self, request: Request<v1::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
+        self.authorize(&request, Call::Export)?;
         Ok(Response::new(bulk::export(Arc::clone(&self.engine))))
     }
 
-    async fn stats(&self, _: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
+    async fn stats(&self, request: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
+        self.authorize(&request, Call::Stats)?;
         let engine = Arc::clone(&self.engine);
         let stats = blocking("read statistics", move || engine.stats().map_err(status::from_index)).await?;
         Ok(Response::new(v1::StatsResponse {
@@ -205,5 +271,54 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
             indexed_keyframes: stats.indexed_keyframes,
             disk_bytes: stats.disk_bytes,
         }))
+    }
+
+    async fn retract_sighting(
+        &self,
+        request: Request<v1::RetractSightingRequest>,
+    ) -> Result<Response<v1::Footage>, Status> {
+        let caller = self.authorize(&request, Call::RetractSighting)?;
+        let request = request.into_inner();
+        let first_seen = request
+            .first_seen
+            .as_ref()
+            .ok_or_else(|| Status::invalid_argument("name the sighting by its first_seen date"))
+            .and_then(|time| proto::date_from_wire(time, "first_seen").map_err(status::from_message))?;
+        let reason = request.reason.trim().to_owned();
+        if reason.is_empty() {
+            return Err(Status::invalid_argument("a retraction needs a reason, shown to whoever reads the footage"));
+        }
+        proto::check_text("reason", &reason).map_err(status::from_message)?;
+        let retraction = Retraction { retracted_by: caller.name, retracted_at: Utc::now(), reason };
+        let engine = Arc::clone(&self.engine);
+        let id = FootageId(request.footage_id);
+        let source_url = request.source_url.trim().to_owned();
+        let (record, sightings) = blocking("retract the sighting", move || {
+            engine.retract_sighting(id, first_seen, &source_url, retraction).map_err(status::from_index)
+        })
+        .await?;
+        tracing::info!(footage = id.0, "retracted a sighting");
+        Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
+    }
+
+    async fn create_key(&self, request: Request<v1::CreateKeyRequest>) -> Result<Response<v1::CreatedKey>, Status> {
+        self.authorize(&request, Call::CreateKey)?;
+        let request = request.into_inner();
+        let role = proto::role_from_wire(request.role).map_err(status::from_message)?;
+        let (record, key) = self.keys.create(&request.name, role)?;
+        tracing::info!(key = record.name, role = role.name(), "created a key");
+        Ok(Response::new(v1::CreatedKey { info: Some((&record).into()), key }))
+    }
+
+    async fn list_keys(&self, request: Request<v1::ListKeysRequest>) -> Result<Response<v1::KeyList>, Status> {
+        self.authorize(&request, Call::ListKeys)?;
+        Ok(Response::new(v1::KeyList { keys: self.keys.list().iter().map(v1::KeyInfo::from).collect() }))
+    }
+
+    async fn revoke_key(&self, request: Request<v1::RevokeKeyRequest>) -> Result<Response<v1::KeyInfo>, Status> {
+        self.authorize(&request, Call::RevokeKey)?;
+        let record = self.keys.revoke(request.get_ref().name.trim())?;
+        tracing::info!(key = record.name, "revoked a key");
+        Ok(Response::new((&record).into()))
     }
 }

@@ -5,11 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
-use firstseen::proto::v1::first_seen_client::FirstSeenClient;
-use firstseen::proto::{UploadMessage, v1};
+use firstseen::proto::{BearerKey, KeyedClient, UploadMessage, v1};
 use tonic::transport::Channel;
+
+/// What the tests talk to the server with: a FirstSeen client that presents a key, or none.
+pub type Client = KeyedClient;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_firstseen");
 
@@ -21,11 +23,17 @@ pub fn fixture(name: &str) -> PathBuf {
 pub struct Server {
     process: Child,
     pub url: String,
+    pub data_dir: PathBuf,
 }
 
 impl Server {
     pub fn start(data_dir: &Path, extra_args: &[&str]) -> Server {
-        let mut process = Command::new(BINARY)
+        Server::start_binary(Path::new(BINARY), data_dir, extra_args)
+    }
+
+    /// A server from another build of firstseen (a benchmark's baseline).
+    pub fn start_binary(binary: &Path, data_dir: &Path, extra_args: &[&str]) -> Server {
+        let mut process = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra_args)
@@ -41,7 +49,7 @@ impl Server {
             .strip_prefix("firstseen listening on ")
             .unwrap_or_else(|| panic!("unexpected first line from the server: {line:?}"))
             .to_owned();
-        Server { process, url }
+        Server { process, url, data_dir: data_dir.to_owned() }
     }
 
     /// A server on a data directory inside a fresh temporary directory, which the test may also
@@ -52,8 +60,43 @@ impl Server {
         (work, server)
     }
 
-    pub async fn client(&self) -> FirstSeenClient<Channel> {
-        FirstSeenClient::connect(self.url.clone()).await.expect("connect to the server")
+    /// The first admin key, which the server wrote to its data directory.
+    pub fn admin_key_file(&self) -> PathBuf {
+        self.data_dir.join(firstseen::service::ADMIN_KEY_FILE)
+    }
+
+    pub fn admin_key(&self) -> String {
+        std::fs::read_to_string(self.admin_key_file()).expect("read the admin key").trim().to_owned()
+    }
+
+    /// A client with the admin key (or none, for a build of firstseen from before keys).
+    pub async fn client(&self) -> Client {
+        let key = std::fs::read_to_string(self.admin_key_file()).ok();
+        self.client_with(key.as_deref()).await
+    }
+
+    /// A client presenting `key`, or no key at all.
+    pub async fn client_with(&self, key: Option<&str>) -> Client {
+        BearerKey::new(key).expect("a printable key").client(self.channel().await)
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url.clone()).expect("a URL").connect().await.expect("connect to the server")
+    }
+
+    /// The `firstseen` command line, pointed at this server with its admin key.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BINARY);
+        command
+            .env("FIRSTSEEN_SERVER", &self.url)
+            .env("FIRSTSEEN_API_KEY_FILE", self.admin_key_file())
+            .env_remove("FIRSTSEEN_API_KEY");
+        command
+    }
+
+    /// Runs a client command of the `firstseen` CLI against this server, as its admin.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run firstseen")
     }
 
     pub fn pid(&self) -> u32 {
@@ -91,6 +134,37 @@ pub fn ffmpeg(args: &[&str], output: &Path) -> PathBuf {
     output.to_owned()
 }
 
+/// An MJPEG AVI made now whose frames declare `side`×`side` pixels, in the container's
+/// header too when `header_too`: two SOF0 bytes and two header fields are all it takes.
+pub fn mjpeg_declaring(dir: &Path, side: u16, header_too: bool) -> PathBuf {
+    let small = ffmpeg(
+        &["-f", "lavfi", "-i", "testsrc=s=64x64:d=1:r=5", "-c:v", "mjpeg", "-f", "avi"],
+        &dir.join(format!("small-{header_too}.avi")),
+    );
+    let mut bytes = std::fs::read(small).unwrap();
+    let mut frames = 0;
+    for at in 0..bytes.len() - 9 {
+        // SOF0: FF C0, length 00 11, precision 08, then height and width.
+        if bytes[at..at + 5] == [0xFF, 0xC0, 0x00, 0x11, 0x08] {
+            bytes[at + 5..at + 7].copy_from_slice(&side.to_be_bytes());
+            bytes[at + 7..at + 9].copy_from_slice(&side.to_be_bytes());
+            frames += 1;
+        }
+    }
+    assert_eq!(frames, 5, "every frame's header was found");
+    if header_too {
+        let find = |tag: &[u8]| bytes.windows(4).position(|window| window == tag).expect("an AVI chunk");
+        let avih = find(b"avih") + 8;
+        let strf = find(b"strf") + 8;
+        for field in [avih + 32, avih + 36, strf + 4, strf + 8] {
+            bytes[field..field + 4].copy_from_slice(&u32::from(side).to_le_bytes());
+        }
+    }
+    let crafted = dir.join(format!("huge-{side}-{header_too}.avi"));
+    std::fs::write(&crafted, bytes).unwrap();
+    crafted
+}
+
 /// Re-encodes `input` with the given video filter, as a re-upload would be.
 pub fn reencode(input: &Path, filter: &str, extra: &[&str], output: &Path) -> PathBuf {
     let input = input.to_str().expect("utf-8 path");
@@ -110,12 +184,12 @@ pub fn sighting(url: &str, day: &str, title: &str) -> v1::Sighting {
         first_seen: Some(date(day)),
         title: title.to_owned(),
         publisher: String::new(),
-        ingested_at: None,
+        ..Default::default()
     }
 }
 
 /// The messages of an upload: the header, then the video in 256 KiB chunks.
-fn upload<M: UploadMessage>(path: &Path, header: M::Header) -> tokio_stream::Iter<std::vec::IntoIter<M>> {
+pub fn upload<M: UploadMessage>(path: &Path, header: M::Header) -> tokio_stream::Iter<std::vec::IntoIter<M>> {
     let bytes = std::fs::read(path).expect("read the video");
     let chunks = bytes.chunks(256 * 1024).map(|chunk| M::chunk(chunk.to_vec()));
     tokio_stream::iter(std::iter::once(M::header(header)).chain(chunks).collect::<Vec<_>>())
@@ -123,7 +197,7 @@ fn upload<M: UploadMessage>(path: &Path, header: M::Header) -> tokio_stream::Ite
 
 /// Uploads a video through the streaming Ingest RPC.
 pub async fn ingest(
-    client: &mut FirstSeenClient<Channel>,
+    client: &mut Client,
     path: &Path,
     sighting: v1::Sighting,
 ) -> Result<v1::IngestResponse, tonic::Status> {
@@ -132,7 +206,7 @@ pub async fn ingest(
 
 /// Uploads a video through the streaming Lookup RPC.
 pub async fn lookup(
-    client: &mut FirstSeenClient<Channel>,
+    client: &mut Client,
     path: &Path,
     claimed: Option<prost_types::Timestamp>,
 ) -> Result<v1::LookupReport, tonic::Status> {
