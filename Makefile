@@ -14,7 +14,7 @@ VPDQ_VENV ?= $(HOME)/.cache/firstseen-vpdq
 DATA_DIR ?= ./data
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: deps bench-deps run test lint bench accuracy
+.PHONY: deps bench-deps run test lint bench accuracy fuzz
 
 deps: PACKAGES = $(APT_PACKAGES)
 bench-deps: PACKAGES = $(APT_PACKAGES) $(BENCH_APT_PACKAGES)
@@ -47,7 +47,15 @@ $(VPDQ_VENV)/bin/python: | bench-deps
 bench: bench-deps $(VPDQ_VENV)/bin/python
 	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench fingerprint
 	cargo bench --bench scale -- 1000000 10000000
+	cargo bench --bench hostile
+	cargo bench --bench access
 	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench accuracy
 
 accuracy: bench-deps $(VPDQ_VENV)/bin/python
 	VPDQ_PYTHON=$(VPDQ_VENV)/bin/python cargo bench --bench accuracy
+
+# A longer fuzzing campaign than the one `make test` runs: fingerprints off the wire and mutated
+# real videos through the decoder.
+FUZZ_CASES ?= 5000
+fuzz: deps
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --release --test fuzz

@@ -15,7 +15,7 @@ mod corpus;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Days};
-use firstseen::engine::Engine;
+use firstseen::engine::{Engine, IngestItem};
 use firstseen::fingerprint::Fingerprint;
 use firstseen::index::FootageId;
 use firstseen::matching::{Matcher, Report};
@@ -69,13 +69,19 @@ fn main() {
     for (n, source) in distractor_sources(distractor_count).iter().enumerate() {
         let path = generated(&format!("distractor-{n}.mp4"), source);
         let sighting = common::sighting(format!("distractor:{n}"), day(n as u64 * 30));
-        engine.ingest(&fingerprint(&path), &sighting).expect("ingest");
+        let item = IngestItem { fingerprint: fingerprint(&path), sighting: sighting.clone(), thumbnails: Vec::new() };
+        engine.ingest(&item).expect("ingest");
         manifest.index.push(IndexedVideo::new(&path, &sighting));
     }
     let mut reference_ids: Vec<FootageId> = Vec::new();
     for reference in &references {
         let sighting = common::sighting(format!("reference:{}", reference.name), day(2000));
-        let outcome = engine.ingest(&fingerprint(&reference.path), &sighting).expect("ingest");
+        let item = IngestItem {
+            fingerprint: fingerprint(&reference.path),
+            sighting: sighting.clone(),
+            thumbnails: Vec::new(),
+        };
+        let outcome = engine.ingest(&item).expect("ingest");
         assert!(outcome.new_footage, "{} merged into other footage", reference.name);
         reference_ids.push(outcome.footage.id);
         manifest.index.push(IndexedVideo::new(&reference.path, &sighting));

@@ -65,6 +65,7 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
         .ingest_fingerprint(v1::IngestFingerprintRequest {
             sighting: Some(harness::sighting(REFERENCE_URL, "2020-11-10", "")),
             fingerprint: Some(reference.into()),
+            ..Default::default()
         })
         .await
         .expect("ingest the reference");
@@ -80,6 +81,7 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
         v1::IngestFingerprintRequest {
             sighting: Some(harness::sighting(&format!("https://example.org/filler/{n}"), "2021-01-01", "")),
             fingerprint: Some((&filler(pool, &mut rng)).into()),
+            ..Default::default()
         }
     });
     let summary = client.ingest_fingerprints(tokio_stream::iter(items)).await.expect("bulk ingest").into_inner();

@@ -16,10 +16,20 @@ use crate::index::{
     Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Retraction, Sighting,
 };
 use crate::matching::{Match, Matcher, Report, Segment};
+use crate::media::Thumbnail;
 
 /// Share of both videos' durations a match must cover for them to be the same footage rather
 /// than one containing the other.
 const SAME_FOOTAGE_COVERAGE: f64 = 0.9;
+
+/// One video to ingest: its fingerprint, the sighting, and its thumbnails when the picture was
+/// at hand (none for footage sent as bare hashes).
+#[derive(Clone, Debug)]
+pub struct IngestItem {
+    pub fingerprint: Fingerprint,
+    pub sighting: Sighting,
+    pub thumbnails: Vec<Thumbnail>,
+}
 
 /// What an ingest did.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,35 +53,30 @@ impl Engine {
 
     /// Adds a sighting of `fingerprint`'s footage, creating the footage if it is new; on disk
     /// when it returns.
-    pub fn ingest(&self, fingerprint: &Fingerprint, sighting: &Sighting) -> Result<IngestOutcome, IndexError> {
-        self.ingest_one(fingerprint, sighting, Durability::Synced)
+    pub fn ingest(&self, item: &IngestItem) -> Result<IngestOutcome, IndexError> {
+        self.ingest_one(item, Durability::Synced)
     }
 
     /// Ingests each item in turn as [`Engine::ingest`] does, with one disk sync for them all:
     /// a bulk load pays for an fsync per group, not per footage. Each item sees the ones before
     /// it, so duplicates within the group become sightings. Nothing is reported before the sync.
-    pub fn ingest_group(&self, items: &[(Fingerprint, Sighting)]) -> Result<Vec<IngestOutcome>, IndexError> {
-        let outcomes = items
-            .iter()
-            .map(|(fingerprint, sighting)| self.ingest_one(fingerprint, sighting, Durability::AtNextSync))
-            .collect::<Result<Vec<_>, _>>()?;
+    pub fn ingest_group(&self, items: &[IngestItem]) -> Result<Vec<IngestOutcome>, IndexError> {
+        let outcomes =
+            items.iter().map(|item| self.ingest_one(item, Durability::AtNextSync)).collect::<Result<Vec<_>, _>>()?;
         self.index.sync()?;
         Ok(outcomes)
     }
 
-    fn ingest_one(
-        &self,
-        fingerprint: &Fingerprint,
-        sighting: &Sighting,
-        durability: Durability,
-    ) -> Result<IngestOutcome, IndexError> {
+    fn ingest_one(&self, item: &IngestItem, durability: Durability) -> Result<IngestOutcome, IndexError> {
+        let IngestItem { fingerprint, sighting, thumbnails } = item;
         let _one_ingest_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let keyframes = fingerprint.keyframes.len() as u32;
         if let Some(same) = self.known_footage(fingerprint)? {
             let (footage, new_sighting) = self.index.add_sighting(same, sighting, durability)?;
             return Ok(IngestOutcome { footage, new_footage: false, new_sighting, keyframes });
         }
-        let footage = self.index.insert_footage(fingerprint, sighting, durability)?;
+        // Thumbnails are stored with new footage only: known footage keeps the pictures it has.
+        let footage = self.index.insert_footage(fingerprint, sighting, thumbnails, durability)?;
         Ok(IngestOutcome { footage, new_footage: true, new_sighting: true, keyframes })
     }
 
@@ -129,6 +134,15 @@ impl Engine {
         let _one_write_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (record, _) = self.index.retract_sighting(id, first_seen, source_url, retraction)?;
         Ok((record, self.index.sightings(id)?))
+    }
+
+    /// Times of the footage's stored thumbnails.
+    pub fn thumbnail_times(&self, id: FootageId) -> Result<Vec<u32>, IndexError> {
+        self.index.thumbnail_times(id)
+    }
+
+    pub fn thumbnail(&self, id: FootageId, time_ms: u32) -> Result<Option<Vec<u8>>, IndexError> {
+        self.index.thumbnail(id, time_ms)
     }
 
     pub fn key_records(&self) -> Result<Vec<KeyRecord>, IndexError> {

@@ -9,5 +9,6 @@ pub mod fingerprint;
 pub mod index;
 pub mod matching;
 pub mod media;
+pub mod presentation;
 pub mod proto;
 pub mod service;

@@ -37,6 +37,7 @@ async fn every_call(
     let item = |url: String| v1::IngestFingerprintRequest {
         sighting: Some(sighting(&url, "2022-02-02", "")),
         fingerprint: Some(wire.clone()),
+        ..Default::default()
     };
     let lookup = v1::LookupFingerprintRequest { options: None, fingerprint: Some(wire.clone()) };
     let mut codes = Vec::new();
@@ -106,6 +107,7 @@ async fn every_call_answers_every_kind_of_caller_with_the_documented_code() {
         .ingest_fingerprint(v1::IngestFingerprintRequest {
             sighting: Some(sighting("https://example.org/to-retract", "2021-01-01", "")),
             fingerprint: Some((&fingerprint).into()),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -171,6 +173,7 @@ async fn anonymous_lookups_read_without_a_key_and_still_cannot_write() {
     let write = v1::IngestFingerprintRequest {
         sighting: Some(sighting("https://example.org/x", "2001-01-01", "")),
         fingerprint: Some((&fingerprint).into()),
+        ..Default::default()
     };
     let refused = anonymous.ingest_fingerprint(write).await.expect_err("writes need a key");
     assert_eq!(refused.code(), Code::Unauthenticated);
@@ -192,6 +195,7 @@ async fn a_poisoned_sighting_is_recorded_with_its_key_and_an_admins_retraction_s
     let item = |url: &str, day: &str| v1::IngestFingerprintRequest {
         sighting: Some(sighting(url, day, "")),
         fingerprint: Some(wire.clone()),
+        ..Default::default()
     };
     let lookup = v1::LookupFingerprintRequest {
         options: Some(v1::LookupOptions { claimed_date: Some(common::date("2023-09-20")) }),

@@ -164,6 +164,7 @@ async fn batch_lookup_and_bulk_ingest_streams_answer_per_item() {
     .map(|(fingerprint, sighting)| v1::IngestFingerprintRequest {
         sighting: Some(sighting),
         fingerprint: Some(fingerprint.into()),
+        ..Default::default()
     });
     let summary = client.ingest_fingerprints(tokio_stream::iter(items.to_vec())).await.unwrap().into_inner();
     assert_eq!((summary.items, summary.new_footage, summary.new_sightings), (3, 2, 3));

@@ -9,6 +9,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 use crate::fingerprint::Fingerprint;
+use crate::media::Thumbnail;
 use crate::proto::{self, BearerKey, MAX_MESSAGE_BYTES, UploadMessage, v1};
 
 pub type Client = proto::KeyedClient;
@@ -110,8 +111,14 @@ pub async fn ingest_fingerprint(
     client: &mut Client,
     fingerprint: &Fingerprint,
     sighting: v1::Sighting,
+    thumbnails: Vec<Thumbnail>,
 ) -> anyhow::Result<v1::IngestResponse> {
-    let request = v1::IngestFingerprintRequest { sighting: Some(sighting), fingerprint: Some(fingerprint.into()) };
+    let thumbnails = thumbnails
+        .into_iter()
+        .map(|thumbnail| v1::Thumbnail { time_ms: thumbnail.time_ms, jpeg: thumbnail.jpeg })
+        .collect();
+    let request =
+        v1::IngestFingerprintRequest { sighting: Some(sighting), fingerprint: Some(fingerprint.into()), thumbnails };
     Ok(client.ingest_fingerprint(request).await.map_err(refused)?.into_inner())
 }
 

@@ -26,9 +26,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, Client};
-use super::dates;
-use super::fingerprint_in_background;
+use super::fingerprint_with_thumbnails;
 use super::jobs;
+use crate::presentation;
 use crate::proto::v1;
 
 /// One row as written in the manifest.
@@ -169,7 +169,7 @@ async fn ingest_row(
     let path = base.join(&row.path);
     let failed = |error: anyhow::Error| (row.path.clone(), error);
     let first_seen: DateTime<Utc> =
-        dates::parse_date(&row.first_seen).map_err(|error| failed(anyhow::anyhow!("first_seen: {error}")))?;
+        presentation::parse_date(&row.first_seen).map_err(|error| failed(anyhow::anyhow!("first_seen: {error}")))?;
     let content = digest(path.clone()).await.map_err(failed)?;
     let entry = JournalEntry {
         content,
@@ -180,9 +180,9 @@ async fn ingest_row(
     if done.contains(&entry.key()) {
         return Ok(RowOutcome::Skipped);
     }
-    let fingerprint = fingerprint_in_background(path).await.map_err(failed)?;
+    let (fingerprint, thumbnails) = fingerprint_with_thumbnails(path).await.map_err(failed)?;
     let sighting = client::sighting(row.source_url, first_seen, row.title, row.publisher);
-    let response = client::ingest_fingerprint(client, &fingerprint, sighting).await.map_err(failed)?;
+    let response = client::ingest_fingerprint(client, &fingerprint, sighting, thumbnails).await.map_err(failed)?;
     Ok(RowOutcome::Ingested(JournalEntry { footage_id: Some(response.footage_id), ..entry }, response))
 }
 

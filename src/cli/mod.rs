@@ -11,7 +11,6 @@
 
 mod batch;
 mod client;
-mod dates;
 mod jobs;
 mod manifest;
 mod render;
@@ -28,7 +27,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::fingerprint::Fingerprint;
-use crate::media::DecodeLimits;
+use crate::media::{DecodeLimits, Thumbnail};
+use crate::presentation;
 use crate::proto::v1;
 use crate::service::{self, PerKeyLimits, ServerConfig};
 
@@ -84,7 +84,7 @@ enum Command {
         #[arg(required_unless_present = "manifest", conflicts_with = "manifest")]
         file: Option<PathBuf>,
         /// When the video was first seen at the source: 2020-11-10 or RFC 3339.
-        #[arg(long, value_parser = dates::parse_date, required_unless_present = "manifest")]
+        #[arg(long, value_parser = presentation::parse_date, required_unless_present = "manifest")]
         first_seen: Option<chrono::DateTime<chrono::Utc>>,
         #[arg(long, required_unless_present = "manifest")]
         source_url: Option<String>,
@@ -111,7 +111,7 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The date the footage is claimed to be from: 2023-09-20 or RFC 3339.
-        #[arg(long, value_parser = dates::parse_date)]
+        #[arg(long, value_parser = presentation::parse_date)]
         claimed_date: Option<chrono::DateTime<chrono::Utc>>,
         /// Files looked up at once.
         #[arg(long, default_value_t = default_concurrency())]
@@ -207,7 +207,7 @@ enum SightingCommand {
         #[arg(long)]
         source_url: String,
         /// The sighting's first-seen date, as recorded: 2020-11-10 or RFC 3339.
-        #[arg(long, value_parser = dates::parse_date)]
+        #[arg(long, value_parser = presentation::parse_date)]
         first_seen: chrono::DateTime<chrono::Utc>,
         #[arg(long)]
         reason: String,
@@ -371,8 +371,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let outcome = if remote.upload {
                 client::ingest_upload(&mut client, &file, sighting).await?
             } else {
-                let fingerprint = fingerprint_in_background(file.clone()).await?;
-                client::ingest_fingerprint(&mut client, &fingerprint, sighting).await?
+                let (fingerprint, thumbnails) = fingerprint_with_thumbnails(file.clone()).await?;
+                client::ingest_fingerprint(&mut client, &fingerprint, sighting, thumbnails).await?
             };
             render::ingest(&file, &outcome, remote.json).map(|()| ExitCode::SUCCESS)
         }
@@ -447,8 +447,21 @@ fn shown(paths: &[PathBuf]) -> String {
 
 /// Decoding is CPU-bound: keep it off the runtime's threads.
 async fn fingerprint_in_background(file: PathBuf) -> anyhow::Result<Fingerprint> {
+    decode_in_background(file, |file, limits| Fingerprint::of_file(file, limits)).await
+}
+
+/// [`fingerprint_in_background`] with the video's thumbnails, for an ingest to store beside the
+/// footage as evidence pictures.
+async fn fingerprint_with_thumbnails(file: PathBuf) -> anyhow::Result<(Fingerprint, Vec<Thumbnail>)> {
+    decode_in_background(file, |file, limits| Fingerprint::of_file_with_thumbnails(file, limits)).await
+}
+
+async fn decode_in_background<T: Send + 'static>(
+    file: PathBuf,
+    decode: impl FnOnce(&std::path::Path, &DecodeLimits) -> Result<T, crate::media::MediaError> + Send + 'static,
+) -> anyhow::Result<T> {
     let shown = file.display().to_string();
-    tokio::task::spawn_blocking(move || Fingerprint::of_file(&file, &DecodeLimits::default()))
+    tokio::task::spawn_blocking(move || decode(&file, &DecodeLimits::default()))
         .await?
         .with_context(|| format!("cannot fingerprint {shown}"))
 }

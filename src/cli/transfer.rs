@@ -21,9 +21,10 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, Client, refused};
-use super::dates;
-use super::render::{self, HexRegions};
+use super::render;
 use crate::fingerprint::RegionHashes;
+use crate::presentation;
+use crate::presentation::HexRegions;
 use crate::proto::{self, v1};
 
 #[derive(Serialize, Deserialize)]
@@ -165,8 +166,8 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
             Ok(v1::Keyframe {
                 time_ms: keyframe.time_ms,
                 informative: keyframe.informative,
-                upright: Some(keyframe.upright.to_wire()?),
-                mirrored: Some(keyframe.mirrored.to_wire()?),
+                upright: Some(keyframe.upright.to_wire().map_err(anyhow::Error::msg)?),
+                mirrored: Some(keyframe.mirrored.to_wire().map_err(anyhow::Error::msg)?),
                 // An export holds indexed footage, which has no window views.
                 inset: None,
             })
@@ -178,8 +179,8 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
         .sightings
         .into_iter()
         .map(|sighting| {
-            let time = |text: &str| dates::parse_date(text).map(proto::date_to_wire).map_err(anyhow::Error::msg);
-            let first_seen = dates::parse_date(&sighting.first_seen).map_err(anyhow::Error::msg)?;
+            let time = |text: &str| presentation::parse_date(text).map(proto::date_to_wire).map_err(anyhow::Error::msg);
+            let first_seen = presentation::parse_date(&sighting.first_seen).map_err(anyhow::Error::msg)?;
             let mut wire = client::sighting(sighting.source_url, first_seen, sighting.title, sighting.publisher);
             if !sighting.recorded_by.is_empty() {
                 wire.recorded_by = sighting.recorded_by;
@@ -196,7 +197,11 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                     })
                     .transpose()?;
             }
-            Ok(v1::IngestFingerprintRequest { sighting: Some(wire), fingerprint: Some(fingerprint.clone()) })
+            Ok(v1::IngestFingerprintRequest {
+                sighting: Some(wire),
+                fingerprint: Some(fingerprint.clone()),
+                ..Default::default()
+            })
         })
         .collect()
 }

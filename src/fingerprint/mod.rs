@@ -17,8 +17,8 @@ pub use hash::{FrameHasher, PerceptualHash};
 pub use views::{Orientation, RegionHashes, ViewHashes};
 
 use crate::media::{
-    ANALYSIS_SIDE, BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector, MediaError,
-    decode_video,
+    ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector,
+    MediaError, Thumbnail, VideoInfo, decode_video, decode_video_with_thumbnails,
 };
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
@@ -77,12 +77,29 @@ impl Fingerprint {
     /// Keyframes are hashed only once the whole video has been seen, because where the bars are
     /// is decided over every frame; until then they wait as 4 KiB analysis frames.
     pub fn of_file(path: &Path, limits: &DecodeLimits) -> Result<Fingerprint, MediaError> {
+        Fingerprint::of_decode(|on_frame| decode_video(path, limits, on_frame).map(|info| (info, ())))
+            .map(|(fingerprint, ())| fingerprint)
+    }
+
+    /// [`Fingerprint::of_file`], with the video's thumbnails: the pictures stored beside new
+    /// footage and shown beside a lookup's matches.
+    pub fn of_file_with_thumbnails(
+        path: &Path,
+        limits: &DecodeLimits,
+    ) -> Result<(Fingerprint, Vec<Thumbnail>), MediaError> {
+        Fingerprint::of_decode(|on_frame| decode_video_with_thumbnails(path, limits, on_frame))
+    }
+
+    /// The fingerprint of what `decode` feeds it, beside what else the decode returns.
+    fn of_decode<T>(
+        decode: impl FnOnce(&mut dyn FnMut(AnalysisFrame)) -> Result<(VideoInfo, T), MediaError>,
+    ) -> Result<(Fingerprint, T), MediaError> {
         let policy = KeyframePolicy::default();
         let mut selector = KeyframeSelector::new(policy.clone());
         let mut borders = BorderDetector::default();
         let mut insets = InsetDetector::default();
         let mut picked = Vec::new();
-        let info = decode_video(path, limits, |frame| {
+        let (info, extra) = decode(&mut |frame| {
             borders.observe(&frame.luma);
             insets.observe(&frame.luma);
             picked.extend(selector.push(frame));
@@ -104,7 +121,7 @@ impl Fingerprint {
                 Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels, content.width), hashes }
             })
             .collect();
-        Ok(Fingerprint { duration_ms: info.duration_ms, keyframes })
+        Ok((Fingerprint { duration_ms: info.duration_ms, keyframes }, extra))
     }
 
     /// Checks a fingerprint made elsewhere before anything trusts it.

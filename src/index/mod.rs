@@ -39,6 +39,7 @@ use schema::{Counters, Undecodable};
 pub use searcher::{SearchView, Searcher};
 
 use crate::fingerprint::{Fingerprint, Keyframe};
+use crate::media::Thumbnail;
 
 /// What can go wrong with the store.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +140,7 @@ impl Index {
         &self,
         fingerprint: &Fingerprint,
         sighting: &Sighting,
+        thumbnails: &[Thumbnail],
         durability: Durability,
     ) -> Result<FootageRecord, IndexError> {
         let _writer = self.lock_writes();
@@ -160,6 +162,13 @@ impl Index {
             schema::sighting_key(id, sighting),
             schema::encode_sighting(sighting),
         );
+        for thumbnail in thumbnails {
+            batch.put_cf(
+                self.cf(schema::CF_THUMBNAILS),
+                schema::thumbnail_key(id, thumbnail.time_ms),
+                schema::encode_thumbnail(&thumbnail.jpeg),
+            );
+        }
         counters.footage += 1;
         counters.sightings += 1;
         counters.keyframes += u64::from(record.keyframes);
@@ -253,6 +262,29 @@ impl Index {
             sightings.push(schema::decode_sighting(&value).map_err(corrupt(schema::CF_SIGHTINGS))?);
         }
         Ok(sightings)
+    }
+
+    /// The times of a footage's stored thumbnails, in order; none when it was ingested as bare
+    /// hashes.
+    pub fn thumbnail_times(&self, id: FootageId) -> Result<Vec<u32>, IndexError> {
+        let prefix = schema::footage_key(id);
+        let mut read = ReadOptions::default();
+        read.set_iterate_range(PrefixRange(&prefix[..]));
+        self.db
+            .iterator_cf_opt(self.cf(schema::CF_THUMBNAILS), read, IteratorMode::From(&prefix, Direction::Forward))
+            .map(|entry| {
+                let (key, _) = entry?;
+                schema::decode_thumbnail_time(&key).map_err(corrupt(schema::CF_THUMBNAILS))
+            })
+            .collect()
+    }
+
+    /// The JPEG of a footage's thumbnail at exactly `time_ms`.
+    pub fn thumbnail(&self, id: FootageId, time_ms: u32) -> Result<Option<Vec<u8>>, IndexError> {
+        self.db
+            .get_pinned_cf(self.cf(schema::CF_THUMBNAILS), schema::thumbnail_key(id, time_ms))?
+            .map(|bytes| schema::decode_thumbnail(&bytes).map_err(corrupt(schema::CF_THUMBNAILS)))
+            .transpose()
     }
 
     /// The sightings of a footage that lookups count, earliest first.
@@ -477,7 +509,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
         let footage = index
-            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2023-09-20"), Durability::Synced)
+            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2023-09-20"), &[], Durability::Synced)
             .unwrap();
         let (record, new) =
             index.add_sighting(footage.id, &sighting("https://b", "2020-11-10"), Durability::Synced).unwrap();
@@ -499,7 +531,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
         let original = sighting("https://original", "2020-11-10");
-        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &original, Durability::Synced).unwrap();
+        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &original, &[], Durability::Synced).unwrap();
         let forged = sighting("https://forged", "2001-01-01");
         let (record, _) = index.add_sighting(footage.id, &forged, Durability::Synced).unwrap();
         assert_eq!(record.first_seen, forged.first_seen);
@@ -533,7 +565,8 @@ mod tests {
         let near = base ^ 0x0003_0003_0003_0000; // 6 bits, spread over three chunks
         let far = base ^ 0x00ff_00ff_0000_0000; // 16 bits
         let stored = fingerprint(&[near, far, 0]);
-        let id = index.insert_footage(&stored, &sighting("https://a", "2020-01-01"), Durability::Synced).unwrap().id;
+        let id =
+            index.insert_footage(&stored, &sighting("https://a", "2020-01-01"), &[], Durability::Synced).unwrap().id;
         let mut found = Vec::new();
         index.search_view().searcher().search(PerceptualHash(base), 8, &mut found);
         assert_eq!(found, vec![Candidate { footage: id, time_ms: 0, distance: 6 }]);
@@ -550,12 +583,13 @@ mod tests {
         {
             let index = Index::open(dir.path()).unwrap();
             index
-                .insert_footage(&fingerprint(&[first]), &sighting("https://a", "2020-01-01"), Durability::Synced)
+                .insert_footage(&fingerprint(&[first]), &sighting("https://a", "2020-01-01"), &[], Durability::Synced)
                 .unwrap();
             index
                 .insert_footage(
                     &fingerprint(&[0, second]),
                     &sighting("https://b", "2021-01-01"),
+                    &[],
                     Durability::AtNextSync,
                 )
                 .unwrap();

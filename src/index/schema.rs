@@ -14,6 +14,7 @@
 //! | `sightings` | v, footage id, first-seen (sortable), source URL | the sighting |
 //! | `keyframes` | v, footage id | all keyframes of the footage |
 //! | `keys` | v, key name | the key's role, digest, dates (never the key itself) |
+//! | `thumbnails` | v, footage id, time (ms) | a small JPEG of the footage at that time |
 //!
 //! There is no on-disk search structure: the radius search reads a table rebuilt in memory from
 //! `keyframes` at open (see `hamming_table`), which keeps the store at 53 bytes a keyframe.
@@ -43,7 +44,8 @@ pub const CF_FOOTAGE: &str = "footage";
 pub const CF_SIGHTINGS: &str = "sightings";
 pub const CF_KEYFRAMES: &str = "keyframes";
 pub const CF_KEYS: &str = "keys";
-pub const COLUMN_FAMILIES: [&str; 5] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS];
+pub const CF_THUMBNAILS: &str = "thumbnails";
+pub const COLUMN_FAMILIES: [&str; 6] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS, CF_THUMBNAILS];
 
 pub const META_SCHEMA: &[u8] = b"schema";
 pub const META_COUNTERS: &[u8] = b"counters";
@@ -225,6 +227,38 @@ pub fn sighting_key_of(id: FootageId, first_seen: DateTime<Utc>, source_url: &st
     key.extend_from_slice(&sortable_micros(first_seen));
     key.extend_from_slice(source_url.as_bytes());
     key
+}
+
+/// Thumbnails of one footage sort by time under its footage key.
+pub fn thumbnail_key(id: FootageId, time_ms: u32) -> [u8; 13] {
+    let mut key = [0; 13];
+    key[..9].copy_from_slice(&footage_key(id));
+    key[9..].copy_from_slice(&time_ms.to_be_bytes());
+    key
+}
+
+pub fn decode_thumbnail_time(key: &[u8]) -> Result<u32, Undecodable> {
+    match key {
+        [KEY_V1, _, _, _, _, _, _, _, _, time @ ..] if time.len() == 4 => {
+            Ok(u32::from_be_bytes(time.try_into().expect("4 bytes")))
+        }
+        _ => Err(Undecodable("malformed thumbnail key".into())),
+    }
+}
+
+/// A thumbnail is stored as its JPEG bytes behind the version byte.
+pub fn encode_thumbnail(jpeg: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1 + jpeg.len());
+    bytes.push(VALUE_V1);
+    bytes.extend_from_slice(jpeg);
+    bytes
+}
+
+pub fn decode_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, Undecodable> {
+    match bytes.split_first() {
+        Some((&VALUE_V1, jpeg)) => Ok(jpeg.to_vec()),
+        _ => Err(Undecodable("malformed thumbnail".into())),
+    }
 }
 
 pub fn key_record_key(name: &str) -> Vec<u8> {

@@ -99,7 +99,7 @@ mod tests {
             ingested_at: chrono::Utc::now(),
             ..Default::default()
         };
-        index.insert_footage(&fingerprint(views.clone()), &sighting, Durability::Synced).unwrap();
+        index.insert_footage(&fingerprint(views.clone()), &sighting, &[], Durability::Synced).unwrap();
         (index, views)
     }
 

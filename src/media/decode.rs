@@ -27,6 +27,7 @@ use ffmpeg_next as ffmpeg;
 
 use super::MediaError;
 use super::budget::{DecodeCost, MemoryBudget};
+use super::thumbnails::{MAX_THUMBNAILS, THUMBNAIL_WIDTH, Thumbnail, ThumbnailGrid};
 
 /// FFmpeg's names of the demuxers an upload may use: MP4/MOV/3GP, Matroska/WebM, AVI,
 /// MPEG-TS/PS, FLV, Ogg and ASF/WMV. Every demuxer that opens further files or URLs (HLS and
@@ -195,8 +196,26 @@ fn probe_streams(input: &mut ffmpeg::format::context::Input) -> Result<(), Media
 pub fn decode_video(
     path: &Path,
     limits: &DecodeLimits,
-    mut on_frame: impl FnMut(AnalysisFrame),
+    on_frame: impl FnMut(AnalysisFrame),
 ) -> Result<VideoInfo, MediaError> {
+    decode(path, limits, on_frame, false).map(|(info, _)| info)
+}
+
+/// [`decode_video`], keeping a colour [`Thumbnail`] of the frames its [`ThumbnailGrid`] picks.
+pub fn decode_video_with_thumbnails(
+    path: &Path,
+    limits: &DecodeLimits,
+    on_frame: impl FnMut(AnalysisFrame),
+) -> Result<(VideoInfo, Vec<Thumbnail>), MediaError> {
+    decode(path, limits, on_frame, true)
+}
+
+fn decode(
+    path: &Path,
+    limits: &DecodeLimits,
+    mut on_frame: impl FnMut(AnalysisFrame),
+    thumbnails: bool,
+) -> Result<(VideoInfo, Vec<Thumbnail>), MediaError> {
     init_ffmpeg();
     let size = std::fs::metadata(path).map_err(|source| MediaError::Io { path: path.to_owned(), source })?.len();
     if size == 0 {
@@ -210,7 +229,8 @@ pub fn decode_video(
     let threads = decode_threads();
     let cost = DecodeCost::of_stream(width, height, stream.bits_per_sample, &stream.codec, threads as u32);
     let _reservation = limits.memory.reserve(cost)?;
-    let decoded = decode_stream(&mut input, &stream, limits, threads, &mut on_frame);
+    let thumbnails = thumbnails.then(|| ThumbnailSink::new(ThumbnailGrid::for_duration(stream.declared_ms)));
+    let decoded = decode_stream(&mut input, &stream, limits, threads, thumbnails, &mut on_frame);
     drop(input);
     trim_heap();
     decoded
@@ -225,11 +245,12 @@ fn decode_stream(
     stream: &StreamFacts,
     limits: &DecodeLimits,
     threads: usize,
+    thumbnails: Option<ThumbnailSink>,
     on_frame: &mut impl FnMut(AnalysisFrame),
-) -> Result<VideoInfo, MediaError> {
+) -> Result<(VideoInfo, Vec<Thumbnail>), MediaError> {
     let mut decoder = stream.open_decoder(input, threads)?;
 
-    let mut state = DecodeState::new(stream, limits);
+    let mut state = DecodeState::new(stream, limits, thumbnails);
     let mut packet = ffmpeg::Packet::empty();
     let mut consecutive_read_errors = 0;
     loop {
@@ -379,10 +400,62 @@ struct DecodeState<'a> {
     scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
     decoded: frame::Video,
     scaled: frame::Video,
+    thumbnails: Option<ThumbnailSink>,
+}
+
+/// The thumbnails a decode keeps, and the scaler that makes them.
+struct ThumbnailSink {
+    grid: ThumbnailGrid,
+    taken: Vec<Thumbnail>,
+    scaler: Option<(scaling::Context, (Pixel, u32, u32))>,
+    rgb: frame::Video,
+}
+
+impl ThumbnailSink {
+    fn new(grid: ThumbnailGrid) -> Self {
+        ThumbnailSink { grid, taken: Vec::new(), scaler: None, rgb: frame::Video::empty() }
+    }
+
+    /// Keeps `decoded` as the thumbnail at `time_ms` when the grid wants one then. A frame that
+    /// cannot be scaled or encoded is skipped: thumbnails illustrate, they are never evidence.
+    fn offer(&mut self, decoded: &frame::Video, time_ms: u32, display_aspect: f64) {
+        if self.taken.len() >= MAX_THUMBNAILS || !self.grid.wants(time_ms) {
+            return;
+        }
+        let (format, width, height) = (decoded.format(), decoded.width(), decoded.height());
+        let shape = (format, width, height);
+        if self.scaler.as_ref().is_none_or(|(_, built_for)| *built_for != shape) {
+            let out_height =
+                ((f64::from(THUMBNAIL_WIDTH) / display_aspect.max(0.1)).round() as u32 / 2 * 2).clamp(16, 480);
+            match scaling::Context::get(
+                format,
+                width,
+                height,
+                Pixel::RGB24,
+                THUMBNAIL_WIDTH,
+                out_height,
+                scaling::Flags::AREA,
+            ) {
+                Ok(scaler) => self.scaler = Some((scaler, shape)),
+                Err(_) => return,
+            }
+        }
+        let Some((scaler, _)) = self.scaler.as_mut() else { return };
+        if scaler.run(decoded, &mut self.rgb).is_err() {
+            return;
+        }
+        let (out_width, out_height) = (self.rgb.width(), self.rgb.height());
+        let stride = self.rgb.stride(0);
+        let row = out_width as usize * 3;
+        let plane = self.rgb.data(0);
+        let rgb: Vec<u8> =
+            (0..out_height as usize).flat_map(|y| plane[y * stride..y * stride + row].iter().copied()).collect();
+        self.taken.extend(Thumbnail::encode(time_ms, &rgb, out_width, out_height));
+    }
 }
 
 impl<'a> DecodeState<'a> {
-    fn new(stream: &'a StreamFacts, limits: &'a DecodeLimits) -> Self {
+    fn new(stream: &'a StreamFacts, limits: &'a DecodeLimits, thumbnails: Option<ThumbnailSink>) -> Self {
         DecodeState {
             stream,
             limits,
@@ -393,6 +466,7 @@ impl<'a> DecodeState<'a> {
             scaler: None,
             decoded: frame::Video::empty(),
             scaled: frame::Video::empty(),
+            thumbnails,
         }
     }
 
@@ -414,6 +488,9 @@ impl<'a> DecodeState<'a> {
             }
             let time_ms = self.next_time_ms()?;
             let luma = self.shrink()?;
+            if let Some(thumbnails) = &mut self.thumbnails {
+                thumbnails.offer(&self.decoded, time_ms, self.display_aspect.unwrap_or(16.0 / 9.0));
+            }
             on_frame(AnalysisFrame { time_ms, luma });
         }
     }
@@ -470,7 +547,7 @@ impl<'a> DecodeState<'a> {
 
     /// Judges the decode as a whole: a stream that yielded nothing, mostly failed, or stopped far
     /// short of its declared length is not something to fingerprint.
-    fn finish(self) -> Result<VideoInfo, MediaError> {
+    fn finish(self) -> Result<(VideoInfo, Vec<Thumbnail>), MediaError> {
         let Some(last_ms) = self.last_ms else {
             return Err(MediaError::NoDecodableFrames);
         };
@@ -487,7 +564,8 @@ impl<'a> DecodeState<'a> {
                 });
             }
         }
-        Ok(VideoInfo { duration_ms, display_aspect: self.display_aspect.unwrap_or(1.0) })
+        let thumbnails = self.thumbnails.map(|sink| sink.taken).unwrap_or_default();
+        Ok((VideoInfo { duration_ms, display_aspect: self.display_aspect.unwrap_or(1.0) }, thumbnails))
     }
 }
 

@@ -10,6 +10,9 @@
 //! frame it was put in. [`InsetDetector`] finds a window of footage shown over other footage
 //! (picture-in-picture), which lookups search on its own.
 //!
+//! On request the decode also keeps a small colour [`Thumbnail`] every two seconds, the
+//! pictures a person compares by eye.
+//!
 //! Decoding opens only the one file it is given, in an accepted container, and reserves the
 //! memory the stream's header says it will need from a shared [`MemoryBudget`] before it starts.
 //!
@@ -22,10 +25,14 @@ mod decode;
 mod error;
 mod inset;
 mod keyframes;
+mod thumbnails;
 
 pub use borders::{BorderDetector, ContentBox};
 pub use budget::{DEFAULT_DECODE_BUDGET_BYTES, DecodeCost, MemoryBudget};
-pub use decode::{ACCEPTED_FORMATS, ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video};
+pub use decode::{
+    ACCEPTED_FORMATS, ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video, decode_video_with_thumbnails,
+};
 pub use error::MediaError;
 pub use inset::InsetDetector;
 pub use keyframes::{KeyframePolicy, KeyframeSelector};
+pub use thumbnails::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, THUMBNAIL_WIDTH, Thumbnail, ThumbnailGrid, nearest};

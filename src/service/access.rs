@@ -103,6 +103,10 @@ impl KeyRing {
         Ok(KeyRing { engine, records, anonymous_lookups, limits, in_use: Mutex::new(HashMap::new()) })
     }
 
+    pub fn allows_anonymous_lookups(&self) -> bool {
+        self.anonymous_lookups
+    }
+
     pub fn is_empty(&self) -> bool {
         self.read().is_empty()
     }

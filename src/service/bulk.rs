@@ -22,12 +22,12 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Status, Streaming};
 
 use super::access::Caller;
-use super::grpc::{blocking, fingerprint_from_request, ingest_item, lookup_report};
+use super::desk::{Desk, blocking};
+use super::grpc::{fingerprint_from_request, ingest_item, lookup_report};
 use super::status;
 use super::upload::next_message;
-use crate::engine::Engine;
-use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, Sighting};
+use crate::engine::{Engine, IngestItem};
+use crate::index::FootageId;
 use crate::proto::v1;
 
 /// Most items written with one disk sync.
@@ -45,24 +45,23 @@ const EXPORT_BUFFER: usize = 64;
 
 /// A group of valid items, and the rejection that ended it early, if one did.
 struct Group {
-    items: Vec<(Fingerprint, Sighting)>,
+    items: Vec<IngestItem>,
     rejected: Option<Status>,
     end_of_stream: bool,
 }
 
-/// Ingests every item of `stream` as `caller`; a stream silent for `idle` is ended, with the
-/// items before it kept.
+/// Ingests every item of `stream` as `caller`; a stream silent for the desk's idle timeout is
+/// ended, with the items before it kept.
 pub async fn ingest_fingerprints(
-    engine: Arc<Engine>,
+    desk: &Desk,
     mut stream: Streaming<v1::IngestFingerprintRequest>,
     caller: Caller,
-    idle: Duration,
 ) -> Result<v1::IngestSummary, Status> {
     let mut summary = v1::IngestSummary::default();
     loop {
-        let group = next_group(&mut stream, &caller, idle).await;
+        let group = next_group(&mut stream, &caller, desk.upload_idle_timeout).await;
         if !group.items.is_empty() {
-            let engine = Arc::clone(&engine);
+            let engine = Arc::clone(&desk.engine);
             let items = group.items;
             let outcomes = blocking("ingest", move || engine.ingest_group(&items).map_err(status::from_index)).await?;
             for outcome in outcomes {
@@ -110,10 +109,10 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, caller
                 break;
             }
         };
-        match ingest_item(&request, caller) {
-            Ok((fingerprint, sighting)) => {
-                keyframes += fingerprint.keyframes.len();
-                group.items.push((fingerprint, sighting));
+        match ingest_item(request, caller) {
+            Ok(item) => {
+                keyframes += item.fingerprint.keyframes.len();
+                group.items.push(item);
             }
             Err(rejected) => {
                 group.rejected = Some(rejected);
@@ -127,7 +126,7 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, caller
 /// Answers every item of `stream`; `slot` is the caller's lookup slot, held as long as the
 /// stream runs.
 pub fn batch_lookup(
-    engine: Arc<Engine>,
+    desk: Arc<Desk>,
     mut stream: Streaming<v1::BatchLookupRequest>,
     slot: OwnedSemaphorePermit,
 ) -> ReceiverStream<Result<v1::BatchLookupResult, Status>> {
@@ -145,9 +144,9 @@ pub fn batch_lookup(
                 }
             };
             let Ok(slot) = Arc::clone(&in_flight).acquire_owned().await else { break };
-            let (engine, results) = (Arc::clone(&engine), results.clone());
+            let (desk, results) = (Arc::clone(&desk), results.clone());
             tokio::spawn(async move {
-                let outcome = match look_up_item(engine, item.lookup).await {
+                let outcome = match look_up_item(&desk, item.lookup).await {
                     Ok(report) => v1::batch_lookup_result::Outcome::Report(report),
                     Err(failed) => v1::batch_lookup_result::Outcome::Error(v1::ItemError {
                         code: failed.code() as i32,
@@ -163,13 +162,10 @@ pub fn batch_lookup(
     ReceiverStream::new(receiver)
 }
 
-async fn look_up_item(
-    engine: Arc<Engine>,
-    lookup: Option<v1::LookupFingerprintRequest>,
-) -> Result<v1::LookupReport, Status> {
+async fn look_up_item(desk: &Desk, lookup: Option<v1::LookupFingerprintRequest>) -> Result<v1::LookupReport, Status> {
     let lookup = lookup.ok_or_else(|| Status::invalid_argument("the item needs a lookup"))?;
     let fingerprint = fingerprint_from_request(lookup.fingerprint.as_ref())?;
-    lookup_report(engine, fingerprint, lookup.options).await
+    lookup_report(Arc::clone(&desk.engine), desk, fingerprint, lookup.options).await
 }
 
 pub fn export(engine: Arc<Engine>) -> ReceiverStream<Result<v1::ExportedFootage, Status>> {

@@ -7,99 +7,50 @@
 //! threads), and the memory budget in [`DecodeLimits`], which each decode reserves from before
 //! it starts.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
-use tokio::sync::Semaphore;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::access::{Call, Caller, KeyRing};
+use super::access::{Call, Caller};
+use super::desk::{self, Desk, blocking};
 use super::upload::{receive_header, receive_video};
-use super::{ServerConfig, bulk, status};
-use crate::engine::{Engine, IngestOutcome};
+use super::{bulk, status};
+use crate::engine::{Engine, IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, Retraction, Role, Sighting};
-use crate::media::DecodeLimits;
+use crate::media::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, Thumbnail};
 use crate::proto::{self, v1};
 
 pub struct FirstSeenService {
-    engine: Arc<Engine>,
-    keys: KeyRing,
-    incoming_dir: PathBuf,
-    max_upload_bytes: u64,
-    upload_idle_timeout: Duration,
-    decode_slots: Arc<Semaphore>,
-    limits: DecodeLimits,
+    desk: Arc<Desk>,
 }
 
 impl FirstSeenService {
-    pub(super) fn new(
-        engine: Arc<Engine>,
-        keys: KeyRing,
-        incoming_dir: PathBuf,
-        config: &ServerConfig,
-        limits: DecodeLimits,
-    ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
-        FirstSeenService {
-            engine,
-            keys,
-            incoming_dir,
-            max_upload_bytes: config.max_upload_bytes,
-            upload_idle_timeout: config.upload_idle_timeout,
-            decode_slots: Arc::new(Semaphore::new(cores)),
-            limits,
-        }
+    pub(super) fn new(desk: Arc<Desk>) -> Self {
+        FirstSeenService { desk }
     }
 
     fn authorize<T>(&self, request: &Request<T>, call: Call) -> Result<Caller, Status> {
-        self.keys.authorize(request.metadata(), call)
+        self.desk.authorize(request.metadata(), call)
     }
 
-    /// Receives the rest of an upload stream and fingerprints it.
+    /// Receives the rest of an upload stream and fingerprints it, with its thumbnails when
+    /// `thumbnails` (an ingest stores them with new footage).
     async fn fingerprint_upload<M: proto::UploadMessage>(
         &self,
         stream: &mut Streaming<M>,
-    ) -> Result<Fingerprint, Status> {
-        let upload = receive_video(stream, &self.incoming_dir, self.max_upload_bytes, self.upload_idle_timeout).await?;
-        let permit = Arc::clone(&self.decode_slots)
-            .acquire_owned()
-            .await
-            .map_err(|error| status::internal("schedule decoding", error))?;
-        let limits = self.limits.clone();
-        blocking("fingerprint the upload", move || {
-            let _permit = permit;
-            Fingerprint::of_file(upload.path(), &limits).map_err(status::from_media)
-        })
-        .await
+        thumbnails: bool,
+    ) -> Result<(Fingerprint, Vec<Thumbnail>), Status> {
+        let desk = &self.desk;
+        let upload = receive_video(stream, &desk.incoming_dir, desk.max_upload_bytes, desk.upload_idle_timeout).await?;
+        desk.fingerprint_upload(upload, thumbnails).await
     }
 
     /// The shared end of both ingest RPCs.
-    async fn record_ingest(
-        &self,
-        fingerprint: Fingerprint,
-        sighting: Sighting,
-    ) -> Result<Response<v1::IngestResponse>, Status> {
-        let engine = Arc::clone(&self.engine);
-        let outcome: IngestOutcome =
-            blocking("ingest", move || engine.ingest(&fingerprint, &sighting).map_err(status::from_index)).await?;
-        tracing::info!(
-            footage = outcome.footage.id.0,
-            new_footage = outcome.new_footage,
-            new_sighting = outcome.new_sighting,
-            keyframes = outcome.keyframes,
-            "ingested"
-        );
-        Ok(Response::new(v1::IngestResponse {
-            footage_id: outcome.footage.id.0,
-            new_footage: outcome.new_footage,
-            new_sighting: outcome.new_sighting,
-            keyframes: outcome.keyframes,
-            footage_first_seen: Some(proto::date_to_wire(outcome.footage.first_seen)),
-        }))
+    async fn record_ingest(&self, item: IngestItem) -> Result<Response<v1::IngestResponse>, Status> {
+        Ok(Response::new(ingest_response(&self.desk.ingest(item).await?)))
     }
 
     /// The shared end of both single lookup RPCs.
@@ -108,13 +59,25 @@ impl FirstSeenService {
         fingerprint: Fingerprint,
         options: Option<v1::LookupOptions>,
     ) -> Result<Response<v1::LookupReport>, Status> {
-        Ok(Response::new(lookup_report(Arc::clone(&self.engine), fingerprint, options).await?))
+        let desk = &self.desk;
+        Ok(Response::new(lookup_report(Arc::clone(&desk.engine), desk, fingerprint, options).await?))
     }
 }
 
-/// Every lookup ends here, single or batched.
+pub(super) fn ingest_response(outcome: &IngestOutcome) -> v1::IngestResponse {
+    v1::IngestResponse {
+        footage_id: outcome.footage.id.0,
+        new_footage: outcome.new_footage,
+        new_sighting: outcome.new_sighting,
+        keyframes: outcome.keyframes,
+        footage_first_seen: Some(proto::date_to_wire(outcome.footage.first_seen)),
+    }
+}
+
+/// Every gRPC lookup ends here, single or batched.
 pub(super) async fn lookup_report(
     engine: Arc<Engine>,
+    desk: &Desk,
     fingerprint: Fingerprint,
     options: Option<v1::LookupOptions>,
 ) -> Result<v1::LookupReport, Status> {
@@ -123,31 +86,47 @@ pub(super) async fn lookup_report(
         .map(|date| proto::date_from_wire(&date, "claimed_date"))
         .transpose()
         .map_err(status::from_message)?;
-    let report = blocking("look up", move || engine.lookup(&fingerprint, claimed).map_err(status::from_index)).await?;
+    let report = desk::lookup(engine, &desk.metrics, fingerprint, claimed).await?;
     Ok(v1::LookupReport::from(&report))
 }
 
-/// Runs `job` on the blocking thread pool, off the async runtime's threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    doing: &str,
-    job: impl FnOnce() -> Result<T, Status> + Send + 'static,
-) -> Result<T, Status> {
-    // A job that panicked fails its own request; the server goes on.
-    tokio::task::spawn_blocking(job).await.map_err(|error| status::internal(doing, error))?
+/// What one fingerprint ingest carries, single or streamed, as `caller` records it.
+pub(super) fn ingest_item(request: v1::IngestFingerprintRequest, caller: &Caller) -> Result<IngestItem, Status> {
+    let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
+    let sighting = recorded_sighting(request.sighting.as_ref(), caller)?;
+    let thumbnails = thumbnails_from_request(request.thumbnails, fingerprint.duration_ms)?;
+    Ok(IngestItem { fingerprint, sighting, thumbnails })
 }
 
-/// The fingerprint and sighting of one ingest, single or streamed, as `caller` records it.
-pub(super) fn ingest_item(
-    request: &v1::IngestFingerprintRequest,
-    caller: &Caller,
-) -> Result<(Fingerprint, Sighting), Status> {
-    Ok((fingerprint_from_request(request.fingerprint.as_ref())?, recorded_sighting(request.sighting.as_ref(), caller)?))
+/// Thumbnails a client sent: JPEGs within the size and count limits, inside the video.
+fn thumbnails_from_request(wire: Vec<v1::Thumbnail>, duration_ms: u32) -> Result<Vec<Thumbnail>, Status> {
+    if wire.len() > MAX_THUMBNAILS {
+        return Err(Status::invalid_argument(format!(
+            "{} thumbnails were sent; at most {MAX_THUMBNAILS} are kept a video",
+            wire.len()
+        )));
+    }
+    wire.into_iter()
+        .enumerate()
+        .map(|(index, thumbnail)| {
+            if thumbnail.jpeg.len() > MAX_THUMBNAIL_BYTES || !Thumbnail::is_jpeg(&thumbnail.jpeg) {
+                return Err(Status::invalid_argument(format!(
+                    "thumbnail {index} is not a JPEG of at most {} KiB",
+                    MAX_THUMBNAIL_BYTES / 1024
+                )));
+            }
+            if thumbnail.time_ms > duration_ms {
+                return Err(Status::invalid_argument(format!("thumbnail {index} is past the end of the video")));
+            }
+            Ok(Thumbnail { time_ms: thumbnail.time_ms, jpeg: thumbnail.jpeg })
+        })
+        .collect()
 }
 
 /// The sighting a request carries, recorded by `caller` now. A sighting that names who
 /// recorded it is an import of another index's export: only an admin may make one, and it
 /// keeps its original provenance, with the admin as who imported it.
-fn recorded_sighting(wire: Option<&v1::Sighting>, caller: &Caller) -> Result<Sighting, Status> {
+pub(super) fn recorded_sighting(wire: Option<&v1::Sighting>, caller: &Caller) -> Result<Sighting, Status> {
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
     let mut sighting = proto::sighting_from_wire(wire, Utc::now(), &caller.name).map_err(status::from_message)?;
     let claimed = proto::provenance_from_wire(wire).map_err(status::from_message)?;
@@ -181,12 +160,12 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<Streaming<v1::IngestRequest>>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
         let caller = self.authorize(&request, Call::Ingest)?;
-        let _slot = self.keys.upload_slot(&caller)?;
+        let _slot = self.desk.keys.upload_slot(&caller)?;
         let mut stream = request.into_inner();
-        let header = receive_header(&mut stream, "sighting", self.upload_idle_timeout).await?;
+        let header = receive_header(&mut stream, "sighting", self.desk.upload_idle_timeout).await?;
         let sighting = recorded_sighting(Some(&header), &caller)?;
-        let fingerprint = self.fingerprint_upload(&mut stream).await?;
-        self.record_ingest(fingerprint, sighting).await
+        let (fingerprint, thumbnails) = self.fingerprint_upload(&mut stream, true).await?;
+        self.record_ingest(IngestItem { fingerprint, sighting, thumbnails }).await
     }
 
     async fn ingest_fingerprint(
@@ -194,8 +173,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<v1::IngestFingerprintRequest>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
         let caller = self.authorize(&request, Call::IngestFingerprint)?;
-        let (fingerprint, sighting) = ingest_item(request.get_ref(), &caller)?;
-        self.record_ingest(fingerprint, sighting).await
+        self.record_ingest(ingest_item(request.into_inner(), &caller)?).await
     }
 
     async fn ingest_fingerprints(
@@ -204,8 +182,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
     ) -> Result<Response<v1::IngestSummary>, Status> {
         let caller = self.authorize(&request, Call::IngestFingerprints)?;
         let stream = request.into_inner();
-        let summary =
-            bulk::ingest_fingerprints(Arc::clone(&self.engine), stream, caller, self.upload_idle_timeout).await?;
+        let summary = bulk::ingest_fingerprints(&self.desk, stream, caller).await?;
         Ok(Response::new(summary))
     }
 
@@ -216,8 +193,8 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<Streaming<v1::BatchLookupRequest>>,
     ) -> Result<Response<Self::BatchLookupStream>, Status> {
         let caller = self.authorize(&request, Call::BatchLookup)?;
-        let slot = self.keys.lookup_slot(&caller)?;
-        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.engine), request.into_inner(), slot)))
+        let slot = self.desk.keys.lookup_slot(&caller)?;
+        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.desk), request.into_inner(), slot)))
     }
 
     async fn lookup(
@@ -225,11 +202,11 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<Streaming<v1::LookupRequest>>,
     ) -> Result<Response<v1::LookupReport>, Status> {
         let caller = self.authorize(&request, Call::Lookup)?;
-        let _slots = (self.keys.lookup_slot(&caller)?, self.keys.upload_slot(&caller)?);
+        let _slots = (self.desk.keys.lookup_slot(&caller)?, self.desk.keys.upload_slot(&caller)?);
         let mut stream = request.into_inner();
         let options =
-            receive_header(&mut stream, "lookup options (they may be empty)", self.upload_idle_timeout).await?;
-        let fingerprint = self.fingerprint_upload(&mut stream).await?;
+            receive_header(&mut stream, "lookup options (they may be empty)", self.desk.upload_idle_timeout).await?;
+        let (fingerprint, _) = self.fingerprint_upload(&mut stream, false).await?;
         self.answer_lookup(fingerprint, Some(options)).await
     }
 
@@ -238,7 +215,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<v1::LookupFingerprintRequest>,
     ) -> Result<Response<v1::LookupReport>, Status> {
         let caller = self.authorize(&request, Call::LookupFingerprint)?;
-        let _slot = self.keys.lookup_slot(&caller)?;
+        let _slot = self.desk.keys.lookup_slot(&caller)?;
         let request = request.into_inner();
         let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
         self.answer_lookup(fingerprint, request.options).await
@@ -246,10 +223,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
 
     async fn get_footage(&self, request: Request<v1::GetFootageRequest>) -> Result<Response<v1::Footage>, Status> {
         self.authorize(&request, Call::GetFootage)?;
-        let id = FootageId(request.into_inner().footage_id);
-        let engine = Arc::clone(&self.engine);
-        let (record, sightings) =
-            blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await?;
+        let (record, sightings) = self.desk.footage(FootageId(request.into_inner().footage_id)).await?;
         Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
     }
 
@@ -257,13 +231,12 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
 
     async fn export(&self, request: Request<v1::ExportRequest>) -> Result<Response<Self::ExportStream>, Status> {
         self.authorize(&request, Call::Export)?;
-        Ok(Response::new(bulk::export(Arc::clone(&self.engine))))
+        Ok(Response::new(bulk::export(Arc::clone(&self.desk.engine))))
     }
 
     async fn stats(&self, request: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
         self.authorize(&request, Call::Stats)?;
-        let engine = Arc::clone(&self.engine);
-        let stats = blocking("read statistics", move || engine.stats().map_err(status::from_index)).await?;
+        let stats = self.desk.stats().await?;
         Ok(Response::new(v1::StatsResponse {
             footage: stats.footage,
             sightings: stats.sightings,
@@ -290,7 +263,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         }
         proto::check_text("reason", &reason).map_err(status::from_message)?;
         let retraction = Retraction { retracted_by: caller.name, retracted_at: Utc::now(), reason };
-        let engine = Arc::clone(&self.engine);
+        let engine = Arc::clone(&self.desk.engine);
         let id = FootageId(request.footage_id);
         let source_url = request.source_url.trim().to_owned();
         let (record, sightings) = blocking("retract the sighting", move || {
@@ -305,19 +278,19 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         self.authorize(&request, Call::CreateKey)?;
         let request = request.into_inner();
         let role = proto::role_from_wire(request.role).map_err(status::from_message)?;
-        let (record, key) = self.keys.create(&request.name, role)?;
+        let (record, key) = self.desk.keys.create(&request.name, role)?;
         tracing::info!(key = record.name, role = role.name(), "created a key");
         Ok(Response::new(v1::CreatedKey { info: Some((&record).into()), key }))
     }
 
     async fn list_keys(&self, request: Request<v1::ListKeysRequest>) -> Result<Response<v1::KeyList>, Status> {
         self.authorize(&request, Call::ListKeys)?;
-        Ok(Response::new(v1::KeyList { keys: self.keys.list().iter().map(v1::KeyInfo::from).collect() }))
+        Ok(Response::new(v1::KeyList { keys: self.desk.keys.list().iter().map(v1::KeyInfo::from).collect() }))
     }
 
     async fn revoke_key(&self, request: Request<v1::RevokeKeyRequest>) -> Result<Response<v1::KeyInfo>, Status> {
         self.authorize(&request, Call::RevokeKey)?;
-        let record = self.keys.revoke(request.get_ref().name.trim())?;
+        let record = self.desk.keys.revoke(request.get_ref().name.trim())?;
         tracing::info!(key = record.name, "revoked a key");
         Ok(Response::new((&record).into()))
     }

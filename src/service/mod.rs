@@ -1,4 +1,4 @@
-//! Service: the gRPC server over an embedded index.
+//! Service: the gRPC server, the page and the JSON API over an embedded index, on one port.
 //!
 //! One process owns one data directory: `index/` is the RocksDB store (RocksDB's lock keeps a
 //! second process out), `incoming/` holds uploads while they are decoded, and `admin.key` is the
@@ -13,7 +13,10 @@
 mod access;
 mod bulk;
 mod connection;
+mod desk;
 mod grpc;
+mod http;
+mod metrics;
 mod status;
 mod upload;
 
@@ -33,6 +36,7 @@ use tonic::transport::{Identity, ServerTlsConfig};
 use access::KeyRing;
 pub use access::{ANONYMOUS, Call, PerKeyLimits};
 use connection::QuietTimeout;
+use desk::Desk;
 pub use grpc::FirstSeenService;
 
 use crate::engine::Engine;
@@ -124,7 +128,9 @@ pub async fn serve_on(
         create_first_admin_key(&keys, &config.data_dir)?;
     }
     let limits = DecodeLimits { memory: Arc::new(MemoryBudget::new(config.decode_memory_bytes)), ..Default::default() };
-    let service = FirstSeenService::new(engine, keys, incoming_dir, &config, limits);
+    let desk =
+        Arc::new(Desk::new(engine, keys, incoming_dir, config.max_upload_bytes, config.upload_idle_timeout, limits));
+    let service = FirstSeenService::new(Arc::clone(&desk));
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter.set_serving::<v1::first_seen_server::FirstSeenServer<FirstSeenService>>().await;
@@ -148,7 +154,7 @@ pub async fn serve_on(
     println!("firstseen listening on {scheme}://{address}");
 
     let quiet = config.connection_idle_timeout;
-    let mut builder = tonic::transport::Server::builder()
+    let builder = tonic::transport::Server::builder()
         .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         .initial_stream_window_size(STREAM_WINDOW_BYTES)
         .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
@@ -156,9 +162,10 @@ pub async fn serve_on(
         // does not answer them is gone.
         .http2_keepalive_interval(Some(quiet / 3))
         .http2_keepalive_timeout(Some(quiet / 3));
-    if let Some((cert, key)) = &config.tls {
-        builder = builder.tls_config(ServerTlsConfig::new().identity(read_identity(cert, key)?))?;
-    }
+    let builder = match &config.tls {
+        Some((cert, key)) => builder.tls_config(ServerTlsConfig::new().identity(read_identity(cert, key)?))?,
+        None => builder,
+    };
     let incoming = TcpListenerStream::new(listener).map(move |accepted| {
         accepted.map(|stream| {
             // The builder's own no-delay setting applies only to sockets it binds itself.
@@ -168,8 +175,9 @@ pub async fn serve_on(
             QuietTimeout::new(stream, quiet)
         })
     });
-    builder
-        .add_service(health_service)
+    // gRPC's own paths go to the gRPC services, every other path to the page and the JSON API;
+    // HTTP/1.1 is accepted beside HTTP/2 for browsers.
+    let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection)
         .add_service(
             v1::first_seen_server::FirstSeenServer::new(service)
@@ -178,6 +186,13 @@ pub async fn serve_on(
                 .max_decoding_message_size(2 * MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
         )
+        .into_axum_router();
+    let routes = grpc
+        .merge(http::router(Arc::clone(&desk)))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&desk), http::count_requests));
+    builder
+        .accept_http1(true)
+        .add_routes(tonic::service::Routes::from(routes))
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .context("the gRPC server failed")?;

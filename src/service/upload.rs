@@ -40,6 +40,43 @@ pub async fn receive_header<M: UploadMessage>(
     }
 }
 
+/// A video being received into a temporary file in `incoming/`, refused past its size limit
+/// before the bytes reach the disk. Deleted when dropped unless it was finished and kept.
+pub struct UploadFile {
+    file: NamedTempFile,
+    writer: tokio::fs::File,
+    received: u64,
+    max_bytes: u64,
+}
+
+impl UploadFile {
+    pub fn create(dir: &Path, max_bytes: u64) -> Result<UploadFile, Status> {
+        let file = NamedTempFile::new_in(dir).map_err(|error| status::from_io("create an upload file", error))?;
+        let handle = file.reopen().map_err(|error| status::from_io("open the upload file", error))?;
+        Ok(UploadFile { file, writer: tokio::fs::File::from_std(handle), received: 0, max_bytes })
+    }
+
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), Status> {
+        self.received += chunk.len() as u64;
+        if self.received > self.max_bytes {
+            return Err(Status::invalid_argument(format!(
+                "the upload exceeds the server's limit of {} MiB",
+                self.max_bytes / (1024 * 1024)
+            )));
+        }
+        self.writer.write_all(chunk).await.map_err(|error| status::from_io("write the upload", error))
+    }
+
+    /// The complete upload, refused when it is empty.
+    pub async fn finish(mut self) -> Result<NamedTempFile, Status> {
+        self.writer.flush().await.map_err(|error| status::from_io("write the upload", error))?;
+        if self.received == 0 {
+            return Err(Status::invalid_argument("the upload is empty: no video bytes were sent"));
+        }
+        Ok(self.file)
+    }
+}
+
 /// Writes the rest of `stream` to a temporary file in `dir`, refusing more than `max_bytes`.
 pub async fn receive_video<M: UploadMessage>(
     stream: &mut Streaming<M>,
@@ -47,28 +84,14 @@ pub async fn receive_video<M: UploadMessage>(
     max_bytes: u64,
     idle: Duration,
 ) -> Result<NamedTempFile, Status> {
-    let upload = NamedTempFile::new_in(dir).map_err(|error| status::from_io("create an upload file", error))?;
-    let handle = upload.reopen().map_err(|error| status::from_io("open the upload file", error))?;
-    let mut file = tokio::fs::File::from_std(handle);
-    let mut received: u64 = 0;
+    let mut upload = UploadFile::create(dir, max_bytes)?;
     while let Some(message) = next_message(stream, idle).await? {
         let Some(UploadPart::Chunk(chunk)) = message.into_part() else {
             return Err(Status::invalid_argument(
                 "only the first message may carry metadata; every later one must be a chunk of the video",
             ));
         };
-        received += chunk.len() as u64;
-        if received > max_bytes {
-            return Err(Status::invalid_argument(format!(
-                "the upload exceeds the server's limit of {} MiB",
-                max_bytes / (1024 * 1024)
-            )));
-        }
-        file.write_all(&chunk).await.map_err(|error| status::from_io("write the upload", error))?;
+        upload.write(&chunk).await?;
     }
-    file.flush().await.map_err(|error| status::from_io("write the upload", error))?;
-    if received == 0 {
-        return Err(Status::invalid_argument("the upload is empty: no video bytes were sent"));
-    }
-    Ok(upload)
+    upload.finish().await
 }

@@ -1,0 +1,361 @@
+//! What a person or a script reads of a report, a footage and its sightings: the JSON shapes
+//! the CLI prints and the HTTP API answers, and the small formats (dates, m:ss ranges, verdict
+//! names) both share. One place, so that `lookup --json` and `POST /api/v1/lookup` cannot drift.
+//!
+//! The JSON shapes are a public interface, documented in README.md: add fields, never rename or
+//! remove them.
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes};
+use crate::matching::{Segment, clock_range};
+use crate::proto::{self, v1};
+
+#[derive(Serialize)]
+pub struct SightingJson {
+    pub first_seen: Option<String>,
+    pub source_url: String,
+    pub title: String,
+    pub publisher: String,
+    pub recorded_by: String,
+    pub ingested_at: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub imported_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retraction: Option<RetractionJson>,
+}
+
+#[derive(Serialize)]
+pub struct RetractionJson {
+    pub retracted_by: String,
+    pub retracted_at: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Serialize)]
+pub struct EarliestJson {
+    pub footage_id: u64,
+    #[serde(flatten)]
+    pub sighting: SightingJson,
+}
+
+#[derive(Serialize)]
+pub struct MatchJson {
+    pub footage_id: u64,
+    /// The footage's earliest sighting, flattened for scripts that want one line a match.
+    pub source_url: String,
+    pub first_seen: Option<String>,
+    pub title: String,
+    pub score: f64,
+    pub matched_keyframes: u32,
+    pub speed: f64,
+    pub mirrored: bool,
+    pub query_start: f64,
+    pub query_end: f64,
+    pub reference_start: f64,
+    pub reference_end: f64,
+    pub sightings: Vec<SightingJson>,
+    /// Pictures of the looked-up video beside the footage's at the same moments: the HTTP API's
+    /// uploads have them; absent elsewhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceJson>,
+}
+
+/// One moment of a match, as pictures: the looked-up video's frame (a `data:` URL) and the
+/// footage's stored thumbnail nearest the same moment (an API path), when it has one.
+#[derive(Serialize)]
+pub struct EvidenceJson {
+    pub query_time: f64,
+    pub query_image: String,
+    pub reference_time: f64,
+    pub reference_image: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct QueryJson {
+    pub duration: f64,
+    pub keyframes: u32,
+    pub informative_keyframes: u32,
+}
+
+#[derive(Serialize)]
+pub struct ReportJson {
+    pub summary: String,
+    /// The date the lookup was told the footage is claimed to be from; the HTTP API's only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_date: Option<String>,
+    pub verdict: &'static str,
+    pub days_before_claim: Option<u32>,
+    pub earliest: Option<EarliestJson>,
+    pub matches: Vec<MatchJson>,
+    pub query: QueryJson,
+}
+
+/// A date from the server; one it cannot have meant is shown as unknown rather than failing.
+pub fn date(time: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    time.and_then(|time| proto::date_from_wire(time, "date").ok())
+}
+
+pub fn rfc3339(time: Option<&prost_types::Timestamp>) -> Option<String> {
+    date(time).map(|time| time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+pub fn day(time: Option<&prost_types::Timestamp>) -> String {
+    date(time).map_or_else(|| "?".into(), |time| time.format("%Y-%m-%d").to_string())
+}
+
+pub fn sighting_json(sighting: &v1::Sighting) -> SightingJson {
+    SightingJson {
+        first_seen: rfc3339(sighting.first_seen.as_ref()),
+        source_url: sighting.source_url.clone(),
+        title: sighting.title.clone(),
+        publisher: sighting.publisher.clone(),
+        recorded_by: sighting.recorded_by.clone(),
+        ingested_at: rfc3339(sighting.ingested_at.as_ref()),
+        imported_by: sighting.imported_by.clone(),
+        retraction: sighting.retraction.as_ref().map(|retraction| RetractionJson {
+            retracted_by: retraction.retracted_by.clone(),
+            retracted_at: rfc3339(retraction.retracted_at.as_ref()),
+            reason: retraction.reason.clone(),
+        }),
+    }
+}
+
+pub fn seconds(segment: Option<&v1::Segment>) -> (f64, f64) {
+    segment.map_or((0.0, 0.0), |segment| (segment.start_seconds, segment.end_seconds))
+}
+
+pub fn clock(segment: Option<&v1::Segment>) -> String {
+    let (start, end) = seconds(segment);
+    let ms = |seconds: f64| (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    clock_range(Segment { start_ms: ms(start), end_ms: ms(end) })
+}
+
+pub fn verdict_name(report: &v1::LookupReport) -> &'static str {
+    match report.verdict() {
+        v1::Verdict::PredatesClaim => "predates_claim",
+        v1::Verdict::ConsistentWithClaim => "consistent_with_claim",
+        v1::Verdict::NoKnownFootage => "no_known_footage",
+        v1::Verdict::NoClaim | v1::Verdict::Unspecified => "no_claim",
+    }
+}
+
+pub fn report_json(report: &v1::LookupReport) -> ReportJson {
+    ReportJson {
+        summary: report.summary.clone(),
+        claimed_date: None,
+        verdict: verdict_name(report),
+        days_before_claim: (report.verdict() == v1::Verdict::PredatesClaim).then_some(report.days_before_claim),
+        earliest: report
+            .earliest
+            .as_ref()
+            .map(|sighting| EarliestJson { footage_id: report.earliest_footage_id, sighting: sighting_json(sighting) }),
+        matches: report
+            .matches
+            .iter()
+            .map(|found| {
+                let earliest = found.sightings.first().map(sighting_json);
+                let (query_start, query_end) = seconds(found.query_segment.as_ref());
+                let (reference_start, reference_end) = seconds(found.reference_segment.as_ref());
+                MatchJson {
+                    footage_id: found.footage_id,
+                    source_url: earliest.as_ref().map(|s| s.source_url.clone()).unwrap_or_default(),
+                    first_seen: earliest.as_ref().and_then(|s| s.first_seen.clone()),
+                    title: earliest.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
+                    score: found.score,
+                    matched_keyframes: found.matched_keyframes,
+                    speed: found.speed,
+                    mirrored: found.mirrored,
+                    query_start,
+                    query_end,
+                    reference_start,
+                    reference_end,
+                    sightings: found.sightings.iter().map(sighting_json).collect(),
+                    evidence: Vec::new(),
+                }
+            })
+            .collect(),
+        query: QueryJson {
+            duration: report.query_duration_seconds,
+            keyframes: report.query_keyframes,
+            informative_keyframes: report.query_informative_keyframes,
+        },
+    }
+}
+
+#[derive(Serialize)]
+pub struct FootageJson {
+    pub footage_id: u64,
+    pub duration: f64,
+    pub keyframes: u32,
+    pub first_seen: Option<String>,
+    pub sightings: Vec<SightingJson>,
+}
+
+pub fn footage_json(footage: &v1::Footage) -> FootageJson {
+    FootageJson {
+        footage_id: footage.footage_id,
+        duration: footage.duration_seconds,
+        keyframes: footage.keyframes,
+        first_seen: rfc3339(footage.first_seen.as_ref()),
+        sightings: footage.sightings.iter().map(sighting_json).collect(),
+    }
+}
+
+#[derive(Serialize)]
+pub struct IngestJson {
+    pub footage_id: u64,
+    pub new_footage: bool,
+    pub new_sighting: bool,
+    pub keyframes: u32,
+    pub footage_first_seen: Option<String>,
+}
+
+pub fn ingest_json(outcome: &v1::IngestResponse) -> IngestJson {
+    IngestJson {
+        footage_id: outcome.footage_id,
+        new_footage: outcome.new_footage,
+        new_sighting: outcome.new_sighting,
+        keyframes: outcome.keyframes,
+        footage_first_seen: rfc3339(outcome.footage_first_seen.as_ref()),
+    }
+}
+
+/// What an ingest did, in words: "new footage, footage 1 (21 keyframes), first seen 2020-11-10".
+pub fn ingest_summary(outcome: &v1::IngestResponse) -> String {
+    let what = match (outcome.new_footage, outcome.new_sighting) {
+        (true, _) => "new footage",
+        (false, true) => "a new sighting of known footage",
+        (false, false) => "already known: footage and sighting were both indexed",
+    };
+    format!(
+        "{what}, footage {} ({} keyframes), first seen {}",
+        outcome.footage_id,
+        outcome.keyframes,
+        day(outcome.footage_first_seen.as_ref())
+    )
+}
+
+#[derive(Serialize)]
+pub struct StatsJson {
+    pub footage: u64,
+    pub sightings: u64,
+    pub keyframes: u64,
+    pub indexed_keyframes: u64,
+    pub disk_bytes: u64,
+}
+
+pub fn stats_json(stats: &v1::StatsResponse) -> StatsJson {
+    StatsJson {
+        footage: stats.footage,
+        sightings: stats.sightings,
+        keyframes: stats.keyframes,
+        indexed_keyframes: stats.indexed_keyframes,
+        disk_bytes: stats.disk_bytes,
+    }
+}
+
+/// A keyframe region's three hashes, 16 hex digits each: how hashes appear in JSON, printed,
+/// posted or exported.
+#[derive(Serialize, Deserialize)]
+pub struct HexRegions {
+    whole: String,
+    centre: String,
+    band: String,
+}
+
+impl From<RegionHashes> for HexRegions {
+    fn from(hashes: RegionHashes) -> Self {
+        HexRegions { whole: hashes.whole.to_string(), centre: hashes.centre.to_string(), band: hashes.band.to_string() }
+    }
+}
+
+impl HexRegions {
+    pub fn to_wire(&self) -> Result<v1::RegionHashes, String> {
+        let hash = |hex: &str| u64::from_str_radix(hex, 16).map_err(|_| format!("'{hex}' is not a 64-bit hex hash"));
+        Ok(v1::RegionHashes { whole: hash(&self.whole)?, centre: hash(&self.centre)?, band: hash(&self.band)? })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct KeyframeJson {
+    /// Seconds.
+    pub time: f64,
+    pub informative: bool,
+    pub upright: HexRegions,
+    pub mirrored: HexRegions,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inset: Option<HexRegions>,
+}
+
+/// `firstseen fingerprint --json`, and the fingerprint `POST /api/v1/lookup-fingerprint` takes.
+#[derive(Serialize, Deserialize)]
+pub struct FingerprintJson {
+    pub recipe_version: u32,
+    /// Seconds.
+    pub duration: f64,
+    pub keyframes: Vec<KeyframeJson>,
+}
+
+pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
+    FingerprintJson {
+        recipe_version: RECIPE_VERSION,
+        duration: f64::from(fingerprint.duration_ms) / 1000.0,
+        keyframes: fingerprint
+            .keyframes
+            .iter()
+            .map(|keyframe| KeyframeJson {
+                time: f64::from(keyframe.time_ms) / 1000.0,
+                upright: keyframe.hashes.upright.into(),
+                mirrored: keyframe.hashes.mirrored.into(),
+                inset: keyframe.hashes.inset.map(HexRegions::from),
+                informative: keyframe.informative,
+            })
+            .collect(),
+    }
+}
+
+/// A fingerprint in its JSON form, checked as one from the wire is.
+pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, String> {
+    let parsed: FingerprintJson = serde_json::from_value(json)
+        .map_err(|error| format!("the fingerprint is not `firstseen fingerprint --json`: {error}"))?;
+    let ms = |seconds: f64| (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    let keyframes = parsed
+        .keyframes
+        .iter()
+        .map(|keyframe| {
+            Ok(v1::Keyframe {
+                time_ms: ms(keyframe.time),
+                informative: keyframe.informative,
+                upright: Some(keyframe.upright.to_wire()?),
+                mirrored: Some(keyframe.mirrored.to_wire()?),
+                inset: keyframe.inset.as_ref().map(HexRegions::to_wire).transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let wire = v1::Fingerprint { duration_ms: ms(parsed.duration), keyframes, recipe_version: parsed.recipe_version };
+    Fingerprint::try_from(&wire).map_err(|error| error.0)
+}
+
+/// A date as people type it: a day (`2020-11-10`, taken as midnight UTC) or RFC 3339.
+pub fn parse_date(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|time| time.to_utc())
+        .map_err(|_| format!("'{text}' is not a date: use 2020-11-10 or RFC 3339 (2020-11-10T14:30:00Z)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_days_and_rfc3339_and_explains_the_rest() {
+        assert_eq!(parse_date("2020-11-10").unwrap().to_rfc3339(), "2020-11-10T00:00:00+00:00");
+        assert_eq!(parse_date("2020-11-10T14:30:00+02:00").unwrap().to_rfc3339(), "2020-11-10T12:30:00+00:00");
+        assert!(parse_date("10/11/2020").unwrap_err().contains("2020-11-10"));
+    }
+}
