@@ -2,13 +2,14 @@
 # `make run` and `make test` install whatever Debian 12 packages are missing first.
 
 # Build: FFmpeg's libraries for ffmpeg-next, clang for bindgen, a C++ compiler for RocksDB.
-# Tests: the ffmpeg CLI, which derives edited copies of the test footage.
+# Tests: the ffmpeg CLI, which derives edited copies of the test footage; Chromium and its
+# WebDriver for the page's browser tests, with Noto fonts so that Arabic titles render.
 APT_PACKAGES := pkg-config clang libclang-dev g++ make \
 	libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev \
-	ffmpeg
+	ffmpeg curl chromium chromium-driver fonts-noto-core
 
 # Benchmarks only: Python to build Meta's vPDQ, the accuracy and speed baseline, in a venv.
-BENCH_APT_PACKAGES := python3 python3-venv python3-dev
+BENCH_APT_PACKAGES := python3 python3-venv python3-dev libavfilter-dev libavdevice-dev
 VPDQ_VENV ?= $(HOME)/.cache/firstseen-vpdq
 
 DATA_DIR ?= ./data

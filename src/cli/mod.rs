@@ -281,6 +281,9 @@ struct RemoteArgs {
     json: bool,
 }
 
+/// How long blocking work may go on after the server stops serving, before the process exits.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// One per core: decoding is CPU-bound, and each lookup decodes.
 fn default_concurrency() -> usize {
     std::thread::available_parallelism().map_or(2, |cores| cores.get())
@@ -304,13 +307,17 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let code = match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // A decode or lookup still running on the blocking pool when the server stops must not
+    // hold the process (and the index's lock) open: it is abandoned after a grace period.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    code
 }
 
 fn init_logging(serving: bool) {

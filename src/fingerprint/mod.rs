@@ -18,7 +18,7 @@ pub use views::{Orientation, RegionHashes, ViewHashes};
 
 use crate::media::{
     ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector,
-    MediaError, Thumbnail, VideoInfo, decode_video, decode_video_with_thumbnails,
+    MAX_VIDEO_SECONDS, MediaError, Thumbnail, VideoInfo, decode_video, decode_video_with_thumbnails,
 };
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
@@ -40,6 +40,9 @@ pub const RECIPE_VERSION: u32 = 6;
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
 pub const MAX_KEYFRAMES: usize = 64_000;
+
+/// Longest video a fingerprint may describe: what a decode accepts.
+pub const MAX_DURATION_MS: u32 = MAX_VIDEO_SECONDS * 1000;
 
 /// One keyframe of a video.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +66,10 @@ pub enum InvalidFingerprint {
     RecipeVersion { got: u32 },
     #[error("the fingerprint has no keyframes")]
     Empty,
+    #[error(
+        "the fingerprint says the video lasts {duration_ms} ms; at most {MAX_DURATION_MS} ms (six hours) are accepted"
+    )]
+    TooLong { duration_ms: u32 },
     #[error("the fingerprint has {count} keyframes; at most {MAX_KEYFRAMES} are accepted")]
     TooManyKeyframes { count: usize },
     #[error("keyframe {index} is at {time_ms} ms, before the keyframe preceding it: keyframes must be in time order")]
@@ -131,6 +138,9 @@ impl Fingerprint {
         }
         if self.keyframes.is_empty() {
             return Err(InvalidFingerprint::Empty);
+        }
+        if self.duration_ms > MAX_DURATION_MS {
+            return Err(InvalidFingerprint::TooLong { duration_ms: self.duration_ms });
         }
         if self.keyframes.len() > MAX_KEYFRAMES {
             return Err(InvalidFingerprint::TooManyKeyframes { count: self.keyframes.len() });

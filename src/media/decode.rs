@@ -68,6 +68,9 @@ pub struct AnalysisFrame {
     pub luma: Vec<u8>,
 }
 
+/// The longest video accepted: a full broadcast segment or a long livestream.
+pub const MAX_VIDEO_SECONDS: u32 = 6 * 3600;
+
 /// Bounds on what a decode will accept; absurd inputs are rejected instead of exhausting memory
 /// or time.
 #[derive(Clone, Debug)]
@@ -84,7 +87,7 @@ impl Default for DecodeLimits {
     fn default() -> Self {
         // 8K is the largest frame real footage comes in; six hours covers a full broadcast day
         // segment or a long livestream.
-        DecodeLimits { max_side: 8192, max_seconds: 6 * 3600, memory: Arc::new(MemoryBudget::default()) }
+        DecodeLimits { max_side: 8192, max_seconds: MAX_VIDEO_SECONDS, memory: Arc::new(MemoryBudget::default()) }
     }
 }
 
@@ -221,6 +224,8 @@ fn decode(
     if size == 0 {
         return Err(MediaError::Empty);
     }
+    // The demuxer allocates its index while opening: what a file declares is checked first.
+    super::sample_tables::check(path)?;
     let mut input = open_input(path)?;
     let stream = StreamFacts::of_best_video(&input)?;
     // The declared size is checked and paid for before any frame is allocated.

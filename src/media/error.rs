@@ -33,6 +33,10 @@ pub enum MediaError {
         "decoding the video needs up to {needed_mib} MiB of memory, more than the {budget_mib} MiB this machine decodes within"
     )]
     TooMuchMemory { needed_mib: u64, budget_mib: u64 },
+    #[error(
+        "the video declares {declared} samples in a track; at most {max} (six hours at 120 frames a second) are accepted"
+    )]
+    TooManySamples { declared: u64, max: u64 },
     #[error("every decode slot stayed busy for {waited_seconds} s; try again later")]
     Busy { waited_seconds: u64 },
     #[error("could not read {path}: {source}")]

@@ -25,12 +25,14 @@ mod decode;
 mod error;
 mod inset;
 mod keyframes;
+mod sample_tables;
 mod thumbnails;
 
 pub use borders::{BorderDetector, ContentBox};
 pub use budget::{DEFAULT_DECODE_BUDGET_BYTES, DecodeCost, MemoryBudget};
 pub use decode::{
-    ACCEPTED_FORMATS, ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, VideoInfo, decode_video, decode_video_with_thumbnails,
+    ACCEPTED_FORMATS, ANALYSIS_SIDE, AnalysisFrame, DecodeLimits, MAX_VIDEO_SECONDS, VideoInfo, decode_video,
+    decode_video_with_thumbnails,
 };
 pub use error::MediaError;
 pub use inset::InsetDetector;

@@ -12,6 +12,7 @@
 //! bound on uploads and lookups in progress, so one caller cannot take every decode slot.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -71,6 +72,21 @@ impl Call {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// Whose per-key limits the call counts against: the key's name, or for a call without a
+    /// key the address it came from, so that one anonymous client cannot hold every anonymous
+    /// caller's slots.
+    bucket: String,
+}
+
+impl Caller {
+    /// "the key \"desk\"", or "this address" for a call without a key.
+    fn described(&self) -> String {
+        if self.name == ANONYMOUS {
+            "this address (calling without a key)".to_owned()
+        } else {
+            format!("the key {:?}", self.name)
+        }
+    }
 }
 
 /// Bounds on what one key may have in progress at once.
@@ -121,11 +137,16 @@ impl KeyRing {
     }
 
     /// The caller of a request, if its key (or the lack of one) may make `call`.
-    pub fn authorize(&self, metadata: &MetadataMap, call: Call) -> Result<Caller, Status> {
+    pub fn authorize(&self, metadata: &MetadataMap, call: Call, peer: Option<IpAddr>) -> Result<Caller, Status> {
         let needed = call.needs();
         let Some(presented) = presented_key(metadata)? else {
             if self.anonymous_lookups && needed == Role::Reader {
-                return Ok(Caller { name: ANONYMOUS.to_owned(), role: Role::Reader });
+                let from = peer.map_or_else(|| "unknown".to_owned(), |peer| peer.to_string());
+                return Ok(Caller {
+                    name: ANONYMOUS.to_owned(),
+                    role: Role::Reader,
+                    bucket: format!("{ANONYMOUS}@{from}"),
+                });
             }
             return Err(Status::unauthenticated(format!(
                 "{} needs an API key with the {} role, sent as the metadata `authorization: Bearer <key>`; none was sent",
@@ -166,7 +187,21 @@ impl KeyRing {
             )));
         }
         self.note_use(&record, Utc::now());
-        Ok(Caller { name: record.name, role: record.role })
+        Ok(Caller { bucket: record.name.clone(), name: record.name, role: record.role })
+    }
+
+    /// Checks again, mid-stream, that the caller's key still stands: a key revoked while one of
+    /// its streams is open stops at the stream's next item.
+    pub fn recheck(&self, caller: &Caller) -> Result<(), Status> {
+        let revoked = self.read().iter().find(|record| record.name == caller.name).and_then(|record| record.revoked_at);
+        match revoked {
+            Some(revoked_at) => Err(Status::unauthenticated(format!(
+                "the API key {:?} was revoked on {} while this stream was open",
+                caller.name,
+                revoked_at.format("%Y-%m-%d %H:%M UTC")
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Records when a key was last used, at most once a [`LAST_USED_RESOLUTION`], off the
@@ -244,8 +279,9 @@ impl KeyRing {
         let semaphore = self.semaphores(caller, |in_use| &in_use.uploads);
         semaphore.try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(format!(
-                "the key {:?} already has {} uploads in progress, the most this server allows a key; wait for one to finish",
-                caller.name, self.limits.uploads
+                "{} already has {} uploads in progress, the most this server allows a key; wait for one to finish",
+                caller.described(),
+                self.limits.uploads
             ))
         })
     }
@@ -255,15 +291,16 @@ impl KeyRing {
         let semaphore = self.semaphores(caller, |in_use| &in_use.lookups);
         semaphore.try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(format!(
-                "the key {:?} already has {} lookups in progress, the most this server allows a key; wait for one to finish",
-                caller.name, self.limits.lookups
+                "{} already has {} lookups in progress, the most this server allows a key; wait for one to finish",
+                caller.described(),
+                self.limits.lookups
             ))
         })
     }
 
     fn semaphores(&self, caller: &Caller, which: impl Fn(&InUse) -> &Arc<Semaphore>) -> Arc<Semaphore> {
         let mut in_use = self.in_use.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = in_use.entry(caller.name.clone()).or_insert_with(|| InUse {
+        let entry = in_use.entry(caller.bucket.clone()).or_insert_with(|| InUse {
             uploads: Arc::new(Semaphore::new(self.limits.uploads)),
             lookups: Arc::new(Semaphore::new(self.limits.lookups)),
         });

@@ -59,7 +59,7 @@ pub async fn ingest_fingerprints(
 ) -> Result<v1::IngestSummary, Status> {
     let mut summary = v1::IngestSummary::default();
     loop {
-        let group = next_group(&mut stream, &caller, desk.upload_idle_timeout).await;
+        let group = next_group(&mut stream, desk, &caller).await;
         if !group.items.is_empty() {
             let engine = Arc::clone(&desk.engine);
             let items = group.items;
@@ -86,12 +86,12 @@ pub async fn ingest_fingerprints(
 }
 
 /// Reads items until the group is full, the stream pauses or ends, or an item is rejected.
-async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, caller: &Caller, idle: Duration) -> Group {
+async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, desk: &Desk, caller: &Caller) -> Group {
     let mut group = Group { items: Vec::new(), rejected: None, end_of_stream: false };
     let mut keyframes = 0;
     while group.items.len() < GROUP_ITEMS && keyframes < GROUP_KEYFRAMES {
         let message = if group.items.is_empty() {
-            next_message(stream, idle).await
+            next_message(stream, desk.upload_idle_timeout).await
         } else {
             match tokio::time::timeout(IDLE_FLUSH, stream.message()).await {
                 Ok(message) => message.map_err(status::from_stream),
@@ -109,7 +109,7 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, caller
                 break;
             }
         };
-        match ingest_item(request, caller) {
+        match desk.keys.recheck(caller).and_then(|()| ingest_item(request, caller)) {
             Ok(item) => {
                 keyframes += item.fingerprint.keyframes.len();
                 group.items.push(item);
@@ -124,10 +124,12 @@ async fn next_group(stream: &mut Streaming<v1::IngestFingerprintRequest>, caller
 }
 
 /// Answers every item of `stream`; `slot` is the caller's lookup slot, held as long as the
-/// stream runs.
+/// stream runs. A stream with nothing in flight that sends nothing for the idle timeout is
+/// ended, and one whose key is revoked ends at its next item.
 pub fn batch_lookup(
     desk: Arc<Desk>,
     mut stream: Streaming<v1::BatchLookupRequest>,
+    caller: Caller,
     slot: OwnedSemaphorePermit,
 ) -> ReceiverStream<Result<v1::BatchLookupResult, Status>> {
     let (results, receiver) = mpsc::channel(LOOKUPS_IN_FLIGHT);
@@ -135,7 +137,13 @@ pub fn batch_lookup(
     tokio::spawn(async move {
         let _caller_slot = slot;
         loop {
-            let item = match stream.message().await.map_err(status::from_stream) {
+            let idle = in_flight.available_permits() == LOOKUPS_IN_FLIGHT;
+            let next = if idle {
+                next_message(&mut stream, desk.upload_idle_timeout).await
+            } else {
+                stream.message().await.map_err(status::from_stream)
+            };
+            let item = match next.and_then(|item| desk.keys.recheck(&caller).map(|()| item)) {
                 Ok(Some(item)) => item,
                 Ok(None) => break,
                 Err(broken) => {

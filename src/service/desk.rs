@@ -5,6 +5,7 @@
 //! and hand the same engine the work. They differ only in how requests and answers are framed,
 //! which is all `grpc.rs` and `http.rs` hold.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,8 +58,8 @@ impl Desk {
         }
     }
 
-    pub fn authorize(&self, metadata: &MetadataMap, call: Call) -> Result<Caller, Status> {
-        self.keys.authorize(metadata, call)
+    pub fn authorize(&self, metadata: &MetadataMap, call: Call, peer: Option<IpAddr>) -> Result<Caller, Status> {
+        self.keys.authorize(metadata, call, peer)
     }
 
     /// Fingerprints an uploaded file, with its thumbnails when `thumbnails`: one decode per core

@@ -33,7 +33,7 @@ impl FirstSeenService {
     }
 
     fn authorize<T>(&self, request: &Request<T>, call: Call) -> Result<Caller, Status> {
-        self.desk.authorize(request.metadata(), call)
+        self.desk.authorize(request.metadata(), call, request.remote_addr().map(|address| address.ip()))
     }
 
     /// Receives the rest of an upload stream and fingerprints it, with its thumbnails when
@@ -165,6 +165,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let header = receive_header(&mut stream, "sighting", self.desk.upload_idle_timeout).await?;
         let sighting = recorded_sighting(Some(&header), &caller)?;
         let (fingerprint, thumbnails) = self.fingerprint_upload(&mut stream, true).await?;
+        self.desk.keys.recheck(&caller)?;
         self.record_ingest(IngestItem { fingerprint, sighting, thumbnails }).await
     }
 
@@ -194,7 +195,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
     ) -> Result<Response<Self::BatchLookupStream>, Status> {
         let caller = self.authorize(&request, Call::BatchLookup)?;
         let slot = self.desk.keys.lookup_slot(&caller)?;
-        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.desk), request.into_inner(), slot)))
+        Ok(Response::new(bulk::batch_lookup(Arc::clone(&self.desk), request.into_inner(), caller, slot)))
     }
 
     async fn lookup(

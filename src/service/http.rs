@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -111,27 +112,45 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn authorize(desk: &Desk, headers: &HeaderMap, call: Call) -> Result<Caller, Status> {
-    desk.authorize(&MetadataMap::from_headers(headers.clone()), call)
+fn authorize(desk: &Desk, request: &Parts, call: Call) -> Result<Caller, Status> {
+    desk.authorize(&MetadataMap::from_headers(request.headers.clone()), call, peer(request))
 }
 
-/// Counts every request by gRPC method or HTTP route and outcome, for `/metrics`.
-pub async fn count_requests(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+/// The address a request came from, as the server's listener recorded it.
+fn peer(request: &Parts) -> Option<std::net::IpAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let tcp = request
+        .extensions
+        .get::<TcpConnectInfo>()
+        .or_else(|| request.extensions.get::<TlsConnectInfo<TcpConnectInfo>>().map(TlsConnectInfo::get_ref));
+    tcp.and_then(TcpConnectInfo::remote_addr).map(|address| address.ip())
+}
+
+/// Counts every request by gRPC method or HTTP route and outcome, for `/metrics`; and turns
+/// tonic's own refusal of a message over its size limit, which it makes before any handler
+/// runs, into the INVALID_ARGUMENT the API promises.
+pub async fn observe(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let matched = request.extensions().get::<MatchedPath>().map(|matched| matched.as_str().to_owned());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let grpc = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|kind| kind.as_bytes().starts_with(b"application/grpc"));
     let (route, status) = if grpc {
         // A failed call's status is in the headers; a successful one's comes in the trailers.
-        let code = response
+        let mut code = response
             .headers()
             .get("grpc-status")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.parse::<i32>().ok())
             .map_or(Code::Ok, Code::from_i32);
+        if code == Code::OutOfRange {
+            let headers = response.headers_mut();
+            headers.insert("grpc-status", HeaderValue::from(Code::InvalidArgument as i32));
+            headers.insert("grpc-message", HeaderValue::from_static(super::status::OVERSIZED_MESSAGE));
+            code = Code::InvalidArgument;
+        }
         (path.rsplit('/').next().unwrap_or_default().to_owned(), format!("{code:?}"))
     } else {
         (matched.unwrap_or_else(|| "unmatched".into()), response.status().as_u16().to_string())
@@ -163,8 +182,8 @@ struct CallerJson {
 }
 
 /// Whether the key the page holds is good, and whether it needs one at all.
-async fn session(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> ApiResult<Json<SessionJson>> {
-    let caller = authorize(&desk, &headers, Call::Stats).ok().filter(|caller| caller.name != ANONYMOUS);
+async fn session(State(desk): State<Arc<Desk>>, request: Parts) -> ApiResult<Json<SessionJson>> {
+    let caller = authorize(&desk, &request, Call::Stats).ok().filter(|caller| caller.name != ANONYMOUS);
     Ok(Json(SessionJson {
         anonymous_lookups: desk.keys.allows_anonymous_lookups(),
         caller: caller.map(|caller| CallerJson { name: caller.name, role: caller.role.name() }),
@@ -242,12 +261,8 @@ fn no_video() -> ApiError {
 
 /// `POST /api/v1/lookup`: multipart `video` and optional `claimed_date`; the report with
 /// evidence pictures.
-async fn lookup(
-    State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> ApiResult<Json<ReportJson>> {
-    let caller = authorize(&desk, &headers, Call::Lookup)?;
+async fn lookup(State(desk): State<Arc<Desk>>, request: Parts, multipart: Multipart) -> ApiResult<Json<ReportJson>> {
+    let caller = authorize(&desk, &request, Call::Lookup)?;
     let _slots = (desk.keys.lookup_slot(&caller)?, desk.keys.upload_slot(&caller)?);
     let form = read_form(&desk, multipart).await?;
     let claimed = form.date("claimed_date")?;
@@ -312,10 +327,10 @@ struct FingerprintLookup {
 /// "claimed_date": "2023-09-20"}`; the report.
 async fn lookup_fingerprint(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
+    request: Parts,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ReportJson>> {
-    let caller = authorize(&desk, &headers, Call::LookupFingerprint)?;
+    let caller = authorize(&desk, &request, Call::LookupFingerprint)?;
     let _slot = desk.keys.lookup_slot(&caller)?;
     let request: FingerprintLookup = serde_json::from_slice(&body)
         .map_err(|error| bad_request(format!("the body is not a fingerprint lookup: {error}")))?;
@@ -340,12 +355,8 @@ struct IngestReply {
 
 /// `POST /api/v1/ingest` (contributor): multipart `video`, `first_seen`, `source_url`, and
 /// optional `title`, `publisher`.
-async fn ingest(
-    State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
-    multipart: Multipart,
-) -> ApiResult<Json<IngestReply>> {
-    let caller = authorize(&desk, &headers, Call::Ingest)?;
+async fn ingest(State(desk): State<Arc<Desk>>, request: Parts, multipart: Multipart) -> ApiResult<Json<IngestReply>> {
+    let caller = authorize(&desk, &request, Call::Ingest)?;
     let _slot = desk.keys.upload_slot(&caller)?;
     let form = read_form(&desk, multipart).await?;
     let first_seen = form
@@ -374,10 +385,10 @@ fn footage_id(text: &str) -> ApiResult<FootageId> {
 
 async fn footage(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
+    request: Parts,
     Path(id): Path<String>,
 ) -> ApiResult<Json<presentation::FootageJson>> {
-    authorize(&desk, &headers, Call::GetFootage)?;
+    authorize(&desk, &request, Call::GetFootage)?;
     let (record, sightings) = desk.footage(footage_id(&id)?).await?;
     Ok(Json(presentation::footage_json(&proto::footage_to_wire(&record, &sightings))))
 }
@@ -385,10 +396,10 @@ async fn footage(
 /// `GET /api/v1/footage/{id}/frames/{time_ms}`: a stored thumbnail, as a JPEG.
 async fn frame(
     State(desk): State<Arc<Desk>>,
-    headers: HeaderMap,
+    request: Parts,
     Path((id, time_ms)): Path<(String, String)>,
 ) -> ApiResult<Response> {
-    authorize(&desk, &headers, Call::GetFootage)?;
+    authorize(&desk, &request, Call::GetFootage)?;
     let id = footage_id(&id)?;
     let time_ms: u32 =
         time_ms.parse().map_err(|_| bad_request(format!("{time_ms:?} is not a time in milliseconds")))?;
@@ -406,8 +417,8 @@ async fn frame(
     Ok(response)
 }
 
-async fn stats(State(desk): State<Arc<Desk>>, headers: HeaderMap) -> ApiResult<Json<presentation::StatsJson>> {
-    authorize(&desk, &headers, Call::Stats)?;
+async fn stats(State(desk): State<Arc<Desk>>, request: Parts) -> ApiResult<Json<presentation::StatsJson>> {
+    authorize(&desk, &request, Call::Stats)?;
     let stats = desk.stats().await?;
     Ok(Json(presentation::stats_json(&v1::StatsResponse {
         footage: stats.footage,

@@ -189,7 +189,7 @@ pub async fn serve_on(
         .into_axum_router();
     let routes = grpc
         .merge(http::router(Arc::clone(&desk)))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&desk), http::count_requests));
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&desk), http::observe));
     builder
         .accept_http1(true)
         .add_routes(tonic::service::Routes::from(routes))

@@ -13,6 +13,8 @@ use crate::index::IndexError;
 use crate::media::MediaError;
 use crate::proto::{InvalidMessage, MAX_MESSAGE_BYTES};
 
+const _: () = assert!(MAX_MESSAGE_BYTES == 16 << 20, "OVERSIZED_MESSAGE names 16 MiB");
+
 const DISK_FULL: &str = "the index's disk is full: nothing more can be recorded until space is freed; lookups go on";
 
 pub fn internal(doing: &str, error: impl Display) -> Status {
@@ -52,14 +54,16 @@ pub fn from_message(error: InvalidMessage) -> Status {
     Status::invalid_argument(error.0)
 }
 
+/// What a client is told of a message tonic refused from its length alone (over twice
+/// [`MAX_MESSAGE_BYTES`], 32 MiB). A header value: plain ASCII.
+pub const OVERSIZED_MESSAGE: &str =
+    "a message is over twice the limit of 16 MiB a message; send video in chunks and fingerprints one at a time";
+
 /// An error read from a client's request stream. tonic reports a message over its size limit as
 /// OUT_OF_RANGE; it is the client's message that is too large.
 pub fn from_stream(status: Status) -> Status {
     if status.code() == Code::OutOfRange {
-        return Status::invalid_argument(format!(
-            "a message is over twice the limit of {} MiB a message; send video in chunks and fingerprints one at a time",
-            MAX_MESSAGE_BYTES >> 20
-        ));
+        return Status::invalid_argument(OVERSIZED_MESSAGE);
     }
     status
 }

@@ -524,7 +524,7 @@
     const matches = [...(report.matches || [])];
     container.append(verdictBlock(report));
     if (report.verdict === 'no_known_footage' || matches.length === 0) {
-      container.append(noMatchBlock(report.query || {}));
+      container.append(noMatchBlock(report.query || {}, report.summary || ''));
       return;
     }
     if (matches.some((m) => (m.sightings || []).length)) container.append(timelineBlock(report, matches));
@@ -609,15 +609,18 @@
     return ok;
   }
 
-  function noMatchBlock(query) {
+  function noMatchBlock(query, summary) {
     const informative = query.informative_keyframes ?? 0;
     const keyframes = query.keyframes ?? 0;
+    const sentence = 'No known footage matches this video.';
+    // Say it once: the verdict above usually already is this sentence.
+    const saidAlready = summary.toLowerCase().includes(sentence.toLowerCase());
     const block = el('section', { class: 'no-match card' },
-      el('h2', null, 'No known footage matches this video.'),
-      el('p', null, 'What was looked at: ',
-        el('span', { class: 'query-duration' }, `${format.clock(query.duration)} of video`), ', ',
+      el('h2', null, saidAlready ? 'What was looked at' : sentence),
+      el('p', null, 'firstseen looked at ',
+        el('span', { class: 'query-duration' }, `${format.clock(query.duration)} of video (duration)`), ': ',
         el('span', { class: 'query-keyframes' }, format.plural(keyframes, 'keyframe', 'keyframes')), ', of which ',
-        el('span', { class: 'query-informative' }, `${informative} informative`),
+        el('span', { class: 'query-informative' }, `${informative} informative keyframes`),
         ' (with enough detail to compare).'),
       el('p', null, 'This does not show that the footage is new, only that this archive has not seen it. Try a reverse image search of a few frames as well.'));
     if (keyframes > 0 && informative < keyframes / 2) {
@@ -694,7 +697,7 @@
       'aria-label': timelineDescription(points, claimed),
     });
     root.append(svg('line', { class: 'axis', x1: left, x2: right, y1: axisY, y2: axisY }));
-    for (const tick of axisTicks(min, max)) {
+    for (const tick of axisTicks(min, max, right - left)) {
       root.append(svg('line', { class: 'tick', x1: x(tick.time), x2: x(tick.time), y1: axisY, y2: axisY + 5 }));
       root.append(svg('text', { class: 'tick-label', x: x(tick.time), y: axisY + 20, 'text-anchor': 'middle' }, tick.label));
     }
@@ -738,11 +741,13 @@
     return 'middle';
   }
 
-  // Year ticks for long spans, month ticks for short ones; never more than about seven.
-  function axisTicks(min, max) {
+  // Year ticks for long spans, month ticks for short ones; no more than fit in `width` pixels,
+  // so that the labels do not run into each other on a narrow screen.
+  function axisTicks(min, max, width) {
     const months = (max - min) / (30.44 * 86400000);
     const steps = [1, 2, 3, 6, 12, 24, 60, 120];
-    const step = steps.find((s) => months / s <= 7) || 120;
+    const fits = (s) => months / s <= Math.min(8, width / (s >= 12 ? 55 : 85));
+    const step = steps.find(fits) || 120;
     const start = new Date(min);
     let year = start.getUTCFullYear();
     let month = start.getUTCMonth() + 1;
@@ -987,6 +992,7 @@
     for (const column of CSV_COLUMNS) {
       const td = el('td', { class: `col-${column}`, 'data-column': column });
       if (column === 'source_url' && row.source_url) td.append(sourceLink(row.source_url));
+      else if (column === 'segments' && row.segments) td.append(...segmentItems(row.segments));
       else if (column === 'footage_id' && row.footage_id) td.append(el('a', { href: `#/footage/${row.footage_id}` }, row.footage_id));
       else if (column === 'earliest_first_seen' && row.earliest_first_seen) {
         td.append(el('time', { datetime: row.earliest_first_seen, title: format.dateWords(row.earliest_first_seen) }, row.earliest_first_seen));
@@ -997,6 +1003,18 @@
     const after = [...body.rows].find((r) => Number(r.dataset.index) > index);
     body.insertBefore(tr, after || null);
     $('batch-csv').disabled = false;
+  }
+
+  // Each segment kept on one line; the cell's text stays exactly the CSV value.
+  function segmentItems(segments) {
+    const parts = [];
+    const list = segments.split('; ');
+    list.forEach((segment, i) => {
+      const last = i === list.length - 1;
+      parts.push(el('span', { class: 'segment-item' }, last ? segment : `${segment};`));
+      if (!last) parts.push(' ');
+    });
+    return parts;
   }
 
   function updateBatchStatus(state, finished) {
