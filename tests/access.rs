@@ -358,3 +358,40 @@ async fn over_tls_a_client_that_trusts_the_ca_connects_and_one_that_does_not_fai
     let without = server.cli(&["stats", "--json"]);
     assert!(!without.status.success(), "the CLI without the CA refuses the server");
 }
+
+#[tokio::test]
+async fn a_key_revoked_while_its_stream_is_open_stops_at_the_next_item() {
+    let (work, server) = Server::in_temp_dir(&[]);
+    let video = clip(work.path(), "clip.mp4", "testsrc2=s=160x90:d=3:r=10");
+    let wire: v1::Fingerprint = (&Fingerprint::of_file(&video, &DecodeLimits::default()).unwrap()).into();
+    let mut admin = server.client().await;
+    let key = create_key(&mut admin, "leaving", v1::Role::Contributor).await;
+    let mut leaving = server.client_with(Some(&key)).await;
+    let (sender, receiver) = tokio::sync::mpsc::channel(4);
+    let item = |n: usize| v1::IngestFingerprintRequest {
+        sighting: Some(sighting(&format!("https://example.org/{n}"), "2022-02-02", "")),
+        fingerprint: Some(wire.clone()),
+        ..Default::default()
+    };
+    sender.send(item(1)).await.unwrap();
+    let stream = tokio::spawn(async move {
+        leaving.ingest_fingerprints(tokio_stream::wrappers::ReceiverStream::new(receiver)).await
+    });
+    // The first item is written once the stream pauses; then the key is revoked.
+    let written = std::time::Instant::now();
+    while admin.stats(v1::StatsRequest {}).await.unwrap().into_inner().sightings < 1 {
+        assert!(written.elapsed() < std::time::Duration::from_secs(20), "the first item was never written");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    admin.revoke_key(v1::RevokeKeyRequest { name: "leaving".into() }).await.unwrap();
+    sender.send(item(2)).await.unwrap();
+    drop(sender);
+    let refused = stream.await.unwrap().expect_err("the stream stops");
+    assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
+    assert!(refused.message().contains("revoked") && refused.message().contains("1 items before it"), "{refused:?}");
+    assert_eq!(
+        admin.stats(v1::StatsRequest {}).await.unwrap().into_inner().sightings,
+        1,
+        "nothing after the revocation"
+    );
+}

@@ -454,13 +454,13 @@ fn shown(paths: &[PathBuf]) -> String {
 
 /// Decoding is CPU-bound: keep it off the runtime's threads.
 async fn fingerprint_in_background(file: PathBuf) -> anyhow::Result<Fingerprint> {
-    decode_in_background(file, |file, limits| Fingerprint::of_file(file, limits)).await
+    decode_in_background(file, Fingerprint::of_file).await
 }
 
 /// [`fingerprint_in_background`] with the video's thumbnails, for an ingest to store beside the
 /// footage as evidence pictures.
 async fn fingerprint_with_thumbnails(file: PathBuf) -> anyhow::Result<(Fingerprint, Vec<Thumbnail>)> {
-    decode_in_background(file, |file, limits| Fingerprint::of_file_with_thumbnails(file, limits)).await
+    decode_in_background(file, Fingerprint::of_file_with_thumbnails).await
 }
 
 async fn decode_in_background<T: Send + 'static>(

@@ -404,21 +404,14 @@ fn column_family<'a>(db: &'a DB, name: &str) -> &'a ColumnFamily {
 
 fn check_schema(db: &DB, path: &Path) -> Result<(), IndexError> {
     let meta = column_family(db, schema::CF_META);
-    match db.get_cf(meta, schema::META_SCHEMA)? {
-        Some(bytes) => {
-            let found: u32 = schema::decode_value(&bytes).map_err(corrupt(schema::CF_META))?;
-            if !schema::READABLE_SCHEMA_VERSIONS.contains(&found) {
-                return Err(IndexError::SchemaMismatch {
-                    path: path.to_owned(),
-                    found,
-                    expected: schema::SCHEMA_VERSION,
-                });
-            }
-            if found == schema::SCHEMA_VERSION {
-                return Ok(());
-            }
+    if let Some(bytes) = db.get_cf(meta, schema::META_SCHEMA)? {
+        let found: u32 = schema::decode_value(&bytes).map_err(corrupt(schema::CF_META))?;
+        if !schema::READABLE_SCHEMA_VERSIONS.contains(&found) {
+            return Err(IndexError::SchemaMismatch { path: path.to_owned(), found, expected: schema::SCHEMA_VERSION });
         }
-        None => {}
+        if found == schema::SCHEMA_VERSION {
+            return Ok(());
+        }
     }
     // New, or of a version this one reads as it is: from now on, what older builds cannot read
     // may be written, so they must refuse the store.
@@ -544,7 +537,7 @@ mod tests {
         assert_eq!(index.sightings(footage.id).unwrap().len(), 2, "never deleted");
         let standing: Vec<String> =
             index.standing_sightings(footage.id).unwrap().into_iter().map(|s| s.source_url).collect();
-        assert_eq!(standing, [original.source_url.clone()]);
+        assert_eq!(standing, std::slice::from_ref(&original.source_url));
         let again = index.retract_sighting(footage.id, forged.first_seen, &forged.source_url, retraction);
         assert!(matches!(again, Err(IndexError::AlreadyRetracted { .. })), "{again:?}");
 
