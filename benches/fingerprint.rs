@@ -60,6 +60,28 @@ fn main() {
     }
     println!("vs floor = firstseen CPU time / decode-floor CPU time (1.0 = as cheap as decoding alone)");
     println!("vs vPDQ = vPDQ CPU time / firstseen CPU time, Python start-up and import subtracted");
+
+    // Evidence thumbnails: what an ingest that keeps them costs beside one that does not.
+    println!();
+    println!(
+        "{:<12} {:>11} {:>11} {:>10} {:>12} {:>14}",
+        "file", "cpu plain", "cpu thumbs", "thumbs", "bytes each", "bytes/keyframe"
+    );
+    for (name, file_name, args) in &clips[..measured] {
+        let path = &common::derived(&work.join(file_name), args);
+        let (_, plain_cpu, _) = best_of(rounds, || fingerprint_cpu(path));
+        let limits = DecodeLimits::default();
+        let started = common::self_cpu();
+        let (fingerprint, thumbnails) = Fingerprint::of_file_with_thumbnails(path, &limits).expect("fingerprint");
+        let thumbs_cpu = (common::self_cpu() - started).as_secs_f64();
+        let bytes: usize = thumbnails.iter().map(|thumbnail| thumbnail.jpeg.len()).sum();
+        println!(
+            "{name:<12} {plain_cpu:>10.2}s {thumbs_cpu:>10.2}s {:>10} {:>12} {:>14}",
+            thumbnails.len(),
+            bytes / thumbnails.len().max(1),
+            bytes / fingerprint.keyframes.len().max(1)
+        );
+    }
 }
 
 /// The round with the least CPU time: the others lost time to the machine's other tenants.

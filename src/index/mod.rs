@@ -348,25 +348,22 @@ impl Index {
 
     /// Stores a new key; refused when its name is taken, revoked keys' names included.
     pub fn insert_key(&self, record: &KeyRecord) -> Result<(), IndexError> {
-        let _writer = self.lock_writes();
-        let keys = self.cf(schema::CF_KEYS);
-        let key = schema::key_record_key(&record.name);
-        if self.db.get_pinned_cf(keys, &key)?.is_some() {
-            return Err(IndexError::KeyExists(record.name.clone()));
-        }
-        let mut batch = WriteBatch::default();
-        batch.put_cf(keys, key, schema::encode_key_record(record));
-        self.db.write_opt(batch, &write_options(Durability::Synced))?;
-        Ok(())
+        self.put_key(record, false, Durability::Synced)
     }
 
     /// Replaces the record of an existing key (a revocation, or when it was last used).
     pub fn update_key(&self, record: &KeyRecord, durability: Durability) -> Result<(), IndexError> {
+        self.put_key(record, true, durability)
+    }
+
+    fn put_key(&self, record: &KeyRecord, existing: bool, durability: Durability) -> Result<(), IndexError> {
         let _writer = self.lock_writes();
         let keys = self.cf(schema::CF_KEYS);
         let key = schema::key_record_key(&record.name);
-        if self.db.get_pinned_cf(keys, &key)?.is_none() {
-            return Err(IndexError::UnknownKey(record.name.clone()));
+        match (self.db.get_pinned_cf(keys, &key)?.is_some(), existing) {
+            (true, false) => return Err(IndexError::KeyExists(record.name.clone())),
+            (false, true) => return Err(IndexError::UnknownKey(record.name.clone())),
+            _ => {}
         }
         let mut batch = WriteBatch::default();
         batch.put_cf(keys, key, schema::encode_key_record(record));

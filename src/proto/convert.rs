@@ -145,11 +145,7 @@ pub fn provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, In
         .map(|retraction| {
             check_text("retraction reason", &retraction.reason)?;
             check_text("retracted_by", &retraction.retracted_by)?;
-            let retracted_at = retraction
-                .retracted_at
-                .as_ref()
-                .ok_or_else(|| invalid("a retraction needs its retracted_at date"))
-                .and_then(|time| date_from_wire(time, "retracted_at"))?;
+            let retracted_at = required_date(retraction.retracted_at.as_ref(), "retracted_at", "a retraction")?;
             Ok::<_, InvalidMessage>(Retraction {
                 retracted_by: retraction.retracted_by.trim().to_owned(),
                 retracted_at,
@@ -162,6 +158,16 @@ pub fn provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, In
         ingested_at: wire.ingested_at.as_ref().map(|time| date_from_wire(time, "ingested_at")).transpose()?,
         retraction,
     })
+}
+
+/// A date field `what` that `whose` message must carry.
+fn required_date(
+    time: Option<&prost_types::Timestamp>,
+    what: &str,
+    whose: &str,
+) -> Result<DateTime<Utc>, InvalidMessage> {
+    let time = time.ok_or_else(|| invalid(format!("{whose} needs a {what} date")))?;
+    date_from_wire(time, what)
 }
 
 /// Refuses a free-text field over [`MAX_TEXT_BYTES`].
@@ -188,11 +194,7 @@ pub fn sighting_from_wire(
     }
     check_text("title", &wire.title)?;
     check_text("publisher", &wire.publisher)?;
-    let first_seen = wire
-        .first_seen
-        .as_ref()
-        .ok_or_else(|| invalid("the sighting needs a first_seen date"))
-        .and_then(|time| date_from_wire(time, "first_seen"))?;
+    let first_seen = required_date(wire.first_seen.as_ref(), "first_seen", "the sighting")?;
     Ok(Sighting {
         source_url: source_url.to_owned(),
         first_seen,

@@ -276,24 +276,25 @@ impl KeyRing {
 
     /// A slot for one upload of `caller`'s, held until dropped.
     pub fn upload_slot(&self, caller: &Caller) -> Result<OwnedSemaphorePermit, Status> {
-        let semaphore = self.semaphores(caller, |in_use| &in_use.uploads);
-        semaphore.try_acquire_owned().map_err(|_| {
-            Status::resource_exhausted(format!(
-                "{} already has {} uploads in progress, the most this server allows a key; wait for one to finish",
-                caller.described(),
-                self.limits.uploads
-            ))
-        })
+        self.slot(caller, "uploads", self.limits.uploads, |in_use| &in_use.uploads)
     }
 
     /// A slot for one lookup (or one batch stream) of `caller`'s, held until dropped.
     pub fn lookup_slot(&self, caller: &Caller) -> Result<OwnedSemaphorePermit, Status> {
-        let semaphore = self.semaphores(caller, |in_use| &in_use.lookups);
-        semaphore.try_acquire_owned().map_err(|_| {
+        self.slot(caller, "lookups", self.limits.lookups, |in_use| &in_use.lookups)
+    }
+
+    fn slot(
+        &self,
+        caller: &Caller,
+        what: &str,
+        limit: usize,
+        which: impl Fn(&InUse) -> &Arc<Semaphore>,
+    ) -> Result<OwnedSemaphorePermit, Status> {
+        self.semaphores(caller, which).try_acquire_owned().map_err(|_| {
             Status::resource_exhausted(format!(
-                "{} already has {} lookups in progress, the most this server allows a key; wait for one to finish",
-                caller.described(),
-                self.limits.lookups
+                "{} already has {limit} {what} in progress, the most this server allows a key; wait for one to finish",
+                caller.described()
             ))
         })
     }
