@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::v1;
 use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
-use crate::index::{FootageRecord, KeyRecord, Retraction, Role, Sighting};
+use crate::index::{FootageRecord, IndexStats, KeyRecord, Retraction, Role, Sighting};
 use crate::matching::{Match, Report, Segment, Verdict};
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
@@ -161,7 +161,7 @@ pub fn provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, In
 }
 
 /// A date field `what` that `whose` message must carry.
-fn required_date(
+pub fn required_date(
     time: Option<&prost_types::Timestamp>,
     what: &str,
     whose: &str,
@@ -205,6 +205,18 @@ pub fn sighting_from_wire(
         imported_by: String::new(),
         retraction: None,
     })
+}
+
+impl From<&IndexStats> for v1::StatsResponse {
+    fn from(stats: &IndexStats) -> Self {
+        v1::StatsResponse {
+            footage: stats.footage,
+            sightings: stats.sightings,
+            keyframes: stats.keyframes,
+            indexed_keyframes: stats.indexed_keyframes,
+            disk_bytes: stats.disk_bytes,
+        }
+    }
 }
 
 impl From<Role> for v1::Role {

@@ -173,7 +173,7 @@ pub fn batch_lookup(
 async fn look_up_item(desk: &Desk, lookup: Option<v1::LookupFingerprintRequest>) -> Result<v1::LookupReport, Status> {
     let lookup = lookup.ok_or_else(|| Status::invalid_argument("the item needs a lookup"))?;
     let fingerprint = fingerprint_from_request(lookup.fingerprint.as_ref())?;
-    lookup_report(Arc::clone(&desk.engine), desk, fingerprint, lookup.options).await
+    lookup_report(desk, fingerprint, lookup.options).await
 }
 
 pub fn export(engine: Arc<Engine>) -> ReceiverStream<Result<v1::ExportedFootage, Status>> {

@@ -88,7 +88,10 @@ impl Desk {
         .await
     }
 
-    pub async fn ingest(&self, item: IngestItem) -> Result<IngestOutcome, Status> {
+    /// Ingests `item` as `caller`, whose key is checked again first: an upload can outlast the
+    /// key it started with.
+    pub async fn ingest(&self, item: IngestItem, caller: &Caller) -> Result<IngestOutcome, Status> {
+        self.keys.recheck(caller)?;
         let engine = Arc::clone(&self.engine);
         let outcome = blocking("ingest", move || engine.ingest(&item).map_err(status::from_index)).await?;
         tracing::info!(
@@ -101,8 +104,14 @@ impl Desk {
         Ok(outcome)
     }
 
+    /// Every lookup ends here, single, batched or over HTTP.
     pub async fn lookup(&self, fingerprint: Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, Status> {
-        lookup(Arc::clone(&self.engine), &self.metrics, fingerprint, claimed).await
+        let engine = Arc::clone(&self.engine);
+        let started = Instant::now();
+        let report =
+            blocking("look up", move || engine.lookup(&fingerprint, claimed).map_err(status::from_index)).await;
+        self.metrics.lookup_seconds.observe(started.elapsed().as_secs_f64());
+        report
     }
 
     pub async fn footage(&self, id: FootageId) -> Result<(FootageRecord, Vec<Sighting>), Status> {
@@ -116,19 +125,6 @@ impl Desk {
         self.metrics.observe_index(&stats);
         Ok(stats)
     }
-}
-
-/// Every lookup ends here, single, batched or over HTTP.
-pub async fn lookup(
-    engine: Arc<Engine>,
-    metrics: &Metrics,
-    fingerprint: Fingerprint,
-    claimed: Option<DateTime<Utc>>,
-) -> Result<Report, Status> {
-    let started = Instant::now();
-    let report = blocking("look up", move || engine.lookup(&fingerprint, claimed).map_err(status::from_index)).await;
-    metrics.lookup_seconds.observe(started.elapsed().as_secs_f64());
-    report
 }
 
 /// Runs `job` on the blocking thread pool, off the async runtime's threads.

@@ -14,10 +14,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::access::{Call, Caller};
-use super::desk::{self, Desk, blocking};
+use super::desk::{Desk, blocking};
 use super::upload::{receive_header, receive_video};
 use super::{bulk, status};
-use crate::engine::{Engine, IngestItem, IngestOutcome};
+use crate::engine::{IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, Retraction, Role, Sighting};
 use crate::media::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, Thumbnail};
@@ -49,8 +49,8 @@ impl FirstSeenService {
     }
 
     /// The shared end of both ingest RPCs.
-    async fn record_ingest(&self, item: IngestItem) -> Result<Response<v1::IngestResponse>, Status> {
-        Ok(Response::new(ingest_response(&self.desk.ingest(item).await?)))
+    async fn record_ingest(&self, item: IngestItem, caller: &Caller) -> Result<Response<v1::IngestResponse>, Status> {
+        Ok(Response::new(ingest_response(&self.desk.ingest(item, caller).await?)))
     }
 
     /// The shared end of both single lookup RPCs.
@@ -60,7 +60,7 @@ impl FirstSeenService {
         options: Option<v1::LookupOptions>,
     ) -> Result<Response<v1::LookupReport>, Status> {
         let desk = &self.desk;
-        Ok(Response::new(lookup_report(Arc::clone(&desk.engine), desk, fingerprint, options).await?))
+        Ok(Response::new(lookup_report(desk, fingerprint, options).await?))
     }
 }
 
@@ -76,7 +76,6 @@ pub(super) fn ingest_response(outcome: &IngestOutcome) -> v1::IngestResponse {
 
 /// Every gRPC lookup ends here, single or batched.
 pub(super) async fn lookup_report(
-    engine: Arc<Engine>,
     desk: &Desk,
     fingerprint: Fingerprint,
     options: Option<v1::LookupOptions>,
@@ -86,7 +85,7 @@ pub(super) async fn lookup_report(
         .map(|date| proto::date_from_wire(&date, "claimed_date"))
         .transpose()
         .map_err(status::from_message)?;
-    let report = desk::lookup(engine, &desk.metrics, fingerprint, claimed).await?;
+    let report = desk.lookup(fingerprint, claimed).await?;
     Ok(v1::LookupReport::from(&report))
 }
 
@@ -165,8 +164,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let header = receive_header(&mut stream, "sighting", self.desk.upload_idle_timeout).await?;
         let sighting = recorded_sighting(Some(&header), &caller)?;
         let (fingerprint, thumbnails) = self.fingerprint_upload(&mut stream, true).await?;
-        self.desk.keys.recheck(&caller)?;
-        self.record_ingest(IngestItem { fingerprint, sighting, thumbnails }).await
+        self.record_ingest(IngestItem { fingerprint, sighting, thumbnails }, &caller).await
     }
 
     async fn ingest_fingerprint(
@@ -174,7 +172,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         request: Request<v1::IngestFingerprintRequest>,
     ) -> Result<Response<v1::IngestResponse>, Status> {
         let caller = self.authorize(&request, Call::IngestFingerprint)?;
-        self.record_ingest(ingest_item(request.into_inner(), &caller)?).await
+        self.record_ingest(ingest_item(request.into_inner(), &caller)?, &caller).await
     }
 
     async fn ingest_fingerprints(
@@ -237,14 +235,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
 
     async fn stats(&self, request: Request<v1::StatsRequest>) -> Result<Response<v1::StatsResponse>, Status> {
         self.authorize(&request, Call::Stats)?;
-        let stats = self.desk.stats().await?;
-        Ok(Response::new(v1::StatsResponse {
-            footage: stats.footage,
-            sightings: stats.sightings,
-            keyframes: stats.keyframes,
-            indexed_keyframes: stats.indexed_keyframes,
-            disk_bytes: stats.disk_bytes,
-        }))
+        Ok(Response::new((&self.desk.stats().await?).into()))
     }
 
     async fn retract_sighting(
@@ -253,11 +244,8 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
     ) -> Result<Response<v1::Footage>, Status> {
         let caller = self.authorize(&request, Call::RetractSighting)?;
         let request = request.into_inner();
-        let first_seen = request
-            .first_seen
-            .as_ref()
-            .ok_or_else(|| Status::invalid_argument("name the sighting by its first_seen date"))
-            .and_then(|time| proto::date_from_wire(time, "first_seen").map_err(status::from_message))?;
+        let first_seen = proto::required_date(request.first_seen.as_ref(), "first_seen", "the retraction")
+            .map_err(status::from_message)?;
         let reason = request.reason.trim().to_owned();
         if reason.is_empty() {
             return Err(Status::invalid_argument("a retraction needs a reason, shown to whoever reads the footage"));

@@ -30,7 +30,7 @@ use crate::fingerprint::Fingerprint;
 use crate::index::FootageId;
 use crate::media::{Thumbnail, nearest};
 use crate::presentation::{self, EvidenceJson, ReportJson};
-use crate::proto::{self, v1};
+use crate::proto::{self, MAX_MESSAGE_BYTES, v1};
 
 const PAGE: &str = include_str!("web/index.html");
 const SCRIPT: &str = include_str!("web/app.js");
@@ -46,6 +46,8 @@ const EVIDENCE_POINTS: [f64; 3] = [0.15, 0.5, 0.85];
 
 /// Form fields other than the video: dates, URLs and titles.
 const MAX_FIELD_BYTES: usize = 8192;
+/// Fields a form may have besides the video (ingest has four); more are not a form of ours.
+const MAX_FIELDS: usize = 8;
 
 pub fn router(desk: Arc<Desk>) -> axum::Router {
     let upload_limit = usize::try_from(desk.max_upload_bytes).unwrap_or(usize::MAX).saturating_add(1 << 20);
@@ -57,7 +59,8 @@ pub fn router(desk: Arc<Desk>) -> axum::Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/session", get(session))
         .route("/api/v1/lookup", post(lookup).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/api/v1/lookup-fingerprint", post(lookup_fingerprint))
+        // A fingerprint of the longest video is about 1 MiB as protobuf, several as JSON.
+        .route("/api/v1/lookup-fingerprint", post(lookup_fingerprint).layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES)))
         .route("/api/v1/ingest", post(ingest).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/api/v1/footage/{id}", get(footage))
         .route("/api/v1/footage/{id}/frames/{time_ms}", get(frame))
@@ -151,7 +154,10 @@ pub async fn observe(State(desk): State<Arc<Desk>>, request: Request, next: Next
             headers.insert("grpc-message", HeaderValue::from_static(super::status::OVERSIZED_MESSAGE));
             code = Code::InvalidArgument;
         }
-        (path.rsplit('/').next().unwrap_or_default().to_owned(), format!("{code:?}"))
+        // An unknown method is named by its caller: counted under one label, so that made-up
+        // paths cannot grow the metrics without bound.
+        let method = if code == Code::Unimplemented { "unknown" } else { path.rsplit('/').next().unwrap_or_default() };
+        (method.to_owned(), format!("{code:?}"))
     } else {
         (matched.unwrap_or_else(|| "unmatched".into()), response.status().as_u16().to_string())
     };
@@ -213,9 +219,6 @@ impl Form {
 }
 
 async fn read_form(desk: &Desk, mut multipart: Multipart) -> ApiResult<Form> {
-    let unreadable = |error: axum::extract::multipart::MultipartError| {
-        bad_request(format!("the form cannot be read: {}", error.body_text()))
-    };
     let mut form = Form { video: None, fields: Vec::new() };
     loop {
         let next = tokio::time::timeout(desk.upload_idle_timeout, multipart.next_field()).await;
@@ -226,26 +229,41 @@ async fn read_form(desk: &Desk, mut multipart: Multipart) -> ApiResult<Form> {
                 return Err(bad_request("send one video per request"));
             }
             let mut upload = UploadFile::create(&desk.incoming_dir, desk.max_upload_bytes)?;
-            loop {
-                let chunk = tokio::time::timeout(desk.upload_idle_timeout, field.chunk()).await;
-                let Some(chunk) = chunk.map_err(|_| idle(desk))?.map_err(unreadable)? else { break };
+            while let Some(chunk) = next_chunk(desk, &mut field).await? {
                 upload.write(&chunk).await?;
             }
             form.video = Some(upload.finish().await?);
-        } else {
-            let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
-                value.extend_from_slice(&chunk);
-                if value.len() > MAX_FIELD_BYTES {
-                    return Err(bad_request(format!("the field {name:?} is over {MAX_FIELD_BYTES} bytes")));
-                }
-            }
-            let value =
-                String::from_utf8(value).map_err(|_| bad_request(format!("the field {name:?} is not UTF-8 text")))?;
-            form.fields.push((name, value));
+            continue;
         }
+        if form.fields.len() == MAX_FIELDS {
+            return Err(bad_request(format!("the form has more than {MAX_FIELDS} fields besides the video")));
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = next_chunk(desk, &mut field).await? {
+            value.extend_from_slice(&chunk);
+            if value.len() > MAX_FIELD_BYTES {
+                return Err(bad_request(format!("the field {name:?} is over {MAX_FIELD_BYTES} bytes")));
+            }
+        }
+        let value =
+            String::from_utf8(value).map_err(|_| bad_request(format!("the field {name:?} is not UTF-8 text")))?;
+        form.fields.push((name, value));
     }
     Ok(form)
+}
+
+/// The next bytes of a form field, or a refusal once the client has sent nothing for the idle
+/// timeout.
+async fn next_chunk(
+    desk: &Desk,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> ApiResult<Option<axum::body::Bytes>> {
+    let chunk = tokio::time::timeout(desk.upload_idle_timeout, field.chunk()).await;
+    chunk.map_err(|_| idle(desk))?.map_err(unreadable)
+}
+
+fn unreadable(error: axum::extract::multipart::MultipartError) -> ApiError {
+    bad_request(format!("the form cannot be read: {}", error.body_text()))
 }
 
 fn idle(desk: &Desk) -> ApiError {
@@ -372,7 +390,7 @@ async fn ingest(State(desk): State<Arc<Desk>>, request: Parts, multipart: Multip
     let sighting = recorded_sighting(Some(&wire), &caller)?;
     let video = form.video.ok_or_else(no_video)?;
     let (fingerprint, thumbnails) = desk.fingerprint_upload(video, true).await?;
-    let response = ingest_response(&desk.ingest(IngestItem { fingerprint, sighting, thumbnails }).await?);
+    let response = ingest_response(&desk.ingest(IngestItem { fingerprint, sighting, thumbnails }, &caller).await?);
     Ok(Json(IngestReply {
         outcome: presentation::ingest_json(&response),
         summary: presentation::ingest_summary(&response),
@@ -419,12 +437,5 @@ async fn frame(
 
 async fn stats(State(desk): State<Arc<Desk>>, request: Parts) -> ApiResult<Json<presentation::StatsJson>> {
     authorize(&desk, &request, Call::Stats)?;
-    let stats = desk.stats().await?;
-    Ok(Json(presentation::stats_json(&v1::StatsResponse {
-        footage: stats.footage,
-        sightings: stats.sightings,
-        keyframes: stats.keyframes,
-        indexed_keyframes: stats.indexed_keyframes,
-        disk_bytes: stats.disk_bytes,
-    })))
+    Ok(Json(presentation::stats_json(&(&desk.stats().await?).into())))
 }
