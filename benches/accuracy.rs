@@ -69,7 +69,12 @@ fn main() {
     for (n, source) in distractor_sources(distractor_count).iter().enumerate() {
         let path = generated(&format!("distractor-{n}.mp4"), source);
         let sighting = common::sighting(format!("distractor:{n}"), day(n as u64 * 30));
-        let item = IngestItem { fingerprint: fingerprint(&path), sighting: sighting.clone(), thumbnails: Vec::new() };
+        let item = IngestItem {
+            fingerprint: fingerprint(&path),
+            sighting: sighting.clone(),
+            thumbnails: Vec::new(),
+            reviews: Vec::new(),
+        };
         engine.ingest(&item).expect("ingest");
         manifest.index.push(IndexedVideo::new(&path, &sighting));
     }
@@ -80,6 +85,7 @@ fn main() {
             fingerprint: fingerprint(&reference.path),
             sighting: sighting.clone(),
             thumbnails: Vec::new(),
+            reviews: Vec::new(),
         };
         let outcome = engine.ingest(&item).expect("ingest");
         assert!(outcome.new_footage, "{} merged into other footage", reference.name);

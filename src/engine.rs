@@ -5,6 +5,9 @@
 //! video up first, after a prescreen of a few keyframes that tells most new videos apart for a
 //! fraction of a lookup's cost. A lock makes look-up-then-write one step, so two uploads of the
 //! same footage at the same moment cannot both create it.
+//!
+//! The engine also joins what the index knows *about* footage into what matching found: the
+//! fact-checks ([`Review`]s) attached to each matched footage.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -13,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::fingerprint::Fingerprint;
 use crate::index::{
-    Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Retraction, Sighting,
+    Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Retraction, Review, Sighting,
 };
 use crate::matching::{Match, Matcher, Report, Segment};
 use crate::media::Thumbnail;
@@ -22,13 +25,15 @@ use crate::media::Thumbnail;
 /// than one containing the other.
 const SAME_FOOTAGE_COVERAGE: f64 = 0.9;
 
-/// One video to ingest: its fingerprint, the sighting, and its thumbnails when the picture was
-/// at hand (none for footage sent as bare hashes).
+/// One video to ingest: its fingerprint, the sighting, its thumbnails when the picture was at
+/// hand (none for footage sent as bare hashes), and fact-checks to attach to its footage (an
+/// import's).
 #[derive(Clone, Debug)]
 pub struct IngestItem {
     pub fingerprint: Fingerprint,
     pub sighting: Sighting,
     pub thumbnails: Vec<Thumbnail>,
+    pub reviews: Vec<Review>,
 }
 
 /// What an ingest did.
@@ -38,6 +43,18 @@ pub struct IngestOutcome {
     pub new_footage: bool,
     pub new_sighting: bool,
     pub keyframes: u32,
+    /// Reviews the item carried that the footage did not have yet.
+    pub new_reviews: u32,
+}
+
+/// Everything on record about one footage: what a person opening it reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FootageDetails {
+    pub record: FootageRecord,
+    /// Earliest first, retracted ones included.
+    pub sightings: Vec<Sighting>,
+    /// Earliest published first, retracted ones included.
+    pub reviews: Vec<Review>,
 }
 
 pub struct Engine {
@@ -68,16 +85,22 @@ impl Engine {
     }
 
     fn ingest_one(&self, item: &IngestItem, durability: Durability) -> Result<IngestOutcome, IndexError> {
-        let IngestItem { fingerprint, sighting, thumbnails } = item;
+        let IngestItem { fingerprint, sighting, thumbnails, reviews } = item;
         let _one_ingest_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let keyframes = fingerprint.keyframes.len() as u32;
-        if let Some(same) = self.known_footage(fingerprint)? {
-            let (footage, new_sighting) = self.index.add_sighting(same, sighting, durability)?;
-            return Ok(IngestOutcome { footage, new_footage: false, new_sighting, keyframes });
+        let (footage, new_footage, new_sighting) = match self.known_footage(fingerprint)? {
+            Some(same) => {
+                let (footage, new_sighting) = self.index.add_sighting(same, sighting, durability)?;
+                (footage, false, new_sighting)
+            }
+            // Thumbnails are stored with new footage only: known footage keeps the pictures it has.
+            None => (self.index.insert_footage(fingerprint, sighting, thumbnails, durability)?, true, true),
+        };
+        let mut new_reviews = 0;
+        for review in reviews {
+            new_reviews += u32::from(self.index.add_review(footage.id, review, durability)?);
         }
-        // Thumbnails are stored with new footage only: known footage keeps the pictures it has.
-        let footage = self.index.insert_footage(fingerprint, sighting, thumbnails, durability)?;
-        Ok(IngestOutcome { footage, new_footage: true, new_sighting: true, keyframes })
+        Ok(IngestOutcome { footage, new_footage, new_sighting, keyframes, new_reviews })
     }
 
     /// The indexed footage `fingerprint` is a copy of, if any. Most ingested videos are new, and
@@ -90,31 +113,61 @@ impl Engine {
         Ok(report.matches.iter().find(|found| is_same_footage(found, fingerprint)).map(|same| same.footage))
     }
 
+    /// What `fingerprint` contains, with the standing fact-checks of each matched footage.
     pub fn lookup(&self, fingerprint: &Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, IndexError> {
-        self.matcher.lookup(&self.index, fingerprint, claimed)
+        let mut report = self.matcher.lookup(&self.index, fingerprint, claimed)?;
+        for found in &mut report.matches {
+            found.reviews = self.index.standing_reviews(found.footage)?;
+        }
+        Ok(report)
     }
 
-    /// The footage and all its sightings, earliest first.
-    pub fn footage(&self, id: FootageId) -> Result<(FootageRecord, Vec<Sighting>), IndexError> {
+    /// The footage with all its sightings and reviews.
+    pub fn footage(&self, id: FootageId) -> Result<FootageDetails, IndexError> {
         let record = self.index.footage(id)?.ok_or(IndexError::UnknownFootage(id.0))?;
-        Ok((record, self.index.sightings(id)?))
+        self.details(record)
     }
 
-    /// Up to `limit` footage after `after`, in id order, with fingerprints and sightings.
+    fn details(&self, record: FootageRecord) -> Result<FootageDetails, IndexError> {
+        Ok(FootageDetails {
+            sightings: self.index.sightings(record.id)?,
+            reviews: self.index.reviews(record.id)?,
+            record,
+        })
+    }
+
+    /// Up to `limit` footage after `after`, in id order, with fingerprints, sightings and reviews.
     pub fn export_page(
         &self,
         after: FootageId,
         limit: usize,
-    ) -> Result<Vec<(FootageRecord, Fingerprint, Vec<Sighting>)>, IndexError> {
+    ) -> Result<Vec<(FootageDetails, Fingerprint)>, IndexError> {
         self.index
             .footage_page(after, limit)?
             .into_iter()
             .map(|(record, keyframes)| {
-                let sightings = self.index.sightings(record.id)?;
                 let fingerprint = Fingerprint { duration_ms: record.duration_ms, keyframes };
-                Ok((record, fingerprint, sightings))
+                Ok((self.details(record)?, fingerprint))
             })
             .collect()
+    }
+
+    /// Attaches a fact-check to footage `id`; returns whether it was new (one review an article
+    /// URL) and the footage as it now stands.
+    pub fn add_review(&self, id: FootageId, review: &Review) -> Result<(bool, FootageDetails), IndexError> {
+        let new = self.index.add_review(id, review, Durability::Synced)?;
+        Ok((new, self.footage(id)?))
+    }
+
+    /// Withdraws a fact-check, keeping it on record (see [`Index::retract_review`]).
+    pub fn retract_review(
+        &self,
+        id: FootageId,
+        url: &str,
+        retraction: Retraction,
+    ) -> Result<FootageDetails, IndexError> {
+        self.index.retract_review(id, url, retraction)?;
+        self.footage(id)
     }
 
     pub fn stats(&self) -> Result<IndexStats, IndexError> {
@@ -122,18 +175,18 @@ impl Engine {
     }
 
     /// Withdraws a sighting, keeping it on record (see [`Index::retract_sighting`]), and returns
-    /// the footage as it now stands with all its sightings.
+    /// the footage as it now stands.
     pub fn retract_sighting(
         &self,
         id: FootageId,
         first_seen: DateTime<Utc>,
         source_url: &str,
         retraction: Retraction,
-    ) -> Result<(FootageRecord, Vec<Sighting>), IndexError> {
+    ) -> Result<FootageDetails, IndexError> {
         // Under the ingest lock, so that no ingest decides on a first-seen date mid-retraction.
         let _one_write_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let (record, _) = self.index.retract_sighting(id, first_seen, source_url, retraction)?;
-        Ok((record, self.index.sightings(id)?))
+        self.details(record)
     }
 
     /// Times of the footage's stored thumbnails.

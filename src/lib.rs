@@ -3,6 +3,7 @@
 //! The stages, in the order data flows through them (see ARCHITECTURE.md):
 //! [`media`] → [`fingerprint`] → [`index`] → [`matching`] → [`engine`] → [`service`] / [`cli`].
 
+pub mod claimreview;
 pub mod cli;
 pub mod engine;
 pub mod fingerprint;

@@ -9,7 +9,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes};
-use crate::matching::{Segment, clock_range};
+use crate::index::Review;
+use crate::matching::{Segment, clock_range, fact_check_sentence};
 use crate::proto::{self, v1};
 
 #[derive(Serialize)]
@@ -24,6 +25,49 @@ pub struct SightingJson {
     pub imported_by: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retraction: Option<RetractionJson>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub archive_url: String,
+}
+
+/// A fact-check, as `lookup --json`, the HTTP API and the batch JSONL show it. The ClaimReview
+/// JSON-LD form (`footage --claimreview`) is in [`crate::claimreview`].
+#[derive(Serialize)]
+pub struct ReviewJson {
+    pub claim: String,
+    pub claimant: String,
+    pub claim_url: String,
+    pub claim_date: Option<String>,
+    pub language: String,
+    pub reviewer: String,
+    pub reviewer_url: String,
+    pub rating: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numeric_rating: Option<NumericRatingJson>,
+    pub url: String,
+    pub published: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub imported_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retraction: Option<RetractionJson>,
+    /// The sentence every report uses for it: "Already fact-checked: Misbar, 2023-09-25, …".
+    pub sentence: String,
+}
+
+#[derive(Serialize)]
+pub struct NumericRatingJson {
+    pub value: f64,
+    pub worst: f64,
+    pub best: f64,
+}
+
+/// A fact-check of one matched footage, in a report's top-level `fact_checks`.
+#[derive(Serialize)]
+pub struct FactCheckJson {
+    pub footage_id: u64,
+    #[serde(flatten)]
+    pub review: ReviewJson,
 }
 
 #[derive(Serialize)]
@@ -56,6 +100,8 @@ pub struct MatchJson {
     pub reference_start: f64,
     pub reference_end: f64,
     pub sightings: Vec<SightingJson>,
+    /// The footage's standing fact-checks, earliest published first.
+    pub reviews: Vec<ReviewJson>,
     /// Pictures of the looked-up video beside the footage's at the same moments: the HTTP API's
     /// uploads have them; absent elsewhere.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -87,6 +133,8 @@ pub struct ReportJson {
     pub claimed_date: Option<String>,
     pub verdict: &'static str,
     pub days_before_claim: Option<u32>,
+    /// Every standing fact-check of every matched footage, earliest published first.
+    pub fact_checks: Vec<FactCheckJson>,
     pub earliest: Option<EarliestJson>,
     pub matches: Vec<MatchJson>,
     pub query: QueryJson,
@@ -114,12 +162,66 @@ pub fn sighting_json(sighting: &v1::Sighting) -> SightingJson {
         recorded_by: sighting.recorded_by.clone(),
         ingested_at: rfc3339(sighting.ingested_at.as_ref()),
         imported_by: sighting.imported_by.clone(),
-        retraction: sighting.retraction.as_ref().map(|retraction| RetractionJson {
-            retracted_by: retraction.retracted_by.clone(),
-            retracted_at: rfc3339(retraction.retracted_at.as_ref()),
-            reason: retraction.reason.clone(),
-        }),
+        retraction: sighting.retraction.as_ref().map(retraction_json),
+        archive_url: sighting.archive_url.clone(),
     }
+}
+
+fn retraction_json(retraction: &v1::Retraction) -> RetractionJson {
+    RetractionJson {
+        retracted_by: retraction.retracted_by.clone(),
+        retracted_at: rfc3339(retraction.retracted_at.as_ref()),
+        reason: retraction.reason.clone(),
+    }
+}
+
+pub fn review_json(review: &v1::Review) -> ReviewJson {
+    ReviewJson {
+        claim: review.claim.clone(),
+        claimant: review.claimant.clone(),
+        claim_url: review.claim_url.clone(),
+        claim_date: rfc3339(review.claim_date.as_ref()),
+        language: review.language.clone(),
+        reviewer: review.reviewer.clone(),
+        reviewer_url: review.reviewer_url.clone(),
+        rating: review.rating.clone(),
+        numeric_rating: review.numeric_rating.map(|rating| NumericRatingJson {
+            value: rating.value,
+            worst: rating.worst,
+            best: rating.best,
+        }),
+        url: review.url.clone(),
+        published: rfc3339(review.published.as_ref()),
+        recorded_by: review.recorded_by.clone(),
+        recorded_at: rfc3339(review.recorded_at.as_ref()),
+        imported_by: review.imported_by.clone(),
+        retraction: review.retraction.as_ref().map(retraction_json),
+        sentence: fact_check_line(review),
+    }
+}
+
+/// The report's sentence for a fact-check, from its wire form.
+pub fn fact_check_line(review: &v1::Review) -> String {
+    let published = date(review.published.as_ref()).unwrap_or_default();
+    fact_check_sentence(&Review {
+        reviewer: review.reviewer.clone(),
+        rating: review.rating.clone(),
+        url: review.url.clone(),
+        published,
+        ..Review::default()
+    })
+}
+
+/// Every standing fact-check over a report's matches, earliest published first, each with its
+/// footage.
+pub fn fact_checks(report: &v1::LookupReport) -> Vec<(u64, &v1::Review)> {
+    let mut all: Vec<(u64, &v1::Review)> = report
+        .matches
+        .iter()
+        .flat_map(|found| found.reviews.iter().map(move |review| (found.footage_id, review)))
+        .collect();
+    all.sort_by_key(|(_, review)| (date(review.published.as_ref()), review.url.clone()));
+    all
 }
 
 pub fn seconds(segment: Option<&v1::Segment>) -> (f64, f64) {
@@ -147,6 +249,10 @@ pub fn report_json(report: &v1::LookupReport) -> ReportJson {
         claimed_date: None,
         verdict: verdict_name(report),
         days_before_claim: (report.verdict() == v1::Verdict::PredatesClaim).then_some(report.days_before_claim),
+        fact_checks: fact_checks(report)
+            .into_iter()
+            .map(|(footage_id, review)| FactCheckJson { footage_id, review: review_json(review) })
+            .collect(),
         earliest: report
             .earliest
             .as_ref()
@@ -172,6 +278,7 @@ pub fn report_json(report: &v1::LookupReport) -> ReportJson {
                     reference_start,
                     reference_end,
                     sightings: found.sightings.iter().map(sighting_json).collect(),
+                    reviews: found.reviews.iter().map(review_json).collect(),
                     evidence: Vec::new(),
                 }
             })
@@ -191,6 +298,8 @@ pub struct FootageJson {
     pub keyframes: u32,
     pub first_seen: Option<String>,
     pub sightings: Vec<SightingJson>,
+    /// Earliest published first, retracted ones included (with their retraction).
+    pub reviews: Vec<ReviewJson>,
 }
 
 pub fn footage_json(footage: &v1::Footage) -> FootageJson {
@@ -200,6 +309,7 @@ pub fn footage_json(footage: &v1::Footage) -> FootageJson {
         keyframes: footage.keyframes,
         first_seen: rfc3339(footage.first_seen.as_ref()),
         sightings: footage.sightings.iter().map(sighting_json).collect(),
+        reviews: footage.reviews.iter().map(review_json).collect(),
     }
 }
 
@@ -243,6 +353,7 @@ pub struct StatsJson {
     pub sightings: u64,
     pub keyframes: u64,
     pub indexed_keyframes: u64,
+    pub reviews: u64,
     pub disk_bytes: u64,
 }
 
@@ -252,6 +363,7 @@ pub fn stats_json(stats: &v1::StatsResponse) -> StatsJson {
         sightings: stats.sightings,
         keyframes: stats.keyframes,
         indexed_keyframes: stats.indexed_keyframes,
+        reviews: stats.reviews,
         disk_bytes: stats.disk_bytes,
     }
 }

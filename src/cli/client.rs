@@ -117,8 +117,12 @@ pub async fn ingest_fingerprint(
         .into_iter()
         .map(|thumbnail| v1::Thumbnail { time_ms: thumbnail.time_ms, jpeg: thumbnail.jpeg })
         .collect();
-    let request =
-        v1::IngestFingerprintRequest { sighting: Some(sighting), fingerprint: Some(fingerprint.into()), thumbnails };
+    let request = v1::IngestFingerprintRequest {
+        sighting: Some(sighting),
+        fingerprint: Some(fingerprint.into()),
+        thumbnails,
+        reviews: Vec::new(),
+    };
     Ok(client.ingest_fingerprint(request).await.map_err(refused)?.into_inner())
 }
 
@@ -167,6 +171,21 @@ pub async fn retract_sighting(
         reason,
     };
     Ok(client.retract_sighting(request).await.map_err(refused)?.into_inner())
+}
+
+pub async fn add_review(client: &mut Client, footage_id: u64, review: v1::Review) -> anyhow::Result<v1::ReviewAdded> {
+    let request = v1::AddReviewRequest { footage_id, review: Some(review) };
+    Ok(client.add_review(request).await.map_err(refused)?.into_inner())
+}
+
+pub async fn retract_review(
+    client: &mut Client,
+    footage_id: u64,
+    url: String,
+    reason: String,
+) -> anyhow::Result<v1::Footage> {
+    let request = v1::RetractReviewRequest { footage_id, url, reason };
+    Ok(client.retract_review(request).await.map_err(refused)?.into_inner())
 }
 
 pub async fn create_key(client: &mut Client, name: String, role: v1::Role) -> anyhow::Result<v1::CreatedKey> {

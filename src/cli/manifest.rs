@@ -2,7 +2,7 @@
 //! be interrupted and continued.
 //!
 //! The manifest lists one video per row: `path`, `first_seen`, `source_url`, and optionally
-//! `title` and `publisher`, as CSV with a header row or as JSON Lines. A relative path is read
+//! `title`, `publisher` and `archive_url`, as CSV with a header row or as JSON Lines. A relative path is read
 //! from the manifest's folder. Rows are fingerprinted here, N at once, and ingested as hashes.
 //!
 //! Resuming: every row the server has acknowledged is appended to a journal beside the manifest
@@ -41,6 +41,9 @@ struct ManifestRow {
     title: String,
     #[serde(default)]
     publisher: String,
+    /// An archived copy of the post.
+    #[serde(default)]
+    archive_url: String,
 }
 
 /// What the journal remembers of an ingested row.
@@ -181,7 +184,10 @@ async fn ingest_row(
         return Ok(RowOutcome::Skipped);
     }
     let (fingerprint, thumbnails) = fingerprint_with_thumbnails(path).await.map_err(failed)?;
-    let sighting = client::sighting(row.source_url, first_seen, row.title, row.publisher);
+    let sighting = v1::Sighting {
+        archive_url: row.archive_url,
+        ..client::sighting(row.source_url, first_seen, row.title, row.publisher)
+    };
     let response = client::ingest_fingerprint(client, &fingerprint, sighting, thumbnails).await.map_err(failed)?;
     Ok(RowOutcome::Ingested(JournalEntry { footage_id: Some(response.footage_id), ..entry }, response))
 }
@@ -198,15 +204,28 @@ async fn digest(path: PathBuf) -> anyhow::Result<String> {
 
 /// Every row of the manifest, each parsed or with the reason it could not be.
 fn read_manifest(manifest: &Path) -> anyhow::Result<Vec<anyhow::Result<ManifestRow>>> {
-    let is_csv = manifest.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"));
+    read_rows(
+        manifest,
+        &["path", "first_seen", "source_url"],
+        "path, first_seen, source_url, title, publisher, archive_url",
+    )
+}
+
+/// Every row of a manifest of `T`s, CSV with a header row (that has the `required` columns; a
+/// person is told `columns` when one is missing) or else JSON Lines.
+pub(super) fn read_rows<T: serde::de::DeserializeOwned>(
+    manifest: &Path,
+    required: &[&str],
+    columns: &str,
+) -> anyhow::Result<Vec<anyhow::Result<T>>> {
     let file = File::open(manifest).with_context(|| format!("cannot open the manifest {}", manifest.display()))?;
-    if is_csv {
+    if super::results::is_csv(manifest) {
         let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(file);
         let headers = reader.headers().context("the CSV manifest needs a header row")?.clone();
-        for required in ["path", "first_seen", "source_url"] {
+        for required in required {
             anyhow::ensure!(
-                headers.iter().any(|header| header == required),
-                "the CSV manifest's header row has no `{required}` column (columns: path, first_seen, source_url, title, publisher)"
+                headers.iter().any(|header| header == *required),
+                "the CSV manifest's header row has no `{required}` column (columns: {columns})"
             );
         }
         Ok(reader.deserialize().map(|row| row.map_err(anyhow::Error::from)).collect())

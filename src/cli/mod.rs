@@ -15,11 +15,12 @@ mod jobs;
 mod manifest;
 mod render;
 mod results;
+mod reviews;
 mod transfer;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -92,8 +93,11 @@ enum Command {
         title: String,
         #[arg(long, default_value = "")]
         publisher: String,
+        /// An archived copy of the post (a web-archive snapshot), kept with the sighting.
+        #[arg(long, default_value = "")]
+        archive_url: String,
         /// A CSV (with a header row) or JSON Lines file of rows: path, first_seen, source_url,
-        /// title, publisher.
+        /// title, publisher, archive_url.
         #[arg(long)]
         manifest: Option<PathBuf>,
         /// Skip manifest rows already ingested (same content, same sighting) by an earlier run.
@@ -120,6 +124,12 @@ enum Command {
         /// as JSON Lines.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Attach the review given by the review flags (or --claimreview) to the footage found:
+        /// refused unless exactly one footage matched.
+        #[arg(long)]
+        attach_review: bool,
+        #[command(flatten)]
+        review: Box<reviews::ReviewFields>,
         #[command(flatten)]
         remote: RemoteArgs,
     },
@@ -142,13 +152,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Show one indexed footage with all its sightings.
+    /// Show one indexed footage with all its sightings and fact-checks.
     Footage {
         id: u64,
         #[command(flatten)]
         server: ServerArgs,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "claimreview")]
         json: bool,
+        /// Print its standing fact-checks as ClaimReview JSON-LD, ready to publish.
+        #[arg(long)]
+        claimreview: bool,
     },
     /// Show what the index holds.
     Stats {
@@ -166,6 +179,47 @@ enum Command {
     Sighting {
         #[command(subcommand)]
         command: SightingCommand,
+    },
+    /// Attach fact-checks to footage, or withdraw one.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReviewCommand {
+    /// Attach a fact-check to footage (contributor).
+    Add {
+        footage_id: u64,
+        #[command(flatten)]
+        review: Box<reviews::ReviewFields>,
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Attach the review of every row of a manifest to the footage its video is (contributor).
+    /// CSV with a header row, or JSON Lines: `video`, and the review's fields as columns
+    /// (`claim`, `rating`, `url`, `published`, `by`…) or a `claimreview` JSON-LD file.
+    Import {
+        manifest: PathBuf,
+        /// Rows looked up at once.
+        #[arg(long, default_value_t = default_concurrency())]
+        concurrency: usize,
+        #[command(flatten)]
+        server: ServerArgs,
+    },
+    /// Withdraw a fact-check (admin): it stays on record with who retracted it, when and why.
+    Retract {
+        footage_id: u64,
+        /// The review's article URL, as recorded.
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        server: ServerArgs,
     },
 }
 
@@ -369,12 +423,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("{}", summary.describe());
             Ok(finished_run(summary.failed))
         }
-        Command::Ingest { file, first_seen, source_url, title, publisher, remote, .. } => {
+        Command::Ingest { file, first_seen, source_url, title, publisher, archive_url, remote, .. } => {
             let (Some(file), Some(first_seen), Some(source_url)) = (file, first_seen, source_url) else {
                 anyhow::bail!("ingest needs a file, --first-seen and --source-url, or --manifest");
             };
             let mut client = remote.server.connect().await?;
-            let sighting = client::sighting(source_url, first_seen, title, publisher);
+            let sighting = v1::Sighting { archive_url, ..client::sighting(source_url, first_seen, title, publisher) };
             let outcome = if remote.upload {
                 client::ingest_upload(&mut client, &file, sighting).await?
             } else {
@@ -383,15 +437,28 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             render::ingest(&file, &outcome, remote.json).map(|()| ExitCode::SUCCESS)
         }
-        Command::Lookup { files, claimed_date, concurrency, out, remote } => {
+        Command::Lookup { files, claimed_date, concurrency, out, attach_review, review, remote } => {
             let mut client = remote.server.connect().await?;
             if let [file] = &files[..]
                 && out.is_none()
                 && !file.is_dir()
             {
-                let report = batch::look_up(&mut client, file, claimed_date, remote.upload).await?;
+                // Read before the lookup, so that a bad review costs no decode.
+                let to_attach = if attach_review { review.reviews(Path::new("."))? } else { Vec::new() };
+                let mut report = batch::look_up(&mut client, file, claimed_date, remote.upload).await?;
+                if attach_review {
+                    let footage_id = reviews::the_one_footage(file, &report)?;
+                    let (_, new) = reviews::add(&mut client, footage_id, to_attach).await?;
+                    // Looked up again, so the report shows the review it now leads with.
+                    report = batch::look_up(&mut client, file, claimed_date, remote.upload).await?;
+                    eprintln!("attached {new} new review{} to footage {footage_id}", if new == 1 { "" } else { "s" });
+                }
                 return render::report(&report, remote.json).map(|()| ExitCode::SUCCESS);
             }
+            anyhow::ensure!(
+                !attach_review,
+                "--attach-review takes one video: with several, use `firstseen review import MANIFEST`"
+            );
             let videos = batch::collect_videos(&files);
             anyhow::ensure!(!videos.is_empty(), "no video files found in {}", shown(&files));
             let options = batch::BatchOptions { concurrency, out, claimed: claimed_date, upload: remote.upload };
@@ -407,8 +474,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Import { file, server } => {
             let summary = transfer::import(&mut server.connect().await?, &file).await?;
             eprintln!(
-                "imported {} sightings: {} new footage, {} keyframes",
-                summary.items, summary.new_footage, summary.keyframes
+                "imported {} sightings: {} new footage, {} keyframes, {} new reviews",
+                summary.items, summary.new_footage, summary.keyframes, summary.new_reviews
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -416,8 +483,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let fingerprint = fingerprint_in_background(file).await?;
             render::fingerprint(&fingerprint, json).map(|()| ExitCode::SUCCESS)
         }
-        Command::Footage { id, server, json } => {
+        Command::Footage { id, server, json, claimreview } => {
             let footage = client::footage(&mut server.connect().await?, id).await?;
+            if claimreview {
+                return render::claim_reviews(&footage).map(|()| ExitCode::SUCCESS);
+            }
             render::footage(&footage, json).map(|()| ExitCode::SUCCESS)
         }
         Command::Stats { server, json } => {
@@ -443,6 +513,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let footage =
                 client::retract_sighting(&mut server.connect().await?, footage_id, source_url, first_seen, reason)
                     .await?;
+            render::footage(&footage, false).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Review { command: ReviewCommand::Add { footage_id, review, server, json } } => {
+            let to_attach = review.reviews(Path::new("."))?;
+            let (footage, new) = reviews::add(&mut server.connect().await?, footage_id, to_attach).await?;
+            eprintln!("{new} new review{} on footage {footage_id}", if new == 1 { "" } else { "s" });
+            render::footage(&footage, json).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Review { command: ReviewCommand::Import { manifest, concurrency, server } } => {
+            let summary = reviews::import(server.connect().await?, &manifest, concurrency).await?;
+            eprintln!("{}", summary.describe());
+            Ok(finished_run(summary.failed))
+        }
+        Command::Review { command: ReviewCommand::Retract { footage_id, url, reason, server } } => {
+            let footage = client::retract_review(&mut server.connect().await?, footage_id, url, reason).await?;
             render::footage(&footage, false).map(|()| ExitCode::SUCCESS)
         }
     }

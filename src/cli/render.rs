@@ -7,7 +7,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::claimreview;
 use crate::fingerprint::{Fingerprint, RegionHashes};
+use crate::presentation;
 pub(super) use crate::presentation::{clock, date, rfc3339, verdict_name};
 use crate::presentation::{day, fingerprint_json, footage_json, ingest_json, ingest_summary, report_json, stats_json};
 use crate::proto::v1;
@@ -24,6 +26,15 @@ pub fn report(report: &v1::LookupReport, json: bool) -> anyhow::Result<()> {
     println!("{}", report.summary);
     if report.matches.is_empty() {
         return Ok(());
+    }
+    let fact_checks = presentation::fact_checks(report);
+    if !fact_checks.is_empty() {
+        println!();
+        println!("FACT-CHECKS");
+        for (footage_id, review) in fact_checks {
+            println!("  {} (footage {footage_id})", presentation::fact_check_line(review));
+            println!("      {}", claim_line(review));
+        }
     }
     println!();
     println!("{:<10}  {:>5}  {:<13}  {:<13}  SOURCE", "FIRST SEEN", "SCORE", "THIS VIDEO", "FOOTAGE");
@@ -98,24 +109,61 @@ pub fn footage(footage: &v1::Footage, json: bool) -> anyhow::Result<()> {
     );
     for sighting in &footage.sightings {
         println!("  {}  {}  {}", day(sighting.first_seen.as_ref()), sighting.source_url, sighting.title);
-        println!("      {}", provenance(sighting));
-        if let Some(retraction) = &sighting.retraction {
-            println!(
-                "      RETRACTED by {} on {}: {}",
-                shown_name(&retraction.retracted_by),
-                day(retraction.retracted_at.as_ref()),
-                retraction.reason
-            );
+        if !sighting.archive_url.is_empty() {
+            println!("      archived at {}", sighting.archive_url);
         }
+        println!("      {}", provenance(&sighting.recorded_by, sighting.ingested_at.as_ref(), &sighting.imported_by));
+        print_retraction(sighting.retraction.as_ref());
+    }
+    if !footage.reviews.is_empty() {
+        println!("fact-checks:");
+    }
+    for review in &footage.reviews {
+        println!("  {}", presentation::fact_check_line(review));
+        println!("      {}", claim_line(review));
+        println!("      {}", provenance(&review.recorded_by, review.recorded_at.as_ref(), &review.imported_by));
+        print_retraction(review.retraction.as_ref());
     }
     Ok(())
 }
 
-/// Who recorded a sighting and when, in words.
-fn provenance(sighting: &v1::Sighting) -> String {
-    let recorded =
-        format!("recorded by {} on {}", shown_name(&sighting.recorded_by), day(sighting.ingested_at.as_ref()));
-    if sighting.imported_by.is_empty() { recorded } else { format!("{recorded}, imported by {}", sighting.imported_by) }
+fn print_retraction(retraction: Option<&v1::Retraction>) {
+    if let Some(retraction) = retraction {
+        println!(
+            "      RETRACTED by {} on {}: {}",
+            shown_name(&retraction.retracted_by),
+            day(retraction.retracted_at.as_ref()),
+            retraction.reason
+        );
+    }
+}
+
+/// What was claimed, by whom, when and where: `claim: "…" by X on 2023-09-20 at URL`.
+fn claim_line(review: &v1::Review) -> String {
+    let mut line = format!("claim: \"{}\"", review.claim);
+    if !review.claimant.is_empty() {
+        line += &format!(" by {}", review.claimant);
+    }
+    if review.claim_date.is_some() {
+        line += &format!(" on {}", day(review.claim_date.as_ref()));
+    }
+    if !review.claim_url.is_empty() {
+        line += &format!(" at {}", review.claim_url);
+    }
+    line
+}
+
+/// The ClaimReview JSON-LD of every standing fact-check of the footage, as one array.
+pub fn claim_reviews(footage: &v1::Footage) -> anyhow::Result<()> {
+    let standing: Vec<serde_json::Value> =
+        footage.reviews.iter().filter(|review| review.retraction.is_none()).map(claimreview::write).collect();
+    print_json(&standing)
+}
+
+/// Who recorded a sighting or a review and when, in words.
+fn provenance(recorded_by: &str, recorded_at: Option<&prost_types::Timestamp>, imported_by: &str) -> String {
+    let recorded = format!("recorded by {} on {}", shown_name(recorded_by), day(recorded_at));
+    if imported_by.is_empty() { recorded } else { format!("{recorded}, imported by {imported_by}") }
 }
 
 /// A key's name; sightings recorded before keys existed have none.
@@ -131,6 +179,7 @@ pub fn stats(stats: &v1::StatsResponse, json: bool) -> anyhow::Result<()> {
     println!("sightings          {}", stats.sightings);
     println!("keyframes          {}", stats.keyframes);
     println!("indexed keyframes  {}", stats.indexed_keyframes);
+    println!("reviews            {}", stats.reviews);
     println!("disk               {:.1} MiB", stats.disk_bytes as f64 / (1024.0 * 1024.0));
     Ok(())
 }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::render::{clock, rfc3339, verdict_name};
+use crate::presentation;
 use crate::proto::v1;
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -27,10 +28,33 @@ pub struct ResultRow {
     /// `predates_claim`, `consistent_with_claim`, `no_known_footage`, `no_claim`, or `error`.
     pub verdict: String,
     pub error: Option<String>,
+    /// Every standing fact-check of the matched footage, as the report's sentence, earliest
+    /// published first.
+    pub fact_checks: Vec<String>,
+    /// The earliest fact-check's rating as published and its article.
+    pub rating: Option<String>,
+    pub review_url: Option<String>,
 }
+
+/// The CSV header: the JSON row's fields, in order.
+const CSV_COLUMNS: [&str; 11] = [
+    "file",
+    "earliest_first_seen",
+    "source_url",
+    "footage_id",
+    "score",
+    "segments",
+    "verdict",
+    "error",
+    "fact_checks",
+    "rating",
+    "review_url",
+];
 
 impl ResultRow {
     pub fn from_report(file: &Path, report: &v1::LookupReport) -> ResultRow {
+        let fact_checks = presentation::fact_checks(report);
+        let first_review = fact_checks.first().map(|(_, review)| *review);
         let earliest_match = report.matches.iter().find(|found| found.footage_id == report.earliest_footage_id);
         let earliest = report.earliest.as_ref();
         ResultRow {
@@ -53,6 +77,9 @@ impl ResultRow {
                 .collect(),
             verdict: verdict_name(report).to_owned(),
             error: None,
+            fact_checks: fact_checks.iter().map(|(_, review)| presentation::fact_check_line(review)).collect(),
+            rating: first_review.map(|review| review.rating.clone()),
+            review_url: first_review.map(|review| review.url.clone()),
         }
     }
 
@@ -66,12 +93,20 @@ impl ResultRow {
             segments: Vec::new(),
             verdict: "error".to_owned(),
             error: Some(format!("{error:#}")),
+            fact_checks: Vec::new(),
+            rating: None,
+            review_url: None,
         }
     }
 
     pub fn matched(&self) -> bool {
         self.footage_id.is_some()
     }
+}
+
+/// Whether a file is CSV by its name; anything else is read and written as JSON Lines.
+pub fn is_csv(path: &Path) -> bool {
+    path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv"))
 }
 
 /// Where rows go: a `.csv` file, any other file as JSON Lines, or stdout as JSON Lines.
@@ -84,18 +119,9 @@ impl RowWriter {
     pub fn create(out: Option<&Path>) -> anyhow::Result<RowWriter> {
         let Some(path) = out else { return Ok(RowWriter::JsonLines(Box::new(std::io::stdout()))) };
         let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        if path.extension().is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) {
+        if is_csv(path) {
             let mut writer = csv::Writer::from_writer(file);
-            writer.write_record([
-                "file",
-                "earliest_first_seen",
-                "source_url",
-                "footage_id",
-                "score",
-                "segments",
-                "verdict",
-                "error",
-            ])?;
+            writer.write_record(CSV_COLUMNS)?;
             Ok(RowWriter::Csv(Box::new(writer)))
         } else {
             Ok(RowWriter::JsonLines(Box::new(BufWriter::new(file))))
@@ -121,6 +147,9 @@ impl RowWriter {
                     row.segments.join("; "),
                     row.verdict.clone(),
                     text(&row.error),
+                    row.fact_checks.join("; "),
+                    text(&row.rating),
+                    text(&row.review_url),
                 ])?;
                 out.flush()?;
             }

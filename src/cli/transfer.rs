@@ -5,11 +5,13 @@
 //! `{"footage_id", "duration_ms", "recipe_version", "keyframes": [{"time_ms", "informative",
 //! "upright": {"whole", "centre", "band"}, "mirrored": {…}}], "sightings": [{"source_url",
 //! "first_seen", "title", "publisher", "recorded_by", "ingested_at", "retraction"}]}` with hashes
-//! as 16 hex digits. An admin's import keeps who recorded each sighting, when, and its
-//! retraction, and the server notes the importing key as `imported_by`. Import sends every
-//! sighting of a footage as one item of `IngestFingerprints` with the footage's fingerprint: the
-//! first creates the footage, the others find it and become its sightings, exactly as ingesting
-//! them one by one would. Footage ids are the receiving index's own.
+//! as 16 hex digits, and `"reviews": [{"claimreview": {…ClaimReview JSON-LD…}, "recorded_by",
+//! "recorded_at", "retraction"}]`. An admin's import keeps who recorded each sighting and review,
+//! when, and its retraction, and the server notes the importing key as `imported_by`. Import
+//! sends every sighting of a footage as one item of `IngestFingerprints` with the footage's
+//! fingerprint, the first with the footage's reviews: the first creates the footage, the others
+//! find it and become its sightings, exactly as ingesting them one by one would. Footage ids are
+//! the receiving index's own.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{self, Client, refused};
 use super::render;
+use crate::claimreview;
 use crate::fingerprint::RegionHashes;
 use crate::presentation;
 use crate::presentation::HexRegions;
@@ -34,6 +37,20 @@ struct FootageLine {
     recipe_version: u32,
     keyframes: Vec<KeyframeLine>,
     sightings: Vec<SightingLine>,
+    /// Exports written before reviews existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    reviews: Vec<ReviewLine>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReviewLine {
+    /// The review itself, in the form fact-checkers publish it.
+    claimreview: serde_json::Value,
+    recorded_by: String,
+    /// RFC 3339.
+    recorded_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retraction: Option<RetractionLine>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -59,6 +76,8 @@ struct SightingLine {
     ingested_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retraction: Option<RetractionLine>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    archive_url: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -67,6 +86,30 @@ struct RetractionLine {
     /// RFC 3339.
     retracted_at: String,
     reason: String,
+}
+
+impl From<&v1::Retraction> for RetractionLine {
+    fn from(retraction: &v1::Retraction) -> Self {
+        RetractionLine {
+            retracted_by: retraction.retracted_by.clone(),
+            retracted_at: exact(retraction.retracted_at.as_ref()),
+            reason: retraction.reason.clone(),
+        }
+    }
+}
+
+impl RetractionLine {
+    fn to_wire(&self) -> anyhow::Result<v1::Retraction> {
+        Ok(v1::Retraction {
+            retracted_by: self.retracted_by.clone(),
+            retracted_at: Some(wire_time(&self.retracted_at)?),
+            reason: self.reason.clone(),
+        })
+    }
+}
+
+fn wire_time(text: &str) -> anyhow::Result<prost_types::Timestamp> {
+    presentation::parse_date(text).map(proto::date_to_wire).map_err(anyhow::Error::msg)
 }
 
 /// Every digit the server keeps, so that an import restores the same time.
@@ -109,11 +152,18 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                     publisher: sighting.publisher.clone(),
                     recorded_by: sighting.recorded_by.clone(),
                     ingested_at: exact(sighting.ingested_at.as_ref()),
-                    retraction: sighting.retraction.as_ref().map(|retraction| RetractionLine {
-                        retracted_by: retraction.retracted_by.clone(),
-                        retracted_at: exact(retraction.retracted_at.as_ref()),
-                        reason: retraction.reason.clone(),
-                    }),
+                    retraction: sighting.retraction.as_ref().map(RetractionLine::from),
+                    archive_url: sighting.archive_url.clone(),
+                })
+                .collect(),
+            reviews: footage
+                .reviews
+                .iter()
+                .map(|review| ReviewLine {
+                    claimreview: claimreview::write(review),
+                    recorded_by: review.recorded_by.clone(),
+                    recorded_at: exact(review.recorded_at.as_ref()),
+                    retraction: review.retraction.as_ref().map(RetractionLine::from),
                 })
                 .collect(),
         };
@@ -175,31 +225,38 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
         .collect::<anyhow::Result<Vec<_>>>()?;
     let fingerprint =
         v1::Fingerprint { duration_ms: footage.duration_ms, keyframes, recipe_version: footage.recipe_version };
+    let mut reviews = footage
+        .reviews
+        .iter()
+        .enumerate()
+        .map(|(n, line)| {
+            let review = claimreview::read_one(&line.claimreview).with_context(|| format!("review {}", n + 1))?;
+            Ok(v1::Review {
+                recorded_by: line.recorded_by.clone(),
+                recorded_at: Some(wire_time(&line.recorded_at)?),
+                retraction: line.retraction.as_ref().map(RetractionLine::to_wire).transpose()?,
+                ..review
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     footage
         .sightings
         .into_iter()
         .map(|sighting| {
-            let time = |text: &str| presentation::parse_date(text).map(proto::date_to_wire).map_err(anyhow::Error::msg);
             let first_seen = presentation::parse_date(&sighting.first_seen).map_err(anyhow::Error::msg)?;
             let mut wire = client::sighting(sighting.source_url, first_seen, sighting.title, sighting.publisher);
+            wire.archive_url = sighting.archive_url;
             if !sighting.recorded_by.is_empty() {
                 wire.recorded_by = sighting.recorded_by;
                 wire.ingested_at =
-                    (!sighting.ingested_at.is_empty()).then(|| time(&sighting.ingested_at)).transpose()?;
-                wire.retraction = sighting
-                    .retraction
-                    .map(|retraction| {
-                        Ok::<_, anyhow::Error>(v1::Retraction {
-                            retracted_by: retraction.retracted_by,
-                            retracted_at: Some(time(&retraction.retracted_at)?),
-                            reason: retraction.reason,
-                        })
-                    })
-                    .transpose()?;
+                    (!sighting.ingested_at.is_empty()).then(|| wire_time(&sighting.ingested_at)).transpose()?;
+                wire.retraction = sighting.retraction.as_ref().map(RetractionLine::to_wire).transpose()?;
             }
             Ok(v1::IngestFingerprintRequest {
                 sighting: Some(wire),
                 fingerprint: Some(fingerprint.clone()),
+                // The first item carries the reviews: it creates the footage or finds it.
+                reviews: std::mem::take(&mut reviews),
                 ..Default::default()
             })
         })

@@ -15,7 +15,8 @@
 //! - the counters in `meta` change in the same batch as the data they count;
 //! - a sighting is never deleted: retracting it rewrites it with its retraction, and the
 //!   footage's `first_seen` becomes the minimum over the sightings that still stand, in the
-//!   same batch.
+//!   same batch;
+//! - nor is a review: retracting one rewrites it with its retraction.
 
 mod hamming_table;
 mod multi_index;
@@ -34,7 +35,9 @@ use rocksdb::{
     WriteOptions,
 };
 
-pub use records::{Candidate, FootageId, FootageRecord, IndexStats, KeyRecord, Retraction, Role, Sighting};
+pub use records::{
+    Candidate, FootageId, FootageRecord, IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting,
+};
 use schema::{Counters, Undecodable};
 pub use searcher::{SearchView, Searcher};
 
@@ -54,8 +57,10 @@ pub enum IndexError {
     UnknownFootage(u64),
     #[error("footage {footage} has no sighting at {source_url} first seen {first_seen}")]
     UnknownSighting { footage: u64, source_url: String, first_seen: String },
-    #[error("that sighting was already retracted by {by} on {at}")]
-    AlreadyRetracted { by: String, at: String },
+    #[error("that {what} was already retracted by {by} on {at}")]
+    AlreadyRetracted { what: &'static str, by: String, at: String },
+    #[error("footage {footage} has no review of the article {url}")]
+    UnknownReview { footage: u64, url: String },
     #[error("a key named {0:?} already exists")]
     KeyExists(String),
     #[error("no key named {0:?}")]
@@ -123,7 +128,7 @@ impl Index {
 
     fn counters(&self) -> Result<Counters, IndexError> {
         match self.db.get_cf(self.cf(schema::CF_META), schema::META_COUNTERS)? {
-            Some(bytes) => schema::decode_value(&bytes).map_err(corrupt(schema::CF_META)),
+            Some(bytes) => schema::decode_counters(&bytes).map_err(corrupt(schema::CF_META)),
             None => Ok(Counters::default()),
         }
     }
@@ -173,7 +178,7 @@ impl Index {
         counters.sightings += 1;
         counters.keyframes += u64::from(record.keyframes);
         counters.indexed_keyframes += fingerprint.informative_keyframes().count() as u64;
-        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_value(&counters));
+        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_counters(&counters));
         self.db.write_opt(batch, &write_options(durability))?;
         self.table.write().unwrap_or_else(|poisoned| poisoned.into_inner()).add(id, &fingerprint.keyframes);
         Ok(record)
@@ -207,7 +212,7 @@ impl Index {
         let mut batch = WriteBatch::default();
         batch.put_cf(sightings, key, schema::encode_sighting(sighting));
         batch.put_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id), schema::encode_footage(&record));
-        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_value(&counters));
+        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_counters(&counters));
         self.db.write_opt(batch, &write_options(durability))?;
         Ok((record, true))
     }
@@ -317,6 +322,7 @@ impl Index {
         let mut sighting = schema::decode_sighting(&stored).map_err(corrupt(schema::CF_SIGHTINGS))?;
         if let Some(earlier) = &sighting.retraction {
             return Err(IndexError::AlreadyRetracted {
+                what: "sighting",
                 by: earlier.retracted_by.clone(),
                 at: earlier.retracted_at.to_rfc3339(),
             });
@@ -333,6 +339,77 @@ impl Index {
         batch.put_cf(self.cf(schema::CF_FOOTAGE), schema::footage_key(id), schema::encode_footage(&record));
         self.db.write_opt(batch, &write_options(Durability::Synced))?;
         Ok((record, sighting))
+    }
+
+    /// Attaches a review to footage `id`, in one atomic batch with the review count. Returns
+    /// whether it was new: a review of the same article URL on the same footage is kept once.
+    pub fn add_review(&self, id: FootageId, review: &Review, durability: Durability) -> Result<bool, IndexError> {
+        let _writer = self.lock_writes();
+        if self.footage(id)?.is_none() {
+            return Err(IndexError::UnknownFootage(id.0));
+        }
+        let reviews = self.cf(schema::CF_REVIEWS);
+        let key = schema::review_key(id, &review.url);
+        if self.db.get_pinned_cf(reviews, &key)?.is_some() {
+            return Ok(false);
+        }
+        let mut counters = self.counters()?;
+        counters.reviews += 1;
+        let mut batch = WriteBatch::default();
+        batch.put_cf(reviews, key, schema::encode_review(review));
+        batch.put_cf(self.cf(schema::CF_META), schema::META_COUNTERS, schema::encode_counters(&counters));
+        self.db.write_opt(batch, &write_options(durability))?;
+        Ok(true)
+    }
+
+    /// Every review of a footage, retracted ones included, earliest published first.
+    pub fn reviews(&self, id: FootageId) -> Result<Vec<Review>, IndexError> {
+        let prefix = schema::footage_key(id);
+        let mut read = ReadOptions::default();
+        read.set_iterate_range(PrefixRange(&prefix[..]));
+        let mut reviews = self
+            .db
+            .iterator_cf_opt(self.cf(schema::CF_REVIEWS), read, IteratorMode::From(&prefix, Direction::Forward))
+            .map(|entry| {
+                let (_, value) = entry?;
+                schema::decode_review(&value).map_err(corrupt(schema::CF_REVIEWS))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Stored in URL order; read in the order a person wants them.
+        reviews.sort_by(|a, b| (a.published, &a.url).cmp(&(b.published, &b.url)));
+        Ok(reviews)
+    }
+
+    /// The reviews of a footage that lookups report, earliest published first.
+    pub fn standing_reviews(&self, id: FootageId) -> Result<Vec<Review>, IndexError> {
+        let mut reviews = self.reviews(id)?;
+        reviews.retain(Review::stands);
+        Ok(reviews)
+    }
+
+    /// Withdraws the review of the article `url` on footage `id`: rewritten with `retraction`,
+    /// never deleted, synced before it returns.
+    pub fn retract_review(&self, id: FootageId, url: &str, retraction: Retraction) -> Result<Review, IndexError> {
+        let _writer = self.lock_writes();
+        let reviews = self.cf(schema::CF_REVIEWS);
+        let key = schema::review_key(id, url);
+        let stored = self
+            .db
+            .get_pinned_cf(reviews, &key)?
+            .ok_or_else(|| IndexError::UnknownReview { footage: id.0, url: url.to_owned() })?;
+        let mut review = schema::decode_review(&stored).map_err(corrupt(schema::CF_REVIEWS))?;
+        if let Some(earlier) = &review.retraction {
+            return Err(IndexError::AlreadyRetracted {
+                what: "review",
+                by: earlier.retracted_by.clone(),
+                at: earlier.retracted_at.to_rfc3339(),
+            });
+        }
+        review.retraction = Some(retraction);
+        let mut batch = WriteBatch::default();
+        batch.put_cf(reviews, key, schema::encode_review(&review));
+        self.db.write_opt(batch, &write_options(Durability::Synced))?;
+        Ok(review)
     }
 
     /// Every API key on record, revoked ones included, in name order.
@@ -390,6 +467,7 @@ impl Index {
             sightings: counters.sightings,
             keyframes: counters.keyframes,
             indexed_keyframes: counters.indexed_keyframes,
+            reviews: counters.reviews,
             disk_bytes: directory_size(&self.path),
         })
     }
@@ -545,6 +623,42 @@ mod tests {
         let later = sighting("https://later", "2023-09-20");
         let (record, _) = index.add_sighting(footage.id, &later, Durability::Synced).unwrap();
         assert_eq!(record.first_seen, original.first_seen);
+    }
+
+    #[test]
+    fn reviews_are_kept_once_per_article_read_by_date_and_retracted_without_being_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let footage = index
+            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2020-11-10"), &[], Durability::Synced)
+            .unwrap();
+        let review = |url: &str, published: &str| Review {
+            url: url.into(),
+            published: sighting("", published).first_seen,
+            rating: "Misleading".into(),
+            ..Review::default()
+        };
+        let later = review("https://a-checker.example/later", "2024-01-02");
+        let first = review("https://z-checker.example/first", "2023-09-25");
+        assert!(index.add_review(footage.id, &later, Durability::Synced).unwrap());
+        assert!(index.add_review(footage.id, &first, Durability::Synced).unwrap());
+        assert!(!index.add_review(footage.id, &first, Durability::Synced).unwrap(), "same article, once");
+        let urls = |reviews: Vec<Review>| reviews.into_iter().map(|review| review.url).collect::<Vec<_>>();
+        assert_eq!(urls(index.reviews(footage.id).unwrap()), [first.url.clone(), later.url.clone()]);
+        assert_eq!(index.stats().unwrap().reviews, 2);
+        assert!(matches!(
+            index.add_review(FootageId(99), &first, Durability::Synced),
+            Err(IndexError::UnknownFootage(99))
+        ));
+
+        let retraction = Retraction { retracted_by: "admin".into(), retracted_at: Utc::now(), reason: "wrong".into() };
+        index.retract_review(footage.id, &first.url, retraction.clone()).unwrap();
+        assert_eq!(urls(index.standing_reviews(footage.id).unwrap()), std::slice::from_ref(&later.url));
+        assert_eq!(index.reviews(footage.id).unwrap().len(), 2, "never deleted");
+        let again = index.retract_review(footage.id, &first.url, retraction.clone());
+        assert!(matches!(again, Err(IndexError::AlreadyRetracted { what: "review", .. })), "{again:?}");
+        let unknown = index.retract_review(footage.id, "https://nowhere", retraction);
+        assert!(matches!(unknown, Err(IndexError::UnknownReview { .. })), "{unknown:?}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct Sighting {
     pub imported_by: String,
     /// Set when an admin withdrew it: it stays on record but no lookup reports it.
     pub retraction: Option<Retraction>,
+    /// An archived copy of the post (a web-archive snapshot); empty when none was given.
+    pub archive_url: String,
 }
 
 impl Sighting {
@@ -31,7 +33,48 @@ impl Sighting {
     }
 }
 
-/// Who withdrew a sighting, when, and why.
+/// A fact-check of a claim made with the footage, as schema.org's `ClaimReview` describes one.
+/// A footage has any number; its article URL identifies one on its footage.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Review {
+    /// The claim as made, who made it, where (a URL), when, and in which language (BCP 47).
+    pub claim: String,
+    pub claimant: String,
+    pub claim_url: String,
+    pub claim_date: Option<DateTime<Utc>>,
+    pub language: String,
+    /// The fact-checking organisation and its site.
+    pub reviewer: String,
+    pub reviewer_url: String,
+    /// The rating as published: "False", "Misleading", "Old footage".
+    pub rating: String,
+    pub numeric_rating: Option<NumericRating>,
+    /// The fact-check article and when it was published.
+    pub url: String,
+    pub published: DateTime<Utc>,
+    /// Provenance, as a sighting's: the recording key, when, who imported it, its retraction.
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    pub imported_by: String,
+    pub retraction: Option<Retraction>,
+}
+
+impl Review {
+    /// Whether lookups report this review: it has not been retracted.
+    pub fn stands(&self) -> bool {
+        self.retraction.is_none()
+    }
+}
+
+/// A rating on the fact-checker's own numeric scale, e.g. 1 of 1–5.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NumericRating {
+    pub value: f64,
+    pub worst: f64,
+    pub best: f64,
+}
+
+/// Who withdrew a sighting or a review, when, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Retraction {
     pub retracted_by: String,
@@ -105,5 +148,7 @@ pub struct IndexStats {
     pub keyframes: u64,
     /// Informative keyframes: the ones the Hamming search can reach.
     pub indexed_keyframes: u64,
+    /// Reviews on record, retracted ones included.
+    pub reviews: u64,
     pub disk_bytes: u64,
 }

@@ -12,6 +12,7 @@
 //! | `meta` | `"schema"` / `"counters"` | schema version / [`Counters`] |
 //! | `footage` | v, footage id | duration, keyframe count, first-seen |
 //! | `sightings` | v, footage id, first-seen (sortable), source URL | the sighting |
+//! | `reviews` | v, footage id, article URL | the fact-check and its provenance |
 //! | `keyframes` | v, footage id | all keyframes of the footage |
 //! | `keys` | v, key name | the key's role, digest, dates (never the key itself) |
 //! | `thumbnails` | v, footage id, time (ms) | a small JPEG of the footage at that time |
@@ -22,7 +23,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::records::{FootageId, FootageRecord, KeyRecord, Retraction, Role, Sighting};
+use super::records::{FootageId, FootageRecord, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 
 /// Version of the store as a whole; bumped with any layout change below.
@@ -32,12 +33,16 @@ use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 /// 4: sightings say who recorded them and whether they were retracted (a v2 value; v1 values
 ///    still read, as recorded by nobody and standing); API keys in their own column family.
 ///    A version 3 store opens as it is and is marked 4.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: reviews in their own column family, counted in the counters (a v2 value); sightings may
+///    carry an archive URL (a v3 value). Older values still read; a version 3 or 4 store opens
+///    as it is and is marked 5.
+pub const SCHEMA_VERSION: u32 = 5;
 /// Stores of these versions read as [`SCHEMA_VERSION`] without rewriting anything.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 2] = [3, SCHEMA_VERSION];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 3] = [3, 4, SCHEMA_VERSION];
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
 const VALUE_V2: u8 = 2;
+const VALUE_V3: u8 = 3;
 
 pub const CF_META: &str = "meta";
 pub const CF_FOOTAGE: &str = "footage";
@@ -45,7 +50,9 @@ pub const CF_SIGHTINGS: &str = "sightings";
 pub const CF_KEYFRAMES: &str = "keyframes";
 pub const CF_KEYS: &str = "keys";
 pub const CF_THUMBNAILS: &str = "thumbnails";
-pub const COLUMN_FAMILIES: [&str; 6] = [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS, CF_THUMBNAILS];
+pub const CF_REVIEWS: &str = "reviews";
+pub const COLUMN_FAMILIES: [&str; 7] =
+    [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS, CF_THUMBNAILS, CF_REVIEWS];
 
 pub const META_SCHEMA: &[u8] = b"schema";
 pub const META_COUNTERS: &[u8] = b"counters";
@@ -63,6 +70,36 @@ pub struct Counters {
     pub sightings: u64,
     pub keyframes: u64,
     pub indexed_keyframes: u64,
+    pub reviews: u64,
+}
+
+/// The counters as schema 4 wrote them (value version 1): before reviews.
+#[derive(Serialize, Deserialize)]
+struct CountersV1 {
+    next_footage_id: u64,
+    footage: u64,
+    sightings: u64,
+    keyframes: u64,
+    indexed_keyframes: u64,
+}
+
+pub fn encode_counters(counters: &Counters) -> Vec<u8> {
+    encode_versioned(VALUE_V2, counters)
+}
+
+pub fn decode_counters(bytes: &[u8]) -> Result<Counters, Undecodable> {
+    if let Some((&VALUE_V2, body)) = bytes.split_first() {
+        return decode_body(body);
+    }
+    let old: CountersV1 = decode_value(bytes)?;
+    Ok(Counters {
+        next_footage_id: old.next_footage_id,
+        footage: old.footage,
+        sightings: old.sightings,
+        keyframes: old.keyframes,
+        indexed_keyframes: old.indexed_keyframes,
+        reviews: 0,
+    })
 }
 
 pub fn encode_value<T: Serialize>(value: &T) -> Vec<u8> {
@@ -145,7 +182,7 @@ struct StoredSightingV1 {
 
 /// Value version 2: who recorded it, who imported it, and its retraction.
 #[derive(Serialize, Deserialize)]
-struct StoredSighting {
+struct StoredSightingV2 {
     source_url: String,
     first_seen_us: i64,
     title: String,
@@ -156,6 +193,14 @@ struct StoredSighting {
     retraction: Option<StoredRetraction>,
 }
 
+/// Value version 3: version 2's fields, then the archive URL. Postcard writes a struct as its
+/// fields in order, so a version 2 body is a version 3 body's prefix.
+#[derive(Serialize, Deserialize)]
+struct StoredSighting {
+    base: StoredSightingV2,
+    archive_url: String,
+}
+
 #[derive(Serialize, Deserialize)]
 struct StoredRetraction {
     retracted_by: String,
@@ -163,32 +208,52 @@ struct StoredRetraction {
     reason: String,
 }
 
+fn store_retraction(retraction: &Option<Retraction>) -> Option<StoredRetraction> {
+    retraction.as_ref().map(|retraction| StoredRetraction {
+        retracted_by: retraction.retracted_by.clone(),
+        retracted_at_us: retraction.retracted_at.timestamp_micros(),
+        reason: retraction.reason.clone(),
+    })
+}
+
+fn read_retraction(stored: Option<StoredRetraction>) -> Result<Option<Retraction>, Undecodable> {
+    stored
+        .map(|retraction| {
+            Ok(Retraction {
+                retracted_by: retraction.retracted_by,
+                retracted_at: from_micros(retraction.retracted_at_us)?,
+                reason: retraction.reason,
+            })
+        })
+        .transpose()
+}
+
 pub fn encode_sighting(sighting: &Sighting) -> Vec<u8> {
     encode_versioned(
-        VALUE_V2,
+        VALUE_V3,
         &StoredSighting {
-            source_url: sighting.source_url.clone(),
-            first_seen_us: sighting.first_seen.timestamp_micros(),
-            title: sighting.title.clone(),
-            publisher: sighting.publisher.clone(),
-            ingested_at_us: sighting.ingested_at.timestamp_micros(),
-            recorded_by: sighting.recorded_by.clone(),
-            imported_by: sighting.imported_by.clone(),
-            retraction: sighting.retraction.as_ref().map(|retraction| StoredRetraction {
-                retracted_by: retraction.retracted_by.clone(),
-                retracted_at_us: retraction.retracted_at.timestamp_micros(),
-                reason: retraction.reason.clone(),
-            }),
+            base: StoredSightingV2 {
+                source_url: sighting.source_url.clone(),
+                first_seen_us: sighting.first_seen.timestamp_micros(),
+                title: sighting.title.clone(),
+                publisher: sighting.publisher.clone(),
+                ingested_at_us: sighting.ingested_at.timestamp_micros(),
+                recorded_by: sighting.recorded_by.clone(),
+                imported_by: sighting.imported_by.clone(),
+                retraction: store_retraction(&sighting.retraction),
+            },
+            archive_url: sighting.archive_url.clone(),
         },
     )
 }
 
 pub fn decode_sighting(bytes: &[u8]) -> Result<Sighting, Undecodable> {
-    let stored: StoredSighting = match bytes.split_first() {
-        Some((&VALUE_V2, body)) => decode_body(body)?,
+    let StoredSighting { base: stored, archive_url } = match bytes.split_first() {
+        Some((&VALUE_V3, body)) => decode_body(body)?,
+        Some((&VALUE_V2, body)) => StoredSighting { base: decode_body(body)?, archive_url: String::new() },
         _ => {
             let old: StoredSightingV1 = decode_value(bytes)?;
-            StoredSighting {
+            let base = StoredSightingV2 {
                 source_url: old.source_url,
                 first_seen_us: old.first_seen_us,
                 title: old.title,
@@ -197,7 +262,8 @@ pub fn decode_sighting(bytes: &[u8]) -> Result<Sighting, Undecodable> {
                 recorded_by: String::new(),
                 imported_by: String::new(),
                 retraction: None,
-            }
+            };
+            StoredSighting { base, archive_url: String::new() }
         }
     };
     Ok(Sighting {
@@ -208,16 +274,76 @@ pub fn decode_sighting(bytes: &[u8]) -> Result<Sighting, Undecodable> {
         ingested_at: from_micros(stored.ingested_at_us)?,
         recorded_by: stored.recorded_by,
         imported_by: stored.imported_by,
-        retraction: stored
-            .retraction
-            .map(|retraction| {
-                Ok::<_, Undecodable>(Retraction {
-                    retracted_by: retraction.retracted_by,
-                    retracted_at: from_micros(retraction.retracted_at_us)?,
-                    reason: retraction.reason,
-                })
-            })
-            .transpose()?,
+        retraction: read_retraction(stored.retraction)?,
+        archive_url,
+    })
+}
+
+/// A review's key: its article URL under its footage. Reading them all is one prefix scan.
+pub fn review_key(id: FootageId, url: &str) -> Vec<u8> {
+    let mut key = footage_key(id).to_vec();
+    key.extend_from_slice(url.as_bytes());
+    key
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredReview {
+    claim: String,
+    claimant: String,
+    claim_url: String,
+    claim_date_us: Option<i64>,
+    language: String,
+    reviewer: String,
+    reviewer_url: String,
+    rating: String,
+    /// Value, worst, best.
+    numeric_rating: Option<(f64, f64, f64)>,
+    url: String,
+    published_us: i64,
+    recorded_by: String,
+    recorded_at_us: i64,
+    imported_by: String,
+    retraction: Option<StoredRetraction>,
+}
+
+pub fn encode_review(review: &Review) -> Vec<u8> {
+    encode_value(&StoredReview {
+        claim: review.claim.clone(),
+        claimant: review.claimant.clone(),
+        claim_url: review.claim_url.clone(),
+        claim_date_us: review.claim_date.map(|date| date.timestamp_micros()),
+        language: review.language.clone(),
+        reviewer: review.reviewer.clone(),
+        reviewer_url: review.reviewer_url.clone(),
+        rating: review.rating.clone(),
+        numeric_rating: review.numeric_rating.map(|rating| (rating.value, rating.worst, rating.best)),
+        url: review.url.clone(),
+        published_us: review.published.timestamp_micros(),
+        recorded_by: review.recorded_by.clone(),
+        recorded_at_us: review.recorded_at.timestamp_micros(),
+        imported_by: review.imported_by.clone(),
+        retraction: store_retraction(&review.retraction),
+    })
+}
+
+pub fn decode_review(bytes: &[u8]) -> Result<Review, Undecodable> {
+    let stored: StoredReview = decode_value(bytes)?;
+    Ok(Review {
+        claim: stored.claim,
+        claimant: stored.claimant,
+        claim_url: stored.claim_url,
+        claim_date: stored.claim_date_us.map(from_micros).transpose()?,
+        language: stored.language,
+        reviewer: stored.reviewer,
+        reviewer_url: stored.reviewer_url,
+        rating: stored.rating,
+        numeric_rating: stored.numeric_rating.map(|(value, worst, best)| NumericRating { value, worst, best }),
+        url: stored.url,
+        published: from_micros(stored.published_us)?,
+        recorded_by: stored.recorded_by,
+        recorded_at: from_micros(stored.recorded_at_us)?,
+        imported_by: stored.imported_by,
+        retraction: read_retraction(stored.retraction)?,
     })
 }
 
@@ -426,6 +552,61 @@ mod tests {
     }
 
     #[test]
+    fn sightings_of_schema_4_still_read_and_new_ones_keep_their_archive_url() {
+        let v2 = encode_versioned(
+            VALUE_V2,
+            &StoredSightingV2 {
+                source_url: "https://example.org/original".into(),
+                first_seen_us: 1_604_966_400_000_000,
+                title: "Baku".into(),
+                publisher: String::new(),
+                ingested_at_us: 1_700_000_000_000_000,
+                recorded_by: "desk".into(),
+                imported_by: String::new(),
+                retraction: None,
+            },
+        );
+        let read = decode_sighting(&v2).unwrap();
+        assert_eq!((read.recorded_by.as_str(), read.archive_url.as_str()), ("desk", ""));
+        let archived =
+            Sighting { archive_url: "https://web.archive.org/web/2020/https://example.org/original".into(), ..read };
+        assert_eq!(decode_sighting(&encode_sighting(&archived)).unwrap(), archived);
+    }
+
+    #[test]
+    fn reviews_round_trip_and_counters_of_schema_4_read_with_none() {
+        let review = Review {
+            claim: "Baku celebrates the new offensive".into(),
+            claim_date: Some(from_micros(1_695_168_000_000_000).unwrap()),
+            reviewer: "Misbar".into(),
+            rating: "Misleading".into(),
+            numeric_rating: Some(NumericRating { value: 2.0, worst: 1.0, best: 5.0 }),
+            url: "https://misbar.com/factcheck/baku".into(),
+            published: from_micros(1_695_600_000_000_000).unwrap(),
+            recorded_at: from_micros(1_800_000_000_000_000).unwrap(),
+            retraction: Some(Retraction {
+                retracted_by: "admin".into(),
+                retracted_at: from_micros(1_800_000_000_000_001).unwrap(),
+                reason: "wrong footage".into(),
+            }),
+            ..Review::default()
+        };
+        assert_eq!(decode_review(&encode_review(&review)).unwrap(), review);
+
+        let old = encode_value(&CountersV1 {
+            next_footage_id: 3,
+            footage: 3,
+            sightings: 4,
+            keyframes: 40,
+            indexed_keyframes: 30,
+        });
+        let counters = decode_counters(&old).unwrap();
+        assert_eq!((counters.sightings, counters.reviews), (4, 0));
+        let counted = Counters { reviews: 2, ..counters };
+        assert_eq!(decode_counters(&encode_counters(&counted)).unwrap().reviews, 2);
+    }
+
+    #[test]
     fn key_records_round_trip() {
         let record = KeyRecord {
             name: "partner desk".into(),
@@ -440,8 +621,8 @@ mod tests {
 
     #[test]
     fn a_value_of_an_unknown_version_is_refused() {
-        let mut bytes = encode_value(&Counters::default());
+        let mut bytes = encode_counters(&Counters::default());
         bytes[0] = 99;
-        assert!(decode_value::<Counters>(&bytes).is_err());
+        assert!(decode_counters(&bytes).is_err());
     }
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 pub use alignment::{AlignmentPolicy, Pair};
 pub use extension::ExtensionPolicy;
-pub use report::{Match, Report, Segment, Verdict, clock_range};
+pub use report::{Match, Report, Segment, Verdict, clock_range, fact_check_sentence};
 
 use crate::fingerprint::{Fingerprint, Keyframe};
 use crate::index::{Index, IndexError};
@@ -120,6 +120,7 @@ impl Matcher {
                 query_segment,
                 reference_segment,
                 sightings,
+                reviews: Vec::new(),
             });
         }
         Ok(Report::new(

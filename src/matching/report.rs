@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::index::{FootageId, Sighting};
+use crate::index::{FootageId, Review, Sighting};
 
 /// A stretch of a video.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +39,9 @@ pub struct Match {
     pub reference_segment: Segment,
     /// Earliest first; never empty.
     pub sightings: Vec<Sighting>,
+    /// The fact-checks of the footage that stand, earliest published first. Matching finds
+    /// footage, not what was said of it: the engine joins these in.
+    pub reviews: Vec<Review>,
 }
 
 /// Playback speeds this close to 1 are reported as normal: sampling grids alone move a fitted
@@ -134,8 +137,36 @@ impl Report {
         self.matches.first()
     }
 
-    /// The headline: one sentence a person can act on.
+    /// Every standing fact-check of the matched footage, earliest published first, with the
+    /// footage it is attached to.
+    pub fn fact_checks(&self) -> Vec<(FootageId, &Review)> {
+        let mut all: Vec<(FootageId, &Review)> = self
+            .matches
+            .iter()
+            .flat_map(|found| found.reviews.iter().map(move |review| (found.footage, review)))
+            .collect();
+        all.sort_by(|(_, a), (_, b)| (a.published, &a.url).cmp(&(b.published, &b.url)));
+        all
+    }
+
+    /// The headline a person can act on: any fact-check first, then the earliest sighting.
     pub fn summary(&self) -> String {
+        let fact_checks = self.fact_checks();
+        let mut summary = match fact_checks.as_slice() {
+            [] => String::new(),
+            [(_, only)] => format!("{}. ", fact_check_sentence(only)),
+            [(_, first), rest @ ..] => format!(
+                "{}. {} more fact-check{} of this footage. ",
+                fact_check_sentence(first),
+                rest.len(),
+                if rest.len() == 1 { "" } else { "s" }
+            ),
+        };
+        summary.push_str(&self.appearance_summary());
+        summary
+    }
+
+    fn appearance_summary(&self) -> String {
         let Some(first) = self.earliest() else {
             let mut summary = String::from("No indexed footage matches this video.");
             if self.verdict == Verdict::NoKnownFootage {
@@ -165,6 +196,18 @@ impl Report {
         }
         summary
     }
+}
+
+/// "Already fact-checked: Misbar, 2023-09-25, rated Misleading: https://…": how every report,
+/// whatever its form, names a fact-check. No closing full stop, so the URL stays whole.
+pub fn fact_check_sentence(review: &Review) -> String {
+    format!(
+        "Already fact-checked: {}, {}, rated {}: {}",
+        review.reviewer,
+        review.published.format("%Y-%m-%d"),
+        review.rating,
+        review.url
+    )
 }
 
 /// `0:03–0:15`, or `1:02:03–1:02:15` past an hour.

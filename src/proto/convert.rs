@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use super::v1;
+use crate::engine::FootageDetails;
 use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
-use crate::index::{FootageRecord, IndexStats, KeyRecord, Retraction, Role, Sighting};
+use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::matching::{Match, Report, Segment, Verdict};
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
@@ -112,21 +113,55 @@ impl From<&Sighting> for v1::Sighting {
             ingested_at: Some(date_to_wire(sighting.ingested_at)),
             recorded_by: sighting.recorded_by.clone(),
             imported_by: sighting.imported_by.clone(),
-            retraction: sighting.retraction.as_ref().map(|retraction| v1::Retraction {
-                retracted_by: retraction.retracted_by.clone(),
-                retracted_at: Some(date_to_wire(retraction.retracted_at)),
-                reason: retraction.reason.clone(),
-            }),
+            retraction: sighting.retraction.as_ref().map(v1::Retraction::from),
+            archive_url: sighting.archive_url.clone(),
         }
     }
 }
 
-/// The provenance a client claims for a sighting: who recorded it and when, and its retraction.
-/// Only an import of another index's export carries one, and only an admin's is honoured.
+impl From<&Retraction> for v1::Retraction {
+    fn from(retraction: &Retraction) -> Self {
+        v1::Retraction {
+            retracted_by: retraction.retracted_by.clone(),
+            retracted_at: Some(date_to_wire(retraction.retracted_at)),
+            reason: retraction.reason.clone(),
+        }
+    }
+}
+
+impl From<&Review> for v1::Review {
+    fn from(review: &Review) -> Self {
+        v1::Review {
+            claim: review.claim.clone(),
+            claimant: review.claimant.clone(),
+            claim_url: review.claim_url.clone(),
+            claim_date: review.claim_date.map(date_to_wire),
+            language: review.language.clone(),
+            reviewer: review.reviewer.clone(),
+            reviewer_url: review.reviewer_url.clone(),
+            rating: review.rating.clone(),
+            numeric_rating: review.numeric_rating.map(|rating| v1::NumericRating {
+                value: rating.value,
+                worst: rating.worst,
+                best: rating.best,
+            }),
+            url: review.url.clone(),
+            published: Some(date_to_wire(review.published)),
+            recorded_by: review.recorded_by.clone(),
+            recorded_at: Some(date_to_wire(review.recorded_at)),
+            imported_by: review.imported_by.clone(),
+            retraction: review.retraction.as_ref().map(v1::Retraction::from),
+        }
+    }
+}
+
+/// The provenance a client claims for a sighting or a review: who recorded it and when, and its
+/// retraction. Only an import of another index's export carries one, and only an admin's is
+/// honoured.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClaimedProvenance {
     pub recorded_by: String,
-    pub ingested_at: Option<DateTime<Utc>>,
+    pub recorded_at: Option<DateTime<Utc>>,
     pub retraction: Option<Retraction>,
 }
 
@@ -137,11 +172,23 @@ impl ClaimedProvenance {
 }
 
 /// The provenance fields of a sighting sent by a client, checked.
-pub fn provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, InvalidMessage> {
-    check_text("recorded_by", &wire.recorded_by)?;
-    let retraction = wire
-        .retraction
-        .as_ref()
+pub fn sighting_provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, InvalidMessage> {
+    provenance_from_wire(&wire.recorded_by, wire.ingested_at.as_ref(), "ingested_at", wire.retraction.as_ref())
+}
+
+/// The provenance fields of a review sent by a client, checked.
+pub fn review_provenance_from_wire(wire: &v1::Review) -> Result<ClaimedProvenance, InvalidMessage> {
+    provenance_from_wire(&wire.recorded_by, wire.recorded_at.as_ref(), "recorded_at", wire.retraction.as_ref())
+}
+
+fn provenance_from_wire(
+    recorded_by: &str,
+    recorded_at: Option<&prost_types::Timestamp>,
+    recorded_at_field: &str,
+    retraction: Option<&v1::Retraction>,
+) -> Result<ClaimedProvenance, InvalidMessage> {
+    check_text("recorded_by", recorded_by)?;
+    let retraction = retraction
         .map(|retraction| {
             check_text("retraction reason", &retraction.reason)?;
             check_text("retracted_by", &retraction.retracted_by)?;
@@ -154,8 +201,8 @@ pub fn provenance_from_wire(wire: &v1::Sighting) -> Result<ClaimedProvenance, In
         })
         .transpose()?;
     Ok(ClaimedProvenance {
-        recorded_by: wire.recorded_by.trim().to_owned(),
-        ingested_at: wire.ingested_at.as_ref().map(|time| date_from_wire(time, "ingested_at")).transpose()?,
+        recorded_by: recorded_by.trim().to_owned(),
+        recorded_at: recorded_at.map(|time| date_from_wire(time, recorded_at_field)).transpose()?,
         retraction,
     })
 }
@@ -178,20 +225,42 @@ pub fn check_text(field: &str, text: &str) -> Result<(), InvalidMessage> {
     Ok(())
 }
 
+/// Refuses a URL over [`MAX_URL_BYTES`]; `web` ones must also be http(s), since pages show
+/// them as links. Returns it trimmed.
+fn checked_url<'a>(field: &str, url: &'a str, web: bool) -> Result<&'a str, InvalidMessage> {
+    let url = url.trim();
+    if url.len() > MAX_URL_BYTES {
+        return Err(invalid(format!("{field} is {} bytes; at most {MAX_URL_BYTES} are accepted", url.len())));
+    }
+    let lower = url.to_ascii_lowercase();
+    if web && !url.is_empty() && !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return Err(invalid(format!("{field} must be an http:// or https:// address; got {url:?}")));
+    }
+    Ok(url)
+}
+
+/// A field a message must carry, trimmed and within [`MAX_TEXT_BYTES`].
+fn required_text<'a>(field: &str, text: &'a str, whose: &str) -> Result<&'a str, InvalidMessage> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid(format!("{whose} needs a {field}")));
+    }
+    check_text(field, text)?;
+    Ok(text)
+}
+
 /// A sighting sent by a client, stamped as recorded now by `recorded_by`; what the client
-/// claims about its provenance is read by [`provenance_from_wire`], never here.
+/// claims about its provenance is read by [`sighting_provenance_from_wire`], never here.
 pub fn sighting_from_wire(
     wire: &v1::Sighting,
     ingested_at: DateTime<Utc>,
     recorded_by: &str,
 ) -> Result<Sighting, InvalidMessage> {
-    let source_url = wire.source_url.trim();
+    let source_url = checked_url("source_url", &wire.source_url, false)?;
     if source_url.is_empty() {
         return Err(invalid("the sighting needs a source_url"));
     }
-    if source_url.len() > MAX_URL_BYTES {
-        return Err(invalid(format!("source_url is {} bytes; at most {MAX_URL_BYTES} are accepted", source_url.len())));
-    }
+    let archive_url = checked_url("archive_url", &wire.archive_url, true)?;
     check_text("title", &wire.title)?;
     check_text("publisher", &wire.publisher)?;
     let first_seen = required_date(wire.first_seen.as_ref(), "first_seen", "the sighting")?;
@@ -202,6 +271,55 @@ pub fn sighting_from_wire(
         publisher: wire.publisher.trim().to_owned(),
         ingested_at,
         recorded_by: recorded_by.to_owned(),
+        imported_by: String::new(),
+        retraction: None,
+        archive_url: archive_url.to_owned(),
+    })
+}
+
+/// A review sent by a client, stamped as recorded now by `recorded_by`; its claimed provenance
+/// is read by [`review_provenance_from_wire`]. The claim, the fact-checker, the rating as
+/// published, the article's URL and its date are required: they are what a reader of the report
+/// needs to trust it and follow it up.
+pub fn review_from_wire(
+    wire: &v1::Review,
+    recorded_at: DateTime<Utc>,
+    recorded_by: &str,
+) -> Result<Review, InvalidMessage> {
+    const WHOSE: &str = "a review";
+    let url = checked_url("url", &wire.url, true)?;
+    if url.is_empty() {
+        return Err(invalid("a review needs the url of the fact-check article"));
+    }
+    let numeric_rating = wire
+        .numeric_rating
+        .map(|rating| {
+            let ordered = rating.worst <= rating.value && rating.value <= rating.best;
+            if ![rating.value, rating.worst, rating.best].iter().all(|n| n.is_finite()) || !ordered {
+                return Err(invalid(format!(
+                    "the numeric rating {} must lie between its worst {} and its best {}",
+                    rating.value, rating.worst, rating.best
+                )));
+            }
+            Ok(NumericRating { value: rating.value, worst: rating.worst, best: rating.best })
+        })
+        .transpose()?;
+    check_text("claimant", &wire.claimant)?;
+    check_text("language", &wire.language)?;
+    Ok(Review {
+        claim: required_text("claim", &wire.claim, WHOSE)?.to_owned(),
+        claimant: wire.claimant.trim().to_owned(),
+        claim_url: checked_url("claim_url", &wire.claim_url, true)?.to_owned(),
+        claim_date: wire.claim_date.as_ref().map(|date| date_from_wire(date, "claim_date")).transpose()?,
+        language: wire.language.trim().to_owned(),
+        reviewer: required_text("reviewer (the fact-checking organisation)", &wire.reviewer, WHOSE)?.to_owned(),
+        reviewer_url: checked_url("reviewer_url", &wire.reviewer_url, true)?.to_owned(),
+        rating: required_text("rating (as published, e.g. \"False\")", &wire.rating, WHOSE)?.to_owned(),
+        numeric_rating,
+        url: url.to_owned(),
+        published: required_date(wire.published.as_ref(), "published", WHOSE)?,
+        recorded_by: recorded_by.to_owned(),
+        recorded_at,
         imported_by: String::new(),
         retraction: None,
     })
@@ -215,6 +333,7 @@ impl From<&IndexStats> for v1::StatsResponse {
             keyframes: stats.keyframes,
             indexed_keyframes: stats.indexed_keyframes,
             disk_bytes: stats.disk_bytes,
+            reviews: stats.reviews,
         }
     }
 }
@@ -267,6 +386,7 @@ impl From<&Match> for v1::Match {
             query_segment: Some(found.query_segment.into()),
             reference_segment: Some(found.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
+            reviews: found.reviews.iter().map(v1::Review::from).collect(),
         }
     }
 }
@@ -293,12 +413,16 @@ impl From<&Report> for v1::LookupReport {
     }
 }
 
-pub fn footage_to_wire(record: &FootageRecord, sightings: &[Sighting]) -> v1::Footage {
-    v1::Footage {
-        footage_id: record.id.0,
-        duration_seconds: f64::from(record.duration_ms) / 1000.0,
-        keyframes: record.keyframes,
-        first_seen: Some(date_to_wire(record.first_seen)),
-        sightings: sightings.iter().map(v1::Sighting::from).collect(),
+impl From<&FootageDetails> for v1::Footage {
+    fn from(details: &FootageDetails) -> Self {
+        let record = &details.record;
+        v1::Footage {
+            footage_id: record.id.0,
+            duration_seconds: f64::from(record.duration_ms) / 1000.0,
+            keyframes: record.keyframes,
+            first_seen: Some(date_to_wire(record.first_seen)),
+            sightings: details.sightings.iter().map(v1::Sighting::from).collect(),
+            reviews: details.reviews.iter().map(v1::Review::from).collect(),
+        }
     }
 }

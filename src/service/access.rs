@@ -48,6 +48,8 @@ pub enum Call {
     Stats,
     Export,
     RetractSighting,
+    AddReview,
+    RetractReview,
     CreateKey,
     ListKeys,
     RevokeKey,
@@ -57,8 +59,13 @@ impl Call {
     pub fn needs(self) -> Role {
         match self {
             Call::Lookup | Call::LookupFingerprint | Call::BatchLookup | Call::GetFootage | Call::Stats => Role::Reader,
-            Call::Ingest | Call::IngestFingerprint | Call::IngestFingerprints => Role::Contributor,
-            Call::Export | Call::RetractSighting | Call::CreateKey | Call::ListKeys | Call::RevokeKey => Role::Admin,
+            Call::Ingest | Call::IngestFingerprint | Call::IngestFingerprints | Call::AddReview => Role::Contributor,
+            Call::Export
+            | Call::RetractSighting
+            | Call::RetractReview
+            | Call::CreateKey
+            | Call::ListKeys
+            | Call::RevokeKey => Role::Admin,
         }
     }
 

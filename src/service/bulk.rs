@@ -69,6 +69,7 @@ pub async fn ingest_fingerprints(
                 summary.new_footage += u64::from(outcome.new_footage);
                 summary.new_sightings += u64::from(outcome.new_sighting);
                 summary.keyframes += u64::from(outcome.keyframes);
+                summary.new_reviews += u64::from(outcome.new_reviews);
             }
             tracing::info!(items = summary.items, keyframes = summary.keyframes, "bulk ingest progress");
         }
@@ -188,13 +189,14 @@ pub fn export(engine: Arc<Engine>) -> ReceiverStream<Result<v1::ExportedFootage,
                     return;
                 }
             };
-            let Some((last, _, _)) = page.last() else { return };
-            after = last.id;
-            for (record, fingerprint, sightings) in page {
+            let Some((last, _)) = page.last() else { return };
+            after = last.record.id;
+            for (details, fingerprint) in page {
                 let exported = v1::ExportedFootage {
-                    footage_id: record.id.0,
+                    footage_id: details.record.id.0,
                     fingerprint: Some((&fingerprint).into()),
-                    sightings: sightings.iter().map(v1::Sighting::from).collect(),
+                    sightings: details.sightings.iter().map(v1::Sighting::from).collect(),
+                    reviews: details.reviews.iter().map(v1::Review::from).collect(),
                 };
                 if sender.blocking_send(Ok(exported)).is_err() {
                     return; // the client went away

@@ -19,9 +19,9 @@ use tonic::metadata::MetadataMap;
 use super::access::{Call, Caller, KeyRing};
 use super::metrics::Metrics;
 use super::status;
-use crate::engine::{Engine, IngestItem, IngestOutcome};
+use crate::engine::{Engine, FootageDetails, IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, FootageRecord, IndexStats, Sighting};
+use crate::index::{FootageId, IndexStats, Review};
 use crate::matching::Report;
 use crate::media::{DecodeLimits, Thumbnail};
 
@@ -114,9 +114,24 @@ impl Desk {
         report
     }
 
-    pub async fn footage(&self, id: FootageId) -> Result<(FootageRecord, Vec<Sighting>), Status> {
+    pub async fn footage(&self, id: FootageId) -> Result<FootageDetails, Status> {
         let engine = Arc::clone(&self.engine);
         blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await
+    }
+
+    /// Attaches `review` to footage `id` as `caller`, whose key is checked again first.
+    pub async fn add_review(
+        &self,
+        id: FootageId,
+        review: Review,
+        caller: &Caller,
+    ) -> Result<(bool, FootageDetails), Status> {
+        self.keys.recheck(caller)?;
+        let engine = Arc::clone(&self.engine);
+        let added =
+            blocking("add the review", move || engine.add_review(id, &review).map_err(status::from_index)).await?;
+        tracing::info!(footage = id.0, new_review = added.0, "reviewed");
+        Ok(added)
     }
 
     pub async fn stats(&self) -> Result<IndexStats, Status> {

@@ -19,9 +19,9 @@ use super::upload::{receive_header, receive_video};
 use super::{bulk, status};
 use crate::engine::{IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, Retraction, Role, Sighting};
+use crate::index::{FootageId, Retraction, Review, Role, Sighting};
 use crate::media::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, Thumbnail};
-use crate::proto::{self, v1};
+use crate::proto::{self, ClaimedProvenance, v1};
 
 pub struct FirstSeenService {
     desk: Arc<Desk>,
@@ -94,8 +94,19 @@ pub(super) fn ingest_item(request: v1::IngestFingerprintRequest, caller: &Caller
     let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
     let sighting = recorded_sighting(request.sighting.as_ref(), caller)?;
     let thumbnails = thumbnails_from_request(request.thumbnails, fingerprint.duration_ms)?;
-    Ok(IngestItem { fingerprint, sighting, thumbnails })
+    if request.reviews.len() > MAX_REVIEWS_AN_ITEM {
+        return Err(Status::invalid_argument(format!(
+            "{} reviews were sent with one item; at most {MAX_REVIEWS_AN_ITEM} are accepted",
+            request.reviews.len()
+        )));
+    }
+    let reviews = request.reviews.iter().map(|review| recorded_review(review, caller)).collect::<Result<_, _>>()?;
+    Ok(IngestItem { fingerprint, sighting, thumbnails, reviews })
 }
+
+/// Reviews one ingest item may carry: far more than any footage gathers, few enough that an
+/// item stays one small message.
+const MAX_REVIEWS_AN_ITEM: usize = 256;
 
 /// Thumbnails a client sent: JPEGs within the size and count limits, inside the video.
 fn thumbnails_from_request(wire: Vec<v1::Thumbnail>, duration_ms: u32) -> Result<Vec<Thumbnail>, Status> {
@@ -128,23 +139,60 @@ fn thumbnails_from_request(wire: Vec<v1::Thumbnail>, duration_ms: u32) -> Result
 pub(super) fn recorded_sighting(wire: Option<&v1::Sighting>, caller: &Caller) -> Result<Sighting, Status> {
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
     let mut sighting = proto::sighting_from_wire(wire, Utc::now(), &caller.name).map_err(status::from_message)?;
-    let claimed = proto::provenance_from_wire(wire).map_err(status::from_message)?;
+    let claimed = proto::sighting_provenance_from_wire(wire).map_err(status::from_message)?;
+    if let Some(claimed) = honoured(claimed, caller, "sightings", "ingested_at")? {
+        sighting.recorded_by = claimed.recorded_by;
+        sighting.ingested_at = claimed.recorded_at.unwrap_or(sighting.ingested_at);
+        sighting.retraction = claimed.retraction;
+        sighting.imported_by = caller.name.clone();
+    }
+    Ok(sighting)
+}
+
+/// A review a request carries, recorded by `caller` now; provenance as for sightings.
+pub(super) fn recorded_review(wire: &v1::Review, caller: &Caller) -> Result<Review, Status> {
+    let mut review = proto::review_from_wire(wire, Utc::now(), &caller.name).map_err(status::from_message)?;
+    let claimed = proto::review_provenance_from_wire(wire).map_err(status::from_message)?;
+    if let Some(claimed) = honoured(claimed, caller, "reviews", "recorded_at")? {
+        review.recorded_by = claimed.recorded_by;
+        review.recorded_at = claimed.recorded_at.unwrap_or(review.recorded_at);
+        review.retraction = claimed.retraction;
+        review.imported_by = caller.name.clone();
+    }
+    Ok(review)
+}
+
+/// The provenance a client claims, when there is one and `caller` may claim it: only an admin's
+/// import keeps another index's record of who recorded what.
+fn honoured(
+    claimed: ClaimedProvenance,
+    caller: &Caller,
+    what: &str,
+    recorded_at_field: &str,
+) -> Result<Option<ClaimedProvenance>, Status> {
     if claimed.is_empty() {
-        return Ok(sighting);
+        return Ok(None);
     }
     if caller.role < Role::Admin {
         return Err(Status::permission_denied(format!(
-            "only an admin may import sightings with their original recorded_by, ingested_at or retraction; \
+            "only an admin may import {what} with their original recorded_by, {recorded_at_field} or retraction; \
              the key {:?} is a {} (leave those fields unset and the server fills them in)",
             caller.name,
             caller.role.name()
         )));
     }
-    sighting.recorded_by = claimed.recorded_by;
-    sighting.ingested_at = claimed.ingested_at.unwrap_or(sighting.ingested_at);
-    sighting.retraction = claimed.retraction;
-    sighting.imported_by = caller.name.clone();
-    Ok(sighting)
+    Ok(Some(claimed))
+}
+
+/// A retraction by `caller`, now, for `reason`, which is required: whoever reads the footage
+/// sees it.
+fn retraction(reason: &str, caller: Caller) -> Result<Retraction, Status> {
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Status::invalid_argument("a retraction needs a reason, shown to whoever reads the footage"));
+    }
+    proto::check_text("reason", &reason).map_err(status::from_message)?;
+    Ok(Retraction { retracted_by: caller.name, retracted_at: Utc::now(), reason })
 }
 
 pub(super) fn fingerprint_from_request(wire: Option<&v1::Fingerprint>) -> Result<Fingerprint, Status> {
@@ -164,7 +212,7 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let header = receive_header(&mut stream, "sighting", self.desk.upload_idle_timeout).await?;
         let sighting = recorded_sighting(Some(&header), &caller)?;
         let (fingerprint, thumbnails) = self.fingerprint_upload(&mut stream, true).await?;
-        self.record_ingest(IngestItem { fingerprint, sighting, thumbnails }, &caller).await
+        self.record_ingest(IngestItem { fingerprint, sighting, thumbnails, reviews: Vec::new() }, &caller).await
     }
 
     async fn ingest_fingerprint(
@@ -222,8 +270,8 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
 
     async fn get_footage(&self, request: Request<v1::GetFootageRequest>) -> Result<Response<v1::Footage>, Status> {
         self.authorize(&request, Call::GetFootage)?;
-        let (record, sightings) = self.desk.footage(FootageId(request.into_inner().footage_id)).await?;
-        Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
+        let details = self.desk.footage(FootageId(request.into_inner().footage_id)).await?;
+        Ok(Response::new((&details).into()))
     }
 
     type ExportStream = ReceiverStream<Result<v1::ExportedFootage, Status>>;
@@ -246,21 +294,43 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let request = request.into_inner();
         let first_seen = proto::required_date(request.first_seen.as_ref(), "first_seen", "the retraction")
             .map_err(status::from_message)?;
-        let reason = request.reason.trim().to_owned();
-        if reason.is_empty() {
-            return Err(Status::invalid_argument("a retraction needs a reason, shown to whoever reads the footage"));
-        }
-        proto::check_text("reason", &reason).map_err(status::from_message)?;
-        let retraction = Retraction { retracted_by: caller.name, retracted_at: Utc::now(), reason };
+        let retraction = retraction(&request.reason, caller)?;
         let engine = Arc::clone(&self.desk.engine);
         let id = FootageId(request.footage_id);
         let source_url = request.source_url.trim().to_owned();
-        let (record, sightings) = blocking("retract the sighting", move || {
+        let details = blocking("retract the sighting", move || {
             engine.retract_sighting(id, first_seen, &source_url, retraction).map_err(status::from_index)
         })
         .await?;
         tracing::info!(footage = id.0, "retracted a sighting");
-        Ok(Response::new(proto::footage_to_wire(&record, &sightings)))
+        Ok(Response::new((&details).into()))
+    }
+
+    async fn add_review(&self, request: Request<v1::AddReviewRequest>) -> Result<Response<v1::ReviewAdded>, Status> {
+        let caller = self.authorize(&request, Call::AddReview)?;
+        let request = request.into_inner();
+        let wire = request.review.ok_or_else(|| Status::invalid_argument("the request needs a review"))?;
+        let review = recorded_review(&wire, &caller)?;
+        let (new_review, details) = self.desk.add_review(FootageId(request.footage_id), review, &caller).await?;
+        Ok(Response::new(v1::ReviewAdded { new_review, footage: Some((&details).into()) }))
+    }
+
+    async fn retract_review(
+        &self,
+        request: Request<v1::RetractReviewRequest>,
+    ) -> Result<Response<v1::Footage>, Status> {
+        let caller = self.authorize(&request, Call::RetractReview)?;
+        let request = request.into_inner();
+        let retraction = retraction(&request.reason, caller)?;
+        let engine = Arc::clone(&self.desk.engine);
+        let id = FootageId(request.footage_id);
+        let url = request.url.trim().to_owned();
+        let details = blocking("retract the review", move || {
+            engine.retract_review(id, &url, retraction).map_err(status::from_index)
+        })
+        .await?;
+        tracing::info!(footage = id.0, "retracted a review");
+        Ok(Response::new((&details).into()))
     }
 
     async fn create_key(&self, request: Request<v1::CreateKeyRequest>) -> Result<Response<v1::CreatedKey>, Status> {

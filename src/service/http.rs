@@ -385,12 +385,15 @@ async fn ingest(State(desk): State<Arc<Desk>>, request: Parts, multipart: Multip
         first_seen: Some(proto::date_to_wire(first_seen)),
         title: form.field("title").unwrap_or_default().to_owned(),
         publisher: form.field("publisher").unwrap_or_default().to_owned(),
+        archive_url: form.field("archive_url").unwrap_or_default().to_owned(),
         ..Default::default()
     };
     let sighting = recorded_sighting(Some(&wire), &caller)?;
     let video = form.video.ok_or_else(no_video)?;
     let (fingerprint, thumbnails) = desk.fingerprint_upload(video, true).await?;
-    let response = ingest_response(&desk.ingest(IngestItem { fingerprint, sighting, thumbnails }, &caller).await?);
+    let response = ingest_response(
+        &desk.ingest(IngestItem { fingerprint, sighting, thumbnails, reviews: Vec::new() }, &caller).await?,
+    );
     Ok(Json(IngestReply {
         outcome: presentation::ingest_json(&response),
         summary: presentation::ingest_summary(&response),
@@ -407,8 +410,8 @@ async fn footage(
     Path(id): Path<String>,
 ) -> ApiResult<Json<presentation::FootageJson>> {
     authorize(&desk, &request, Call::GetFootage)?;
-    let (record, sightings) = desk.footage(footage_id(&id)?).await?;
-    Ok(Json(presentation::footage_json(&proto::footage_to_wire(&record, &sightings))))
+    let details = desk.footage(footage_id(&id)?).await?;
+    Ok(Json(presentation::footage_json(&(&details).into())))
 }
 
 /// `GET /api/v1/footage/{id}/frames/{time_ms}`: a stored thumbnail, as a JPEG.

@@ -33,9 +33,10 @@ pub fn from_media(error: MediaError) -> Status {
 
 pub fn from_index(error: IndexError) -> Status {
     match error {
-        IndexError::UnknownFootage(_) | IndexError::UnknownSighting { .. } | IndexError::UnknownKey(_) => {
-            Status::not_found(error.to_string())
-        }
+        IndexError::UnknownFootage(_)
+        | IndexError::UnknownSighting { .. }
+        | IndexError::UnknownReview { .. }
+        | IndexError::UnknownKey(_) => Status::not_found(error.to_string()),
         IndexError::AlreadyRetracted { .. } | IndexError::KeyExists(_) => Status::already_exists(error.to_string()),
         IndexError::Store(ref store) if is_no_space(store.as_ref()) => {
             tracing::error!(%error, "the index's disk is full");
