@@ -86,6 +86,14 @@ async fn every_call(
         reason: "the matrix".into(),
     };
     codes.push(("RetractSighting", code(client.retract_sighting(retract).await.map(drop))));
+    let add = v1::AddReviewRequest { footage_id: 1, review: Some(review(&format!("https://factcheck.example/{n}"))) };
+    codes.push(("AddReview", code(client.add_review(add).await.map(drop))));
+    let withdraw = v1::RetractReviewRequest {
+        footage_id: 1,
+        url: "https://factcheck.example/to-retract".into(),
+        reason: "the matrix".into(),
+    };
+    codes.push(("RetractReview", code(client.retract_review(withdraw).await.map(drop))));
     let create = v1::CreateKeyRequest { name: format!("made-by-{n}"), role: v1::Role::Reader.into() };
     codes.push(("CreateKey", code(client.create_key(create).await.map(drop))));
     codes.push(("ListKeys", code(client.list_keys(v1::ListKeysRequest {}).await.map(drop))));
@@ -94,8 +102,20 @@ async fn every_call(
     codes
 }
 
+/// A fact-check of the matrix's footage, published at `url`.
+fn review(url: &str) -> v1::Review {
+    v1::Review {
+        claim: "the claim".into(),
+        reviewer: "A fact-checker".into(),
+        rating: "False".into(),
+        url: url.to_owned(),
+        published: Some(common::date("2023-09-25")),
+        ..Default::default()
+    }
+}
+
 const READER_CALLS: [&str; 5] = ["Lookup", "LookupFingerprint", "BatchLookup", "GetFootage", "Stats"];
-const CONTRIBUTOR_CALLS: [&str; 3] = ["Ingest", "IngestFingerprint", "IngestFingerprints"];
+const CONTRIBUTOR_CALLS: [&str; 4] = ["Ingest", "IngestFingerprint", "IngestFingerprints", "AddReview"];
 
 #[tokio::test]
 async fn every_call_answers_every_kind_of_caller_with_the_documented_code() {
@@ -111,6 +131,8 @@ async fn every_call_answers_every_kind_of_caller_with_the_documented_code() {
         })
         .await
         .unwrap();
+    let to_retract = v1::AddReviewRequest { footage_id: 1, review: Some(review("https://factcheck.example/to-retract")) };
+    admin.add_review(to_retract).await.unwrap();
     let reader = create_key(&mut admin, "reader", v1::Role::Reader).await;
     let contributor = create_key(&mut admin, "contributor", v1::Role::Contributor).await;
     let revoked = create_key(&mut admin, "revoked", v1::Role::Admin).await;

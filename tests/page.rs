@@ -28,6 +28,13 @@ fn seed(server: &Server) {
     }
 }
 
+/// A fact-check of the seed footage, as its article's page would publish it.
+const FACT_CHECK: &str = r#"{"@context": "https://schema.org", "@type": "ClaimReview",
+    "url": "https://misbar.example/baku", "datePublished": "2023-09-25",
+    "claimReviewed": "Video shows Baku celebrating the new Karabakh offensive",
+    "author": {"@type": "Organization", "name": "Misbar"},
+    "reviewRating": {"@type": "Rating", "alternateName": "Misleading"}}"#;
+
 /// `chromedriver` on a free port; killed when dropped.
 struct Driver {
     process: Child,
@@ -182,6 +189,63 @@ async fn a_journalist_checks_the_seed_clip_and_sees_the_verdict_timeline_and_evi
 }
 
 #[tokio::test]
+async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
+    let (work, server) = Server::in_temp_dir(&[]);
+    seed(&server);
+    let viral = reencode(&fixture("bikes.mp4"), "scale=320:-2", &["-crf", "34"], &work.path().join("viral.mp4"));
+    let driver = Driver::start();
+    let browser = driver.browser().await;
+    open_with_key(&browser, &server).await;
+
+    browser.goto(&format!("{}/#/footage/1", server.url)).await.unwrap();
+    wait_for(&browser, "const s = document.getElementById('review-section'); return s && !s.hidden", 20).await;
+    // A missing field is named before anything is sent.
+    browser.find(Locator::Id("review-submit")).await.unwrap().click().await.unwrap();
+    let problem = wait_for(&browser, "return document.getElementById('review-error').innerText", 5).await;
+    assert!(problem.as_str().unwrap().contains("fact-checking organisation"), "{problem}");
+    for (field, value) in [
+        ("review-by", "Misbar"),
+        ("review-url", "https://misbar.example/baku"),
+        ("review-rating", "Misleading"),
+        ("review-claim", "Video shows Baku celebrating the new Karabakh offensive"),
+    ] {
+        browser.find(Locator::Id(field)).await.unwrap().send_keys(value).await.unwrap();
+    }
+    browser.execute("document.getElementById('review-published').value = '2023-09-25'", vec![]).await.unwrap();
+    browser.find(Locator::Id("review-submit")).await.unwrap().click().await.unwrap();
+    let listed = wait_for(&browser, "const l = document.getElementById('footage-reviews'); return l && l.innerText", 20).await;
+    let listed = listed.as_str().unwrap();
+    assert!(listed.contains("Misleading") && listed.contains("25 September 2023"), "{listed}");
+    let status = browser.execute("return document.getElementById('review-status').innerText", vec![]).await.unwrap();
+    assert_eq!(status, json!("Recorded 1 fact-check."));
+
+    browser.goto(&format!("{}/#/", server.url)).await.unwrap();
+    wait_for(&browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
+    choose(&browser, "video", &[&viral]).await;
+    browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
+    let verdict = wait_for(&browser, "const v = document.getElementById('verdict'); return v && v.innerText", 90).await;
+    assert!(verdict.as_str().unwrap().starts_with("Already fact-checked: Misbar, 2023-09-25"), "{verdict}");
+    let block = wait_for(&browser, "const b = document.querySelector('.fact-checks'); return b && b.innerText", 10).await;
+    let block = block.as_str().unwrap();
+    assert!(block.contains("Already fact-checked") && block.contains("Misleading"), "{block}");
+    assert!(block.contains("https://misbar.example/baku"), "the article is linked: {block}");
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-fact-check.png"), png).unwrap();
+
+    // A reader's key sees the fact-check but not the form.
+    let created = server.cli(&["keys", "create", "--role", "reader", "--name", "reader"]);
+    let reader = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    browser.execute("localStorage.setItem('firstseen.apiKey', arguments[0])", vec![json!(reader)]).await.unwrap();
+    browser.goto(&format!("{}/#/footage/1", server.url)).await.unwrap();
+    browser.refresh().await.unwrap();
+    wait_for(&browser, "const l = document.getElementById('footage-reviews'); return l && l.innerText.includes('Misleading')", 20)
+        .await;
+    let hidden = browser.execute("return document.getElementById('review-section').hidden", vec![]).await.unwrap();
+    assert_eq!(hidden, json!(true), "a reader is not offered the form");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_batch_of_three_files_gives_three_rows_with_the_error_on_its_row() {
     let (work, server) = Server::in_temp_dir(&[]);
     seed(&server);
@@ -209,17 +273,25 @@ async fn a_batch_of_three_files_gives_three_rows_with_the_error_on_its_row() {
     browser.close().await.unwrap();
 }
 
-/// A request to the JSON API over real HTTP.
+/// A request to the JSON API over real HTTP, with a multipart form.
 fn http(server: &Server, method: &str, path: &str, key: Option<&str>, form: &[(&str, &str)]) -> (u16, Value) {
+    let fields: Vec<String> = form.iter().flat_map(|(name, value)| ["-F".to_owned(), format!("{name}={value}")]).collect();
+    curl(server, method, path, key, &fields)
+}
+
+/// A POST to the JSON API over real HTTP, with `body` as JSON.
+fn post_json(server: &Server, path: &str, key: Option<&str>, body: &str) -> (u16, Value) {
+    let args = ["-H", "Content-Type: application/ld+json", "--data-binary", body].map(String::from);
+    curl(server, "POST", path, key, &args)
+}
+
+fn curl(server: &Server, method: &str, path: &str, key: Option<&str>, args: &[String]) -> (u16, Value) {
     let mut command = Command::new("curl");
     command.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method]);
     if let Some(key) = key {
         command.args(["-H", &format!("Authorization: Bearer {key}")]);
     }
-    for (name, value) in form {
-        command.args(["-F", &format!("{name}={value}")]);
-    }
-    let output = command.arg(format!("{}{path}", server.url)).output().expect("run curl");
+    let output = command.args(args).arg(format!("{}{path}", server.url)).output().expect("run curl");
     let text = String::from_utf8(output.stdout).unwrap();
     let (body, code) = text.rsplit_once('\n').unwrap();
     (code.parse().unwrap(), serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())))
@@ -271,9 +343,32 @@ async fn the_json_api_answers_like_lookup_json_with_the_same_keys_and_clear_erro
     let (code, _) = http(&server, "GET", "/api/v1/footage/999", Some(&key), &[]);
     assert_eq!(code, 404);
 
-    // A reader may look up but not add footage.
+    // A reader may look up but not add footage or fact-checks.
     let created = server.cli(&["keys", "create", "--role", "reader", "--name", "desk"]);
     let reader = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let (code, refused) = post_json(&server, "/api/v1/footage/1/reviews", Some(&reader), FACT_CHECK);
+    assert_eq!(code, 403, "{refused}");
+
+    // Fact-checks go in as ClaimReview JSON-LD, once per article, and lead the next lookup.
+    let (code, added) = post_json(&server, "/api/v1/footage/1/reviews", Some(&key), FACT_CHECK);
+    assert_eq!((code, added["new_reviews"].as_u64()), (200, Some(1)), "{added}");
+    assert_eq!(added["footage"]["reviews"][0]["rating"], "Misleading");
+    let (_, again) = post_json(&server, "/api/v1/footage/1/reviews", Some(&key), FACT_CHECK);
+    assert_eq!(again["new_reviews"].as_u64(), Some(0), "{again}");
+    let (_, report) = http(&server, "POST", "/api/v1/lookup", Some(&key), &[("video", &bikes)]);
+    assert_eq!(report["fact_checks"][0]["reviewer"], "Misbar", "{report}");
+    assert!(report["summary"].as_str().unwrap().starts_with("Already fact-checked: Misbar, 2023-09-25"), "{report}");
+    let unrated = FACT_CHECK.replace("alternateName", "name");
+    let (code, refused) = post_json(&server, "/api/v1/footage/1/reviews", Some(&key), &unrated);
+    assert_eq!(code, 400, "{refused}");
+    assert!(refused["error"].as_str().unwrap().contains("reviewRating.alternateName is missing"), "{refused}");
+    let scripted = FACT_CHECK.replace("https://misbar.example/baku", "javascript:alert(1)");
+    let (code, refused) = post_json(&server, "/api/v1/footage/1/reviews", Some(&key), &scripted);
+    assert_eq!(code, 400, "{refused}");
+    let (code, refused) = post_json(&server, "/api/v1/footage/1/reviews", Some(&key), "not json");
+    assert_eq!(code, 400, "{refused}");
+    let (code, _) = post_json(&server, "/api/v1/footage/999/reviews", Some(&key), FACT_CHECK);
+    assert_eq!(code, 404);
     let form = [("video", bikes.as_str()), ("first_seen", "2001-01-01"), ("source_url", "https://attacker.example/x")];
     let (code, refused) = http(&server, "POST", "/api/v1/ingest", Some(&reader), &form);
     assert_eq!(code, 403, "{refused}");

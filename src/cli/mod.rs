@@ -283,7 +283,7 @@ fn parse_role(text: &str) -> Result<v1::Role, String> {
 struct ServerArgs {
     /// The firstseen server to talk to: http://HOST:PORT, or https:// for one serving TLS.
     #[arg(long = "server", env = "FIRSTSEEN_SERVER", default_value = "http://127.0.0.1:50051")]
-    url: String,
+    server_url: String,
     /// A file holding the API key (e.g. DATA_DIR/admin.key, written by a new server).
     #[arg(long, env = "FIRSTSEEN_API_KEY_FILE")]
     api_key_file: Option<PathBuf>,
@@ -315,7 +315,7 @@ impl ServerArgs {
                 }
             },
         };
-        Ok(client::Remote { url: self.url.clone(), api_key, ca_cert: self.ca_cert.clone() })
+        Ok(client::Remote { url: self.server_url.clone(), api_key, ca_cert: self.ca_cert.clone() })
     }
 
     async fn connect(&self) -> anyhow::Result<client::Client> {

@@ -83,7 +83,6 @@ pub struct ReviewFields {
 }
 
 impl ReviewFields {
-    /// Whether any field was given.
     /// The reviews these fields describe; a relative `claimreview` path is read from `base`.
     pub fn reviews(&self, base: &Path) -> anyhow::Result<Vec<v1::Review>> {
         if let Some(file) = self.claimreview.as_ref().filter(|file| !file.as_os_str().is_empty()) {

@@ -106,7 +106,7 @@ pub(super) fn ingest_item(request: v1::IngestFingerprintRequest, caller: &Caller
 
 /// Reviews one ingest item may carry: far more than any footage gathers, few enough that an
 /// item stays one small message.
-const MAX_REVIEWS_AN_ITEM: usize = 256;
+pub(super) const MAX_REVIEWS_AN_ITEM: usize = 256;
 
 /// Thumbnails a client sent: JPEGs within the size and count limits, inside the video.
 fn thumbnails_from_request(wire: Vec<v1::Thumbnail>, duration_ms: u32) -> Result<Vec<Thumbnail>, Status> {

@@ -23,8 +23,9 @@ use tonic::{Code, Status};
 
 use super::access::{ANONYMOUS, Call, Caller};
 use super::desk::Desk;
-use super::grpc::{ingest_response, recorded_sighting};
+use super::grpc::{MAX_REVIEWS_AN_ITEM, ingest_response, recorded_review, recorded_sighting};
 use super::upload::UploadFile;
+use crate::claimreview;
 use crate::engine::IngestItem;
 use crate::fingerprint::Fingerprint;
 use crate::index::FootageId;
@@ -46,6 +47,8 @@ const EVIDENCE_POINTS: [f64; 3] = [0.15, 0.5, 0.85];
 
 /// Form fields other than the video: dates, URLs and titles.
 const MAX_FIELD_BYTES: usize = 8192;
+/// A ClaimReview JSON-LD body: a fact-check page's holds a few KiB.
+const MAX_CLAIMREVIEW_BYTES: usize = 256 * 1024;
 /// Fields a form may have besides the video (ingest has four); more are not a form of ours.
 const MAX_FIELDS: usize = 8;
 
@@ -63,6 +66,7 @@ pub fn router(desk: Arc<Desk>) -> axum::Router {
         .route("/api/v1/lookup-fingerprint", post(lookup_fingerprint).layer(DefaultBodyLimit::max(MAX_MESSAGE_BYTES)))
         .route("/api/v1/ingest", post(ingest).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/api/v1/footage/{id}", get(footage))
+        .route("/api/v1/footage/{id}/reviews", post(add_reviews).layer(DefaultBodyLimit::max(MAX_CLAIMREVIEW_BYTES)))
         .route("/api/v1/footage/{id}/frames/{time_ms}", get(frame))
         .route("/api/v1/stats", get(stats))
         .with_state(desk)
@@ -412,6 +416,48 @@ async fn footage(
     authorize(&desk, &request, Call::GetFootage)?;
     let details = desk.footage(footage_id(&id)?).await?;
     Ok(Json(presentation::footage_json(&(&details).into())))
+}
+
+#[derive(Serialize)]
+struct ReviewsAdded {
+    /// Reviews the footage did not have before; the others were already on record.
+    new_reviews: usize,
+    footage: presentation::FootageJson,
+}
+
+/// `POST /api/v1/footage/{id}/reviews` (contributor): a ClaimReview JSON-LD document, as a
+/// fact-check page publishes it (one object, an array, or an `@graph`); every ClaimReview in it
+/// is attached to the footage.
+async fn add_reviews(
+    State(desk): State<Arc<Desk>>,
+    request: Parts,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ReviewsAdded>> {
+    let caller = authorize(&desk, &request, Call::AddReview)?;
+    let id = footage_id(&id)?;
+    let text = std::str::from_utf8(&body).map_err(|_| bad_request("the body is not UTF-8 text"))?;
+    let reviews = claimreview::read(text).map_err(|error| bad_request(error.to_string()))?;
+    if reviews.len() > MAX_REVIEWS_AN_ITEM {
+        return Err(bad_request(format!(
+            "the body holds {} ClaimReviews; at most {MAX_REVIEWS_AN_ITEM} are accepted at once",
+            reviews.len()
+        )));
+    }
+    // Every review is checked before any is recorded, so that a bad one leaves the footage as it was.
+    let reviews = reviews.iter().map(|wire| recorded_review(wire, &caller)).collect::<Result<Vec<_>, _>>()?;
+    let mut new_reviews = 0;
+    let mut details = None;
+    for review in reviews {
+        let (new, now) = desk.add_review(id, review, &caller).await?;
+        new_reviews += usize::from(new);
+        details = Some(now);
+    }
+    let details = match details {
+        Some(details) => details,
+        None => desk.footage(id).await?,
+    };
+    Ok(Json(ReviewsAdded { new_reviews, footage: presentation::footage_json(&(&details).into()) }))
 }
 
 /// `GET /api/v1/footage/{id}/frames/{time_ms}`: a stored thumbnail, as a JPEG.

@@ -15,7 +15,7 @@
   const VIDEO_EXTENSIONS = ['3gp', 'avi', 'flv', 'm2ts', 'm4v', 'mkv', 'mov', 'mp4', 'mpeg', 'mpg',
     'mts', 'ogv', 'ts', 'webm', 'wmv'];
   const CSV_COLUMNS = ['file', 'earliest_first_seen', 'source_url', 'footage_id', 'score',
-    'segments', 'verdict', 'error'];
+    'segments', 'verdict', 'error', 'fact_checks', 'rating', 'review_url'];
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
   const $ = (id) => document.getElementById(id);
@@ -274,6 +274,7 @@
       showKeyPanel('');
     }
     renderAddRoleNote();
+    renderReviewAccess();
   }
 
   function renderKeyStatus() {
@@ -523,6 +524,7 @@
     const container = $('report');
     const matches = [...(report.matches || [])];
     container.append(verdictBlock(report));
+    if ((report.fact_checks || []).length) container.append(factCheckBlock(report.fact_checks));
     if (report.verdict === 'no_known_footage' || matches.length === 0) {
       container.append(noMatchBlock(report.query || {}, report.summary || ''));
       return;
@@ -627,6 +629,42 @@
       block.append(el('p', { class: 'note' }, 'Many frames were too plain to compare (dark, blank, blurred or text only). A longer or sharper copy of the video may give a better answer.'));
     }
     return block;
+  }
+
+  // --- Fact-checks -----------------------------------------------------------------------------
+
+  // A published fact-check already covers this footage: say so before anything else, so that
+  // the desk does not redo the work (or contradict it without knowing).
+  function factCheckBlock(factChecks) {
+    const block = el('section', { class: 'fact-checks', 'aria-labelledby': 'fact-checks-heading' },
+      el('h2', { id: 'fact-checks-heading' }, factChecks.length === 1 ? 'Already fact-checked' : `Already fact-checked ${factChecks.length} times`));
+    const list = el('ul', { class: 'review-list' });
+    for (const factCheck of factChecks) list.append(reviewItem(factCheck, factCheck.footage_id));
+    block.append(list);
+    return block;
+  }
+
+  // One fact-check: the rating first, then who published it when, the claim, and the article.
+  function reviewItem(review, footageId) {
+    const retraction = review.retraction;
+    const reviewer = isWebUrl(review.reviewer_url) ? sourceLink(review.reviewer_url, review.reviewer) : userText(review.reviewer, 'strong');
+    const claimBy = [review.claimant ? userText(review.claimant) : null,
+      review.claim_date ? el('span', null, ` on ${format.dateWords(review.claim_date)}`) : null];
+    const item = el('li', { class: retraction ? 'review retracted' : 'review', 'data-review-url': review.url },
+      el('p', { class: 'review-head' },
+        el('span', { class: 'rating' }, userText(review.rating)),
+        ' ', reviewer, ` · ${format.dateWords(review.published)}`,
+        footageId != null ? el('span', { class: 'review-footage' }, ` · footage ${footageId}`) : null),
+      el('p', { class: 'review-claim', dir: 'auto' }, 'Claim: “', userText(review.claim), '”',
+        review.claimant || review.claim_date ? el('span', { class: 'review-claimant' }, ' — ', ...claimBy) : null,
+        isWebUrl(review.claim_url) ? el('span', null, ' · ', sourceLink(review.claim_url, 'where it was made')) : null),
+      el('p', { class: 'review-article' }, sourceLink(review.url, review.url)));
+    if (retraction) {
+      item.append(el('p', { class: 'retraction-note' },
+        'retracted by ', userText(retraction.retracted_by), ` on ${format.dateWords(retraction.retracted_at)}: `,
+        userText(retraction.reason)));
+    }
+    return item;
   }
 
   // --- Timeline --------------------------------------------------------------------------------
@@ -969,6 +1007,7 @@
     const earliest = report.earliest || null;
     const matches = report.matches || [];
     const earliestMatch = earliest ? matches.find((m) => m.footage_id === earliest.footage_id) : null;
+    const factChecks = report.fact_checks || [];
     return {
       file,
       earliest_first_seen: earliest ? earliest.first_seen : '',
@@ -978,11 +1017,15 @@
       segments: matches.map((m) => `${format.clockRange(m.query_start, m.query_end)} → footage ${m.footage_id} ${format.clockRange(m.reference_start, m.reference_end)}`).join('; '),
       verdict: report.verdict || '',
       error: '',
+      fact_checks: factChecks.map((f) => f.sentence).join('; '),
+      rating: factChecks.length ? factChecks[0].rating : '',
+      review_url: factChecks.length ? factChecks[0].url : '',
     };
   }
 
   function rowFromError(file, message) {
-    return { file, earliest_first_seen: '', source_url: '', footage_id: '', score: '', segments: '', verdict: 'error', error: message };
+    return { file, earliest_first_seen: '', source_url: '', footage_id: '', score: '', segments: '', verdict: 'error', error: message,
+      fact_checks: '', rating: '', review_url: '' };
   }
 
   // Rows are inserted in the order of the chosen files, whichever finishes first.
@@ -1139,12 +1182,17 @@
     clearError(errorBox);
     $('footage-heading').textContent = `Footage ${id}`;
     detail.textContent = '';
+    reviewForm.footageId = null;
+    renderReviewAccess();
+    clearError($('review-error'));
+    $('review-status').textContent = '';
     detail.append(el('p', { class: 'status' }, 'Loading…'));
     try {
       const footage = await api(`/api/v1/footage/${encodeURIComponent(id)}`);
       if (request !== footageRequest) return; // the reader has moved on to other footage
-      detail.textContent = '';
       renderFootage(detail, footage);
+      reviewForm.footageId = footage.footage_id;
+      renderReviewAccess();
     } catch (error) {
       if (request !== footageRequest) return;
       detail.textContent = '';
@@ -1153,6 +1201,7 @@
   }
 
   function renderFootage(detail, footage) {
+    detail.textContent = '';
     const sightings = [...(footage.sightings || [])].sort(byFirstSeen);
     detail.append(el('dl', { class: 'key-facts card' },
       el('div', null, el('dt', null, 'First seen'), el('dd', { id: 'footage-first-seen' }, dateBoth(footage.first_seen))),
@@ -1166,6 +1215,98 @@
     for (const sighting of sightings) body.append(footageRow(sighting));
     table.append(body);
     detail.append(el('div', { class: 'table-wrap' }, table));
+    const reviews = footage.reviews || [];
+    detail.append(el('h2', null, reviews.length ? format.plural(reviews.length, 'fact-check', 'fact-checks') : 'No fact-checks recorded'));
+    if (reviews.length) {
+      const list = el('ul', { id: 'footage-reviews', class: 'review-list' });
+      for (const review of reviews) list.append(reviewItem(review, null));
+      detail.append(list);
+    }
+  }
+
+  // --- Recording a fact-check ------------------------------------------------------------------
+
+  const reviewForm = { footageId: null };
+
+  const REVIEW_FIELDS = ['review-by', 'review-published', 'review-url', 'review-rating', 'review-claim', 'review-claim-url'];
+
+  function setupReview() {
+    $('review-form').addEventListener('submit', (event) => { event.preventDefault(); runReview(); });
+  }
+
+  // The form is offered on a footage page, to keys that may add reviews; called again once the
+  // session is known, since a page opened on a footage link loads it before the key is checked.
+  function renderReviewAccess() {
+    const role = session.caller?.role;
+    $('review-section').hidden = reviewForm.footageId == null || !(role === 'contributor' || role === 'admin');
+  }
+
+  function reviewProblem() {
+    const value = (id) => $(id).value.trim();
+    if (!value('review-by')) return ['review-by', 'Enter the fact-checking organisation.'];
+    if (!value('review-published')) return ['review-published', 'Enter the day the fact-check was published.'];
+    if (!value('review-url')) return ['review-url', 'Enter the address (URL) of the fact-check article.'];
+    if (!isWebUrl(value('review-url'))) return ['review-url', 'The article URL should start with https:// or http://.'];
+    if (!value('review-rating')) return ['review-rating', 'Enter the rating as the fact-checker published it, such as “False”.'];
+    if (!value('review-claim')) return ['review-claim', 'Enter the claim that was checked.'];
+    if (value('review-claim-url') && !isWebUrl(value('review-claim-url'))) return ['review-claim-url', 'Where the claim was made should be an https:// or http:// address.'];
+    return null;
+  }
+
+  // The form's fields as ClaimReview JSON-LD: the one format the API takes, the same a
+  // fact-check page publishes, so that pasting it and typing it in go the same way.
+  function claimReviewFromFields() {
+    const value = (id) => $(id).value.trim();
+    const item = { '@type': 'Claim' };
+    if (value('review-claimant')) item.author = { '@type': 'Person', name: value('review-claimant') };
+    if (value('review-claim-date')) item.datePublished = value('review-claim-date');
+    if (value('review-claim-url')) item.appearance = { '@type': 'CreativeWork', url: value('review-claim-url') };
+    return {
+      '@context': 'https://schema.org',
+      '@type': 'ClaimReview',
+      url: value('review-url'),
+      datePublished: value('review-published'),
+      claimReviewed: value('review-claim'),
+      author: { '@type': 'Organization', name: value('review-by') },
+      reviewRating: { '@type': 'Rating', alternateName: value('review-rating') },
+      itemReviewed: item,
+    };
+  }
+
+  async function runReview() {
+    const errorBox = $('review-error');
+    const status = $('review-status');
+    clearError(errorBox);
+    status.textContent = '';
+    for (const id of REVIEW_FIELDS) $(id).removeAttribute('aria-invalid');
+    const pasted = $('review-jsonld').value.trim();
+    if (!pasted) {
+      const problem = reviewProblem();
+      if (problem) {
+        showError(errorBox, problem[1]);
+        $(problem[0]).setAttribute('aria-invalid', 'true');
+        $(problem[0]).focus();
+        return;
+      }
+    }
+    const body = pasted || claimReviewFromFields();
+    const footageId = reviewForm.footageId;
+    $('review-submit').disabled = true;
+    status.textContent = 'Recording…';
+    try {
+      const result = await api(`/api/v1/footage/${encodeURIComponent(footageId)}/reviews`, { body });
+      if (footageId !== reviewForm.footageId) return;
+      renderFootage($('footage-detail'), result.footage);
+      status.textContent = result.new_reviews
+        ? `Recorded ${format.plural(result.new_reviews, 'fact-check', 'fact-checks')}.`
+        : 'That fact-check was already on record.';
+      $('review-form').reset();
+    } catch (error) {
+      status.textContent = '';
+      showError(errorBox, error.message);
+    } finally {
+      $('review-submit').disabled = false;
+    }
   }
 
   function footageRow(sighting) {
@@ -1196,6 +1337,7 @@
     setupCheck();
     setupBatch();
     setupAdd();
+    setupReview();
     window.addEventListener('hashchange', () => route(true));
     route(false);
     renderKeyStatus();
