@@ -85,8 +85,16 @@ fn has_type(object: &Map<String, Value>, wanted: &str) -> bool {
 }
 
 fn review(node: &Map<String, Value>) -> Result<v1::Review, Malformed> {
-    let item = object_at(node, "itemReviewed")?;
-    let author = first_object(node, "author")?.ok_or_else(|| missing("author.name"))?;
+    let item = first_object(node, "itemReviewed")?;
+    // Some markup names the fact-checker as bare text: "author": "Misbar".
+    let named;
+    let author = match node.get("author") {
+        Some(Value::String(name)) => {
+            named = Map::from_iter([("name".to_owned(), Value::String(name.clone()))]);
+            &named
+        }
+        _ => first_object(node, "author")?.ok_or_else(|| missing("author.name"))?,
+    };
     let rating = first_object(node, "reviewRating")?.ok_or_else(|| missing("reviewRating.alternateName"))?;
     let claimant = match item {
         Some(item) => match item.get("author") {
@@ -121,7 +129,9 @@ fn review(node: &Map<String, Value>) -> Result<v1::Review, Malformed> {
         Some(_) => return Err(malformed("inLanguage must be a language code such as \"en\"")),
     };
     let numeric_rating = match rating.get("ratingValue") {
-        None => None,
+        // An empty ratingValue is common markup for "no numeric scale".
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.trim().is_empty() => None,
         Some(value) => Some(v1::NumericRating {
             value: number(value, "reviewRating.ratingValue")?,
             worst: rating
@@ -211,8 +221,10 @@ fn timestamp(value: &Value, path: &str) -> Result<prost_types::Timestamp, Malfor
     let text =
         value.as_str().ok_or_else(|| malformed(format!("{path} must be an ISO 8601 date such as \"2023-09-25\"")))?;
     let text = text.trim();
+    let zoneless = |format| NaiveDateTime::parse_from_str(text, format).map(|time| time.and_utc());
     presentation::parse_date(text)
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").map(|time| time.and_utc()))
+        .or_else(|_| zoneless("%Y-%m-%dT%H:%M:%S%.f"))
+        .or_else(|_| zoneless("%Y-%m-%d %H:%M:%S%.f"))
         .map(proto::date_to_wire)
         .map_err(|_| malformed(format!("{path} is {text:?}, not an ISO 8601 date such as \"2023-09-25\"")))
 }
@@ -351,5 +363,20 @@ mod tests {
         let bad_number = MISBAR.replace("\"ratingValue\": \"2\"", "\"ratingValue\": \"two\"");
         assert!(read(&bad_number).unwrap_err().0.starts_with("reviewRating.ratingValue must be a number"));
         assert!(read("{ not json").unwrap_err().0.starts_with("not JSON-LD"));
+    }
+
+    #[test]
+    fn reads_the_looser_markup_found_on_real_pages() {
+        let loose = MISBAR
+            .replace(r#"{ "@type": "Organization", "name": "Misbar", "url": "https://misbar.example" }"#, r#""Misbar""#)
+            .replace(r#""ratingValue": "2""#, r#""ratingValue": """#)
+            .replace(r#""2023-09-20T08:00:00""#, r#""2023-09-20 08:00:00.250""#)
+            .replace(r#""itemReviewed": {"#, r#""itemReviewed": [{"#)
+            .replace("}]\n        }\n    }", "}]\n        }]\n    }");
+        let [review] = read(&loose).unwrap_or_else(|error| panic!("{error}: {loose}")).try_into().unwrap();
+        assert_eq!((review.reviewer.as_str(), review.reviewer_url.as_str()), ("Misbar", ""));
+        assert_eq!(review.numeric_rating, None, "an empty ratingValue is no numeric rating");
+        assert_eq!(review.claimant, "A viral account", "itemReviewed as an array");
+        assert_eq!(review.claim_date.unwrap().seconds, 1_695_196_800);
     }
 }

@@ -221,6 +221,7 @@ pub fn fact_checks(report: &v1::LookupReport) -> Vec<(u64, &v1::Review)> {
         .flat_map(|found| found.reviews.iter().map(move |review| (found.footage_id, review)))
         .collect();
     all.sort_by_key(|(_, review)| (date(review.published.as_ref()), review.url.clone()));
+    all.dedup_by(|(_, a), (_, b)| a.url == b.url);
     all
 }
 

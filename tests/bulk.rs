@@ -82,7 +82,12 @@ async fn a_batch_over_a_folder_reports_every_file_and_fails_softly_on_a_corrupt_
         server.cli(&["lookup", folder.to_str().unwrap(), "--server", &server.url, "--out", csv_path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let csv = std::fs::read_to_string(&csv_path).unwrap();
-    assert!(csv.starts_with("file,earliest_first_seen,source_url,footage_id,score,segments,verdict,error\n"), "{csv}");
+    assert!(
+        csv.starts_with(
+            "file,earliest_first_seen,source_url,footage_id,score,segments,verdict,error,fact_checks,rating,review_url\n"
+        ),
+        "{csv}"
+    );
     assert_eq!(csv.lines().count(), 5);
 }
 

@@ -238,6 +238,7 @@ async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
     browser.execute("localStorage.setItem('firstseen.apiKey', arguments[0])", vec![json!(reader)]).await.unwrap();
     browser.goto(&format!("{}/#/footage/1", server.url)).await.unwrap();
     browser.refresh().await.unwrap();
+    wait_for(&browser, "return document.getElementById('key-status').innerText.includes('(reader)')", 20).await;
     wait_for(&browser, "const l = document.getElementById('footage-reviews'); return l && l.innerText.includes('Misleading')", 20)
         .await;
     let hidden = browser.execute("return document.getElementById('review-section').hidden", vec![]).await.unwrap();

@@ -101,7 +101,7 @@ async fn a_fact_check_leads_every_later_lookup_of_a_copy_until_it_is_retracted()
     let retraction = footage.reviews[0].retraction.as_ref().expect("the review stays, retracted");
     assert_eq!((retraction.retracted_by.as_str(), retraction.reason.as_str()), ("admin", "the article was corrected"));
     let twice = client.retract_review(retract("again")).await.unwrap_err();
-    assert_eq!(twice.code(), Code::FailedPrecondition, "{twice:?}");
+    assert_eq!(twice.code(), Code::AlreadyExists, "{twice:?}");
     let report = lookup(&mut client, Path::new(copy), None).await.unwrap();
     assert!(report.matches[0].reviews.is_empty(), "a retracted review is not reported");
     assert!(!report.summary.contains("fact-checked"), "{}", report.summary);
@@ -195,12 +195,12 @@ async fn reviews_come_as_claimreview_json_ld_flags_and_manifests_and_go_out_as_j
     std::fs::write(
         &manifest,
         format!(
-            "video,claim,rating,url,published,by,claimreview\n\
-             copy.mp4,Baku celebrates the offensive,Misleading,{ARTICLE},2023-09-25,Misbar,\n\
-             copy.mp4,,,,,,baku.jsonld\n\
-             copy.mp4,Baku celebrates the offensive,,https://factcheck.example/no-rating,2023-09-25,Misbar,\n\
-             copy.mp4,Baku celebrates the offensive,False,https://factcheck.example/bad-date,25/09/2023,Misbar,\n\
-             {},Baku celebrates the offensive,False,https://factcheck.example/other,2023-09-25,Misbar,\n",
+            "video,claim,rating,url,published,by,claimreview,rating_value,worst_rating,best_rating\n\
+             copy.mp4,Baku celebrates the offensive,Misleading,{ARTICLE},2023-09-25,Misbar,,2,1,5\n\
+             copy.mp4,,,,,,baku.jsonld,,,\n\
+             copy.mp4,Baku celebrates the offensive,,https://factcheck.example/no-rating,2023-09-25,Misbar,,,,\n\
+             copy.mp4,Baku celebrates the offensive,False,https://factcheck.example/bad-date,25/09/2023,Misbar,,,,\n\
+             {},Baku celebrates the offensive,False,https://factcheck.example/other,2023-09-25,Misbar,,,,\n",
             unknown.display()
         ),
     )
@@ -218,6 +218,9 @@ async fn reviews_come_as_claimreview_json_ld_flags_and_manifests_and_go_out_as_j
     assert!(row(4).contains("error") && row(4).contains("published") && row(4).contains("25/09/2023"), "{}", row(4));
     assert!(row(5).contains("no indexed footage matches"), "{}", row(5));
     assert!(String::from_utf8_lossy(&imported.stderr).contains("5 rows: 2 attached"), "{imported:?}");
+    let footage = json_of(&server.cli(&["footage", "1", "--json"]));
+    let numeric = footage["reviews"].as_array().unwrap().iter().find(|review| review["url"] == ARTICLE).unwrap();
+    assert_eq!(numeric["numeric_rating"], serde_json::json!({"value": 2.0, "worst": 1.0, "best": 5.0}), "{numeric}");
 
     // A bad JSON-LD is refused with the field it lacks.
     let broken = work.path().join("broken.jsonld");
@@ -245,6 +248,9 @@ async fn reviews_come_as_claimreview_json_ld_flags_and_manifests_and_go_out_as_j
     let attached = server.cli(&args);
     assert!(succeeded(&attached).contains("https://factcheck.example/attached"), "the report shows it");
     assert!(String::from_utf8_lossy(&attached.stderr).contains("attached 1 new review to footage 1"));
+    let ignored = server.cli(&["lookup", copy.to_str().unwrap(), "--rating", "False"]);
+    assert!(!ignored.status.success(), "review flags without --attach-review are refused, not ignored");
+    assert!(String::from_utf8_lossy(&ignored.stderr).contains("--attach-review"), "{ignored:?}");
     let mut args = vec!["lookup", unknown.to_str().unwrap()];
     args.extend(review_flags);
     let refused = server.cli(&args);

@@ -438,6 +438,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             render::ingest(&file, &outcome, remote.json).map(|()| ExitCode::SUCCESS)
         }
         Command::Lookup { files, claimed_date, concurrency, out, attach_review, review, remote } => {
+            anyhow::ensure!(
+                attach_review || !review.is_given(),
+                "the review flags (--claim, --rating, --url…) go with --attach-review, which attaches the review to the footage found"
+            );
             let mut client = remote.server.connect().await?;
             if let [file] = &files[..]
                 && out.is_none()
@@ -577,4 +581,16 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = interrupt.await;
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a subcommand's arguments only when that subcommand is parsed: check them all
+    /// here, so that two arguments with one name fail a test, not a user's command.
+    #[test]
+    fn every_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

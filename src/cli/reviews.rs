@@ -27,62 +27,83 @@ use crate::proto::{self, v1};
 pub struct ReviewFields {
     /// The claim as made: "Video shows Baku celebrating the new offensive".
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub claim: Option<String>,
     /// The rating as the fact-checker published it: "False", "Misleading", "Old footage".
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub rating: Option<String>,
     /// The fact-check article.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub url: Option<String>,
     /// When the fact-check was published: 2023-09-25 or RFC 3339.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub published: Option<String>,
     /// The fact-checking organisation.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub by: Option<String>,
     /// The fact-checker's site.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub by_url: Option<String>,
     /// When the claim was made.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub claim_date: Option<String>,
     /// Who made the claim.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub claimant: Option<String>,
     /// Where the claim was made (the post's URL).
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub claim_url: Option<String>,
     /// The claim's language, as a BCP 47 code: en, ar, az.
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub language: Option<String>,
     /// A numeric rating, on the scale of --worst-rating to --best-rating (1 to 5 unless given).
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub rating_value: Option<String>,
     #[arg(long, requires = "rating_value")]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub worst_rating: Option<String>,
     #[arg(long, requires = "rating_value")]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub best_rating: Option<String>,
     /// Instead of the fields: a ClaimReview JSON-LD file, as found in a fact-check page's
     /// `<script type="application/ld+json">`; every ClaimReview in it is attached.
     #[arg(long, conflicts_with_all = ["claim", "rating", "url", "published", "by"])]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "cell")]
     pub claimreview: Option<PathBuf>,
 }
 
 impl ReviewFields {
+    /// Whether any field was given, so that flags given without `--attach-review` are refused
+    /// rather than ignored.
+    pub fn is_given(&self) -> bool {
+        let texts = [
+            &self.claim,
+            &self.rating,
+            &self.url,
+            &self.published,
+            &self.by,
+            &self.by_url,
+            &self.claim_date,
+            &self.claimant,
+            &self.claim_url,
+            &self.language,
+            &self.rating_value,
+            &self.worst_rating,
+            &self.best_rating,
+        ];
+        texts.iter().any(|text| optional(text).is_some()) || self.claimreview.is_some()
+    }
+
     /// The reviews these fields describe; a relative `claimreview` path is read from `base`.
     pub fn reviews(&self, base: &Path) -> anyhow::Result<Vec<v1::Review>> {
         if let Some(file) = self.claimreview.as_ref().filter(|file| !file.as_os_str().is_empty()) {
@@ -132,6 +153,28 @@ impl ReviewFields {
             ..v1::Review::default()
         }])
     }
+}
+
+/// A manifest cell as text, whatever it looks like: a row read through `flatten` has its cells
+/// typed by guess (`2` an integer, `true` a flag), and a rating or even a claim may be "5".
+fn cell<'de, D: serde::Deserializer<'de>, T: From<String>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cell {
+        Text(String),
+        Unsigned(u64),
+        Signed(i64),
+        Number(f64),
+        Flag(bool),
+    }
+    let text = Option::<Cell>::deserialize(deserializer)?.map(|cell| match cell {
+        Cell::Text(text) => text,
+        Cell::Unsigned(n) => n.to_string(),
+        Cell::Signed(n) => n.to_string(),
+        Cell::Number(n) => n.to_string(),
+        Cell::Flag(flag) => flag.to_string(),
+    });
+    Ok(text.map(T::from))
 }
 
 /// A field's text, or none when absent or blank.

@@ -61,10 +61,32 @@ pub enum IndexError {
     AlreadyRetracted { what: &'static str, by: String, at: String },
     #[error("footage {footage} has no review of the article {url}")]
     UnknownReview { footage: u64, url: String },
+    #[error(
+        "footage {footage} already has {MAX_REVIEWS_A_FOOTAGE} fact-checks, the most it keeps; retracted ones count, \
+         as they stay on record"
+    )]
+    TooManyReviews { footage: u64 },
     #[error("a key named {0:?} already exists")]
     KeyExists(String),
     #[error("no key named {0:?}")]
     UnknownKey(String),
+}
+
+/// The most reviews one footage keeps: every lookup that matches it carries them all, and a
+/// report must stay far inside a gRPC message (64 of the largest reviews are 1.4 MiB).
+pub const MAX_REVIEWS_A_FOOTAGE: usize = 64;
+
+/// Sets a record's retraction, refusing a second one: the first stays as it was recorded.
+fn retract_once(what: &'static str, slot: &mut Option<Retraction>, retraction: Retraction) -> Result<(), IndexError> {
+    if let Some(earlier) = slot {
+        return Err(IndexError::AlreadyRetracted {
+            what,
+            by: earlier.retracted_by.clone(),
+            at: earlier.retracted_at.to_rfc3339(),
+        });
+    }
+    *slot = Some(retraction);
+    Ok(())
 }
 
 fn corrupt(column: &'static str) -> impl FnOnce(Undecodable) -> IndexError {
@@ -320,14 +342,7 @@ impl Index {
         };
         let stored = self.db.get_pinned_cf(sightings, &key)?.ok_or_else(unknown)?;
         let mut sighting = schema::decode_sighting(&stored).map_err(corrupt(schema::CF_SIGHTINGS))?;
-        if let Some(earlier) = &sighting.retraction {
-            return Err(IndexError::AlreadyRetracted {
-                what: "sighting",
-                by: earlier.retracted_by.clone(),
-                at: earlier.retracted_at.to_rfc3339(),
-            });
-        }
-        sighting.retraction = Some(retraction);
+        retract_once("sighting", &mut sighting.retraction, retraction)?;
         let standing = self.standing_sightings(id)?;
         if let Some(earliest) =
             standing.iter().filter(|other| schema::sighting_key(id, other) != key).map(|other| other.first_seen).min()
@@ -343,6 +358,8 @@ impl Index {
 
     /// Attaches a review to footage `id`, in one atomic batch with the review count. Returns
     /// whether it was new: a review of the same article URL on the same footage is kept once.
+    /// A review that arrives retracted (an import) retracts the standing copy already here, so
+    /// that an import never drops a retraction.
     pub fn add_review(&self, id: FootageId, review: &Review, durability: Durability) -> Result<bool, IndexError> {
         let _writer = self.lock_writes();
         if self.footage(id)?.is_none() {
@@ -350,8 +367,16 @@ impl Index {
         }
         let reviews = self.cf(schema::CF_REVIEWS);
         let key = schema::review_key(id, &review.url);
-        if self.db.get_pinned_cf(reviews, &key)?.is_some() {
+        if let Some(stored) = self.db.get_pinned_cf(reviews, &key)? {
+            let mut stored = schema::decode_review(&stored).map_err(corrupt(schema::CF_REVIEWS))?;
+            if let (None, Some(retraction)) = (&stored.retraction, &review.retraction) {
+                stored.retraction = Some(retraction.clone());
+                self.db.put_cf_opt(reviews, key, schema::encode_review(&stored), &write_options(durability))?;
+            }
             return Ok(false);
+        }
+        if self.reviews(id)?.len() >= MAX_REVIEWS_A_FOOTAGE {
+            return Err(IndexError::TooManyReviews { footage: id.0 });
         }
         let mut counters = self.counters()?;
         counters.reviews += 1;
@@ -398,14 +423,7 @@ impl Index {
             .get_pinned_cf(reviews, &key)?
             .ok_or_else(|| IndexError::UnknownReview { footage: id.0, url: url.to_owned() })?;
         let mut review = schema::decode_review(&stored).map_err(corrupt(schema::CF_REVIEWS))?;
-        if let Some(earlier) = &review.retraction {
-            return Err(IndexError::AlreadyRetracted {
-                what: "review",
-                by: earlier.retracted_by.clone(),
-                at: earlier.retracted_at.to_rfc3339(),
-            });
-        }
-        review.retraction = Some(retraction);
+        retract_once("review", &mut review.retraction, retraction)?;
         let mut batch = WriteBatch::default();
         batch.put_cf(reviews, key, schema::encode_review(&review));
         self.db.write_opt(batch, &write_options(Durability::Synced))?;
@@ -657,8 +675,30 @@ mod tests {
         assert_eq!(index.reviews(footage.id).unwrap().len(), 2, "never deleted");
         let again = index.retract_review(footage.id, &first.url, retraction.clone());
         assert!(matches!(again, Err(IndexError::AlreadyRetracted { what: "review", .. })), "{again:?}");
-        let unknown = index.retract_review(footage.id, "https://nowhere", retraction);
+        let unknown = index.retract_review(footage.id, "https://nowhere", retraction.clone());
         assert!(matches!(unknown, Err(IndexError::UnknownReview { .. })), "{unknown:?}");
+
+        // An import of the same review, retracted elsewhere, retracts it here too.
+        let retracted_elsewhere = Review { retraction: Some(retraction), ..later.clone() };
+        assert!(!index.add_review(footage.id, &retracted_elsewhere, Durability::Synced).unwrap());
+        assert!(index.standing_reviews(footage.id).unwrap().is_empty());
+        assert_eq!(index.stats().unwrap().reviews, 2, "nothing new was counted");
+    }
+
+    #[test]
+    fn a_footage_keeps_a_bounded_number_of_reviews() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let footage = index
+            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2020-11-10"), &[], Durability::Synced)
+            .unwrap();
+        let review = |n: usize| Review { url: format!("https://checker.example/{n}"), ..Review::default() };
+        for n in 0..MAX_REVIEWS_A_FOOTAGE {
+            assert!(index.add_review(footage.id, &review(n), Durability::AtNextSync).unwrap());
+        }
+        let over = index.add_review(footage.id, &review(MAX_REVIEWS_A_FOOTAGE), Durability::Synced);
+        assert!(matches!(over, Err(IndexError::TooManyReviews { .. })), "{over:?}");
+        assert!(!index.add_review(footage.id, &review(0), Durability::Synced).unwrap(), "a known one is still fine");
     }
 
     #[test]

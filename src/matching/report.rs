@@ -146,6 +146,8 @@ impl Report {
             .flat_map(|found| found.reviews.iter().map(move |review| (found.footage, review)))
             .collect();
         all.sort_by(|(_, a), (_, b)| (a.published, &a.url).cmp(&(b.published, &b.url)));
+        // One article about footage matched twice (a compilation of it) is one fact-check.
+        all.dedup_by(|(_, a), (_, b)| a.url == b.url);
         all
     }
 
@@ -199,7 +201,8 @@ impl Report {
 }
 
 /// "Already fact-checked: Misbar, 2023-09-25, rated Misleading: https://…": how every report,
-/// whatever its form, names a fact-check. No closing full stop, so the URL stays whole.
+/// whatever its form, names a fact-check. No full stop of its own, so that a line listing it
+/// alone (the CLI's, a CSV cell) ends with the URL whole.
 pub fn fact_check_sentence(review: &Review) -> String {
     format!(
         "Already fact-checked: {}, {}, rated {}: {}",

@@ -19,7 +19,7 @@ use super::upload::{receive_header, receive_video};
 use super::{bulk, status};
 use crate::engine::{IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, Retraction, Review, Role, Sighting};
+use crate::index::{FootageId, MAX_REVIEWS_A_FOOTAGE, Retraction, Review, Role, Sighting};
 use crate::media::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, Thumbnail};
 use crate::proto::{self, ClaimedProvenance, v1};
 
@@ -94,19 +94,15 @@ pub(super) fn ingest_item(request: v1::IngestFingerprintRequest, caller: &Caller
     let fingerprint = fingerprint_from_request(request.fingerprint.as_ref())?;
     let sighting = recorded_sighting(request.sighting.as_ref(), caller)?;
     let thumbnails = thumbnails_from_request(request.thumbnails, fingerprint.duration_ms)?;
-    if request.reviews.len() > MAX_REVIEWS_AN_ITEM {
+    if request.reviews.len() > MAX_REVIEWS_A_FOOTAGE {
         return Err(Status::invalid_argument(format!(
-            "{} reviews were sent with one item; at most {MAX_REVIEWS_AN_ITEM} are accepted",
+            "{} reviews were sent with one item; at most {MAX_REVIEWS_A_FOOTAGE} are accepted",
             request.reviews.len()
         )));
     }
     let reviews = request.reviews.iter().map(|review| recorded_review(review, caller)).collect::<Result<_, _>>()?;
     Ok(IngestItem { fingerprint, sighting, thumbnails, reviews })
 }
-
-/// Reviews one ingest item may carry: far more than any footage gathers, few enough that an
-/// item stays one small message.
-pub(super) const MAX_REVIEWS_AN_ITEM: usize = 256;
 
 /// Thumbnails a client sent: JPEGs within the size and count limits, inside the video.
 fn thumbnails_from_request(wire: Vec<v1::Thumbnail>, duration_ms: u32) -> Result<Vec<Thumbnail>, Status> {

@@ -23,12 +23,12 @@ use tonic::{Code, Status};
 
 use super::access::{ANONYMOUS, Call, Caller};
 use super::desk::Desk;
-use super::grpc::{MAX_REVIEWS_AN_ITEM, ingest_response, recorded_review, recorded_sighting};
+use super::grpc::{ingest_response, recorded_review, recorded_sighting};
 use super::upload::UploadFile;
 use crate::claimreview;
 use crate::engine::IngestItem;
 use crate::fingerprint::Fingerprint;
-use crate::index::FootageId;
+use crate::index::{FootageId, MAX_REVIEWS_A_FOOTAGE};
 use crate::media::{Thumbnail, nearest};
 use crate::presentation::{self, EvidenceJson, ReportJson};
 use crate::proto::{self, MAX_MESSAGE_BYTES, v1};
@@ -438,9 +438,9 @@ async fn add_reviews(
     let id = footage_id(&id)?;
     let text = std::str::from_utf8(&body).map_err(|_| bad_request("the body is not UTF-8 text"))?;
     let reviews = claimreview::read(text).map_err(|error| bad_request(error.to_string()))?;
-    if reviews.len() > MAX_REVIEWS_AN_ITEM {
+    if reviews.len() > MAX_REVIEWS_A_FOOTAGE {
         return Err(bad_request(format!(
-            "the body holds {} ClaimReviews; at most {MAX_REVIEWS_AN_ITEM} are accepted at once",
+            "the body holds {} ClaimReviews; at most {MAX_REVIEWS_A_FOOTAGE} are accepted at once",
             reviews.len()
         )));
     }

@@ -38,6 +38,7 @@ pub fn from_index(error: IndexError) -> Status {
         | IndexError::UnknownReview { .. }
         | IndexError::UnknownKey(_) => Status::not_found(error.to_string()),
         IndexError::AlreadyRetracted { .. } | IndexError::KeyExists(_) => Status::already_exists(error.to_string()),
+        IndexError::TooManyReviews { .. } => Status::resource_exhausted(error.to_string()),
         IndexError::Store(ref store) if is_no_space(store.as_ref()) => {
             tracing::error!(%error, "the index's disk is full");
             Status::resource_exhausted(DISK_FULL)

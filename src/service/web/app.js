@@ -158,6 +158,18 @@
     node.hidden = !message;
   }
 
+  // A form's first problem, [field id, sentence]: said in the form's error box, the field
+  // marked and focused. Returns whether there was one.
+  function showProblem(errorBox, problem) {
+    if (!problem) return false;
+    showError(errorBox, problem[1]);
+    const field = $(problem[0]);
+    field.setAttribute('aria-invalid', 'true');
+    field.closest('details')?.setAttribute('open', ''); // a folded field cannot be seen
+    field.focus();
+    return true;
+  }
+
   function clearError(node) {
     showError(node, '');
   }
@@ -312,6 +324,7 @@
   function onUnauthorized(message) {
     session.caller = null;
     renderKeyStatus();
+    renderReviewAccess();
     showKeyPanel(message);
   }
 
@@ -658,7 +671,11 @@
       el('p', { class: 'review-claim', dir: 'auto' }, 'Claim: “', userText(review.claim), '”',
         review.claimant || review.claim_date ? el('span', { class: 'review-claimant' }, ' — ', ...claimBy) : null,
         isWebUrl(review.claim_url) ? el('span', null, ' · ', sourceLink(review.claim_url, 'where it was made')) : null),
-      el('p', { class: 'review-article' }, sourceLink(review.url, review.url)));
+      el('p', { class: 'review-article' }, sourceLink(review.url, review.url)),
+      // Who put it in this archive: anyone with a contributor key can name any fact-checker.
+      el('p', { class: 'review-recorded' }, 'recorded by ', userText(review.recorded_by || 'an unnamed key'),
+        review.recorded_at ? ` on ${format.dateWords(review.recorded_at)}` : '',
+        review.imported_by ? el('span', null, ', imported by ', userText(review.imported_by)) : null));
     if (retraction) {
       item.append(el('p', { class: 'retraction-note' },
         'retracted by ', userText(retraction.retracted_by), ` on ${format.dateWords(retraction.retracted_at)}: `,
@@ -1120,14 +1137,8 @@
     const errorBox = $('add-error');
     clearError(errorBox);
     $('add-result').textContent = '';
-    const problem = ingestProblem();
-    if (problem) {
-      showError(errorBox, problem[1]);
-      $(problem[0]).setAttribute('aria-invalid', 'true');
-      $(problem[0]).focus();
-      return;
-    }
     for (const id of ['add-video', 'add-first-seen', 'add-source-url']) $(id).removeAttribute('aria-invalid');
+    if (showProblem(errorBox, ingestProblem())) return;
 
     const file = $('add-video').files[0];
     const form = new FormData();
@@ -1182,6 +1193,8 @@
     clearError(errorBox);
     $('footage-heading').textContent = `Footage ${id}`;
     detail.textContent = '';
+    if (reviewForm.shownFor !== id) $('review-form').reset(); // a half-typed review stays with its footage
+    reviewForm.shownFor = id;
     reviewForm.footageId = null;
     renderReviewAccess();
     clearError($('review-error'));
@@ -1226,7 +1239,8 @@
 
   // --- Recording a fact-check ------------------------------------------------------------------
 
-  const reviewForm = { footageId: null };
+  // footageId: the footage the form records for, once it has loaded; shownFor: the last one asked for.
+  const reviewForm = { footageId: null, shownFor: null };
 
   const REVIEW_FIELDS = ['review-by', 'review-published', 'review-url', 'review-rating', 'review-claim', 'review-claim-url'];
 
@@ -1280,15 +1294,7 @@
     status.textContent = '';
     for (const id of REVIEW_FIELDS) $(id).removeAttribute('aria-invalid');
     const pasted = $('review-jsonld').value.trim();
-    if (!pasted) {
-      const problem = reviewProblem();
-      if (problem) {
-        showError(errorBox, problem[1]);
-        $(problem[0]).setAttribute('aria-invalid', 'true');
-        $(problem[0]).focus();
-        return;
-      }
-    }
+    if (!pasted && showProblem(errorBox, reviewProblem())) return;
     const body = pasted || claimReviewFromFields();
     const footageId = reviewForm.footageId;
     $('review-submit').disabled = true;
