@@ -131,7 +131,8 @@ async fn every_call_answers_every_kind_of_caller_with_the_documented_code() {
         })
         .await
         .unwrap();
-    let to_retract = v1::AddReviewRequest { footage_id: 1, review: Some(review("https://factcheck.example/to-retract")) };
+    let to_retract =
+        v1::AddReviewRequest { footage_id: 1, review: Some(review("https://factcheck.example/to-retract")) };
     admin.add_review(to_retract).await.unwrap();
     let reader = create_key(&mut admin, "reader", v1::Role::Reader).await;
     let contributor = create_key(&mut admin, "contributor", v1::Role::Contributor).await;

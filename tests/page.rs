@@ -213,7 +213,8 @@ async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
     }
     browser.execute("document.getElementById('review-published').value = '2023-09-25'", vec![]).await.unwrap();
     browser.find(Locator::Id("review-submit")).await.unwrap().click().await.unwrap();
-    let listed = wait_for(&browser, "const l = document.getElementById('footage-reviews'); return l && l.innerText", 20).await;
+    let listed =
+        wait_for(&browser, "const l = document.getElementById('footage-reviews'); return l && l.innerText", 20).await;
     let listed = listed.as_str().unwrap();
     assert!(listed.contains("Misleading") && listed.contains("25 September 2023"), "{listed}");
     let status = browser.execute("return document.getElementById('review-status').innerText", vec![]).await.unwrap();
@@ -225,7 +226,8 @@ async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
     browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
     let verdict = wait_for(&browser, "const v = document.getElementById('verdict'); return v && v.innerText", 90).await;
     assert!(verdict.as_str().unwrap().starts_with("Already fact-checked: Misbar, 2023-09-25"), "{verdict}");
-    let block = wait_for(&browser, "const b = document.querySelector('.fact-checks'); return b && b.innerText", 10).await;
+    let block =
+        wait_for(&browser, "const b = document.querySelector('.fact-checks'); return b && b.innerText", 10).await;
     let block = block.as_str().unwrap();
     assert!(block.contains("Already fact-checked") && block.contains("Misleading"), "{block}");
     assert!(block.contains("https://misbar.example/baku"), "the article is linked: {block}");
@@ -239,8 +241,12 @@ async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
     browser.goto(&format!("{}/#/footage/1", server.url)).await.unwrap();
     browser.refresh().await.unwrap();
     wait_for(&browser, "return document.getElementById('key-status').innerText.includes('(reader)')", 20).await;
-    wait_for(&browser, "const l = document.getElementById('footage-reviews'); return l && l.innerText.includes('Misleading')", 20)
-        .await;
+    wait_for(
+        &browser,
+        "const l = document.getElementById('footage-reviews'); return l && l.innerText.includes('Misleading')",
+        20,
+    )
+    .await;
     let hidden = browser.execute("return document.getElementById('review-section').hidden", vec![]).await.unwrap();
     assert_eq!(hidden, json!(true), "a reader is not offered the form");
     browser.close().await.unwrap();
@@ -276,7 +282,8 @@ async fn a_batch_of_three_files_gives_three_rows_with_the_error_on_its_row() {
 
 /// A request to the JSON API over real HTTP, with a multipart form.
 fn http(server: &Server, method: &str, path: &str, key: Option<&str>, form: &[(&str, &str)]) -> (u16, Value) {
-    let fields: Vec<String> = form.iter().flat_map(|(name, value)| ["-F".to_owned(), format!("{name}={value}")]).collect();
+    let fields: Vec<String> =
+        form.iter().flat_map(|(name, value)| ["-F".to_owned(), format!("{name}={value}")]).collect();
     curl(server, method, path, key, &fields)
 }
 

@@ -37,12 +37,18 @@ fn misbar() -> v1::Review {
 async fn seed(server: &Server, work: &Path) -> PathBuf {
     let mut client = server.client().await;
     let bikes = fixture("bikes.mp4");
-    ingest(&mut client, &bikes, sighting("https://example.org/original", "2020-11-10", "Baku, 10 November")).await.unwrap();
+    ingest(&mut client, &bikes, sighting("https://example.org/original", "2020-11-10", "Baku, 10 November"))
+        .await
+        .unwrap();
     ingest(&mut client, &bikes, sighting("https://example.org/viral", "2023-09-20", "Baku celebrates")).await.unwrap();
     reencode(&bikes, "trim=start=1:end=7,setpts=PTS-STARTPTS,scale=360:-2", &["-crf", "33"], &work.join("copy.mp4"))
 }
 
-async fn add_review(client: &mut Client, footage_id: u64, review: v1::Review) -> Result<v1::ReviewAdded, tonic::Status> {
+async fn add_review(
+    client: &mut Client,
+    footage_id: u64,
+    review: v1::Review,
+) -> Result<v1::ReviewAdded, tonic::Status> {
     let request = v1::AddReviewRequest { footage_id, review: Some(review) };
     client.add_review(request).await.map(tonic::Response::into_inner)
 }
@@ -207,7 +213,7 @@ async fn reviews_come_as_claimreview_json_ld_flags_and_manifests_and_go_out_as_j
     .unwrap();
     let imported = server.cli(&["review", "import", manifest.to_str().unwrap(), "--concurrency", "2"]);
     assert_eq!(imported.status.code(), Some(2), "failed rows fail the run: {imported:?}");
-    let lines = String::from_utf8(imported.stdout).unwrap();
+    let lines = String::from_utf8(imported.stdout.clone()).unwrap();
     let row = |n: usize| {
         let prefix = format!("row {n}: ");
         lines.lines().find(|line| line.starts_with(&prefix)).unwrap_or_else(|| panic!("row {n}: {lines}")).to_owned()
@@ -259,10 +265,17 @@ async fn reviews_come_as_claimreview_json_ld_flags_and_manifests_and_go_out_as_j
 
     // A batch's CSV names the earliest fact-check of each file.
     let results = work.path().join("results.csv");
-    succeeded(&server.cli(&["lookup", copy.to_str().unwrap(), unknown.to_str().unwrap(), "--out", results.to_str().unwrap()]));
+    succeeded(&server.cli(&[
+        "lookup",
+        copy.to_str().unwrap(),
+        unknown.to_str().unwrap(),
+        "--out",
+        results.to_str().unwrap(),
+    ]));
     let mut csv = csv::Reader::from_path(&results).unwrap();
     let header = csv.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|field| field == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
+    let column =
+        |name: &str| header.iter().position(|field| field == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     let copy_row = rows.iter().find(|row| row[column("file")].ends_with("copy.mp4")).unwrap();
     assert_eq!(&copy_row[column("rating")], "Misleading", "the earliest published first: {copy_row:?}");
@@ -278,7 +291,8 @@ async fn export_and_import_carry_reviews_with_their_provenance_and_retractions()
     let copy = seed(&server, work.path()).await;
     let mut client = server.client().await;
     add_review(&mut client, 1, misbar()).await.unwrap();
-    let withdrawn = v1::Review { url: "https://factcheck.example/withdrawn".into(), rating: "False".into(), ..misbar() };
+    let withdrawn =
+        v1::Review { url: "https://factcheck.example/withdrawn".into(), rating: "False".into(), ..misbar() };
     add_review(&mut client, 1, withdrawn).await.unwrap();
     let retract = v1::RetractReviewRequest {
         footage_id: 1,
