@@ -219,6 +219,8 @@ async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
     assert!(listed.contains("Misleading") && listed.contains("25 September 2023"), "{listed}");
     let status = browser.execute("return document.getElementById('review-status').innerText", vec![]).await.unwrap();
     assert_eq!(status, json!("Recorded 1 fact-check."));
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-footage.png"), png).unwrap();
 
     browser.goto(&format!("{}/#/", server.url)).await.unwrap();
     wait_for(&browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
