@@ -15,10 +15,10 @@ mod corpus;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Days};
-use firstseen::engine::{Engine, IngestItem};
+use firstseen::engine::{Engine, IngestItem, Report};
 use firstseen::fingerprint::Fingerprint;
 use firstseen::index::FootageId;
-use firstseen::matching::{Matcher, Report};
+use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
 
 use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, held_out_footage, must_find_nothing};
@@ -108,8 +108,8 @@ fn main() {
                 expected: format!("reference:{}", reference.name),
             });
             let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
-            row.false_matches += report.matches.iter().filter(|found| found.footage != id).count();
-            let Some(found) = report.earliest().filter(|found| found.footage == id) else {
+            row.false_matches += report.matches.iter().filter(|found| found.footage() != id).count();
+            let Some(found) = report.earliest().filter(|found| found.footage() == id) else {
                 missed.push(format!("{} / {}", reference.name, edit.family));
                 continue;
             };
@@ -117,7 +117,7 @@ fn main() {
             if let Some((query_start, reference_start)) = (edit.truth)(reference) {
                 let error = corpus::boundary_error(
                     (query_start, reference_start),
-                    (found.query_segment.start_seconds(), found.reference_segment.start_seconds()),
+                    (found.evidence.query_segment.start_seconds(), found.evidence.reference_segment.start_seconds()),
                 );
                 row.worst_error = Some(row.worst_error.map_or(error, |worst: f64| worst.max(error)));
                 if error > BOUNDARY_TARGET_SECONDS {
@@ -125,9 +125,9 @@ fn main() {
                         "{} / {}: query from {:.2} s (truth {query_start:.2}), reference from {:.2} s (truth {reference_start:.2}), speed {:.3}",
                         reference.name,
                         edit.family,
-                        found.query_segment.start_seconds(),
-                        found.reference_segment.start_seconds(),
-                        found.speed,
+                        found.evidence.query_segment.start_seconds(),
+                        found.evidence.reference_segment.start_seconds(),
+                        found.evidence.speed,
                     ));
                 }
             }

@@ -1,27 +1,28 @@
-//! Matching: the fourth stage. From a query fingerprint to footage it contains, with dates.
+//! Matching: the fourth stage. From a query fingerprint to the indexed footage it contains.
 //!
-//! For every informative query keyframe the index returns the indexed keyframes within a Hamming
-//! radius of any of its searched views (whole, centre and band, upright and mirrored); those hits
-//! are grouped by footage and [`alignment`] keeps, per footage, only the run of keyframes that
-//! agree on one playback speed and time offset. Footage with enough agreeing keyframes becomes a
-//! [`Match`] with its query and reference segments and its sightings, and the [`Report`] leads
-//! with the earliest sighting over all matches.
+//! For every informative query keyframe the [`References`] return the indexed keyframes within
+//! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored);
+//! those hits are grouped by footage and [`alignment`] keeps, per footage, only the run of
+//! keyframes that agree on one playback speed and time offset. Footage with enough agreeing
+//! keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
+//! Matching knows nothing of dates: the engine joins sightings to evidence.
 
 mod alignment;
+mod evidence;
 mod extension;
 mod prescreen;
-mod report;
+mod references;
 mod search;
 
 use alignment::Alignment;
-use chrono::{DateTime, Utc};
 
 pub use alignment::{AlignmentPolicy, Pair};
+pub use evidence::{Evidence, Segment};
 pub use extension::ExtensionPolicy;
-pub use report::{Match, Report, Segment, Verdict, clock_range, fact_check_sentence};
+pub use references::References;
 
 use crate::fingerprint::{Fingerprint, Keyframe};
-use crate::index::{Index, IndexError};
+use crate::index::{FootageId, IndexError};
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
 const UNRELATED_DISTANCE: f64 = 32.0;
@@ -64,78 +65,71 @@ impl Matcher {
         Matcher { policy }
     }
 
-    /// Looks `query` up and reports what it contains; `claimed` adds a verdict.
-    pub fn lookup(
-        &self,
-        index: &Index,
-        query: &Fingerprint,
-        claimed: Option<DateTime<Utc>>,
-    ) -> Result<Report, IndexError> {
-        let mut matches = Vec::new();
+    /// The evidence that `query` contains each footage it does, in no particular order.
+    pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
-        for (footage, pairs) in search::hits_by_footage(index, &keyframes, self.policy.radius) {
-            // Most footage met at all is met by a few stray keyframes scattered in time; they
-            // cannot reach the quorum, and skipping them spares the vote over every speed.
-            if !alignment::may_reach(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes) {
-                continue;
+        let mut found = Vec::new();
+        for (footage, pairs) in references.hits_by_footage(&keyframes, self.policy.radius) {
+            if let Some(evidence) = self.evidence(references, query, &keyframes, footage, &pairs)? {
+                found.push(evidence);
             }
-            // Each proposed alignment is judged on the strict evidence alone; of those that
-            // stand, the picture at the times each predicts decides, and the extension's evidence
-            // then describes the match.
-            let proposed: Vec<Alignment> =
-                alignment::align(&pairs, &self.policy.alignment, self.policy.min_agreeing_keyframes)
-                    .into_iter()
-                    .filter(|alignment| {
-                        score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
-                            >= self.policy.min_score
-                    })
-                    .collect();
-            if proposed.is_empty() {
-                continue;
-            }
-            let Some(record) = index.footage(footage)? else { continue };
-            let reference_keyframes = index.keyframes(footage)?.unwrap_or_default();
-            let Some((alignment, supporting)) =
-                extension::best_extended(&keyframes, &reference_keyframes, proposed, &self.policy.extension)
-            else {
-                continue;
-            };
-            let query_segment = query_segment(query, &supporting);
-            let score = score(query, query_segment, &supporting);
-            let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(record.duration_ms)) as u32;
-            let reference_segment =
-                Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) };
-            // Retracted sightings are never reported; footage with none standing is not a match.
-            let sightings = index.standing_sightings(footage)?;
-            if sightings.is_empty() {
-                continue;
-            }
-            matches.push(Match {
-                footage,
-                footage_duration_ms: record.duration_ms,
-                score,
-                matched_keyframes: supporting.len() as u32,
-                speed: alignment.speed,
-                mirrored: supporting.iter().filter(|pair| pair.mirrored).count() * 2 > supporting.len(),
-                query_segment,
-                reference_segment,
-                sightings,
-                reviews: Vec::new(),
-            });
         }
-        Ok(Report::new(
-            matches,
-            claimed,
-            query.duration_ms,
-            query.keyframes.len() as u32,
-            query.informative_keyframes().count() as u32,
-        ))
+        Ok(found)
+    }
+
+    /// Whether the hits on one footage hold up as evidence, and what they show.
+    fn evidence(
+        &self,
+        references: &impl References,
+        query: &Fingerprint,
+        keyframes: &[&Keyframe],
+        footage: FootageId,
+        pairs: &[Pair],
+    ) -> Result<Option<Evidence>, IndexError> {
+        let quorum = self.policy.min_agreeing_keyframes;
+        // Most footage met at all is met by a few stray keyframes scattered in time; they cannot
+        // reach the quorum, and skipping them spares the vote over every speed.
+        if !alignment::may_reach(pairs, &self.policy.alignment, quorum) {
+            return Ok(None);
+        }
+        // Each proposed alignment is judged on the strict evidence alone; of those that stand,
+        // the picture at the times each predicts decides, and the extension's evidence then
+        // describes the match.
+        let proposed: Vec<Alignment> = alignment::align(pairs, &self.policy.alignment, quorum)
+            .into_iter()
+            .filter(|alignment| {
+                score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
+                    >= self.policy.min_score
+            })
+            .collect();
+        if proposed.is_empty() {
+            return Ok(None);
+        }
+        let Some(footage_duration_ms) = references.duration_ms(footage)? else { return Ok(None) };
+        let reference_keyframes = references.keyframes(footage)?.unwrap_or_default();
+        let Some((alignment, supporting)) =
+            extension::best_extended(keyframes, &reference_keyframes, proposed, &self.policy.extension)
+        else {
+            return Ok(None);
+        };
+        let query_segment = query_segment(query, &supporting);
+        let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(footage_duration_ms)) as u32;
+        Ok(Some(Evidence {
+            footage,
+            footage_duration_ms,
+            score: score(query, query_segment, &supporting),
+            matched_keyframes: supporting.len() as u32,
+            speed: alignment.speed,
+            mirrored: supporting.iter().filter(|pair| pair.mirrored).count() * 2 > supporting.len(),
+            query_segment,
+            reference_segment: Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) },
+        }))
     }
 
     /// Whether `query` could be footage the index already holds: a cheap test an ingest runs
     /// before the full lookup (see [`prescreen`]).
-    pub fn may_be_indexed(&self, index: &Index, query: &Fingerprint) -> Result<bool, IndexError> {
-        prescreen::may_be_indexed(index, query, self.policy.radius, self.policy.min_agreeing_keyframes)
+    pub fn may_be_indexed(&self, references: &impl References, query: &Fingerprint) -> Result<bool, IndexError> {
+        prescreen::may_be_indexed(references, query, self.policy.radius, self.policy.min_agreeing_keyframes)
     }
 }
 
@@ -164,4 +158,88 @@ fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
     let similarity: f64 =
         supporting.iter().map(|pair| (1.0 - f64::from(pair.distance) / UNRELATED_DISTANCE).max(0.0)).sum();
     similarity / in_segment.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::references::InMemory;
+    use super::*;
+    use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
+
+    fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
+        let mut region = || RegionHashes {
+            whole: PerceptualHash(rng.u64(..)),
+            centre: PerceptualHash(rng.u64(..)),
+            band: PerceptualHash(rng.u64(..)),
+        };
+        ViewHashes { upright: region(), mirrored: region(), inset: None }
+    }
+
+    /// A keyframe every half second with the given views.
+    fn fingerprint(views: &[ViewHashes]) -> Fingerprint {
+        let keyframes: Vec<Keyframe> = views
+            .iter()
+            .enumerate()
+            .map(|(i, &hashes)| Keyframe { time_ms: i as u32 * 500, hashes, informative: true })
+            .collect();
+        Fingerprint { duration_ms: keyframes.len() as u32 * 500, keyframes }
+    }
+
+    /// Ten seconds of footage, indexed as footage 1.
+    fn references(rng: &mut fastrand::Rng) -> (InMemory, Vec<ViewHashes>) {
+        let views: Vec<ViewHashes> = (0..20).map(|_| random_views(rng)).collect();
+        (InMemory(vec![(FootageId(1), fingerprint(&views))]), views)
+    }
+
+    #[test]
+    fn an_excerpt_is_found_with_its_segments_in_both_videos() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        let (references, views) = references(&mut rng);
+        // Seconds 2 to 8 of the footage.
+        let excerpt = fingerprint(&views[4..16]);
+        let found = Matcher::default().lookup(&references, &excerpt).unwrap();
+        let [evidence] = found.try_into().expect("one footage");
+        assert_eq!(evidence.footage, FootageId(1));
+        assert_eq!(evidence.query_segment, Segment { start_ms: 0, end_ms: 6_000 });
+        assert_eq!(evidence.reference_segment, Segment { start_ms: 2_000, end_ms: 8_000 });
+        assert_eq!((evidence.matched_keyframes, evidence.score), (12, 1.0), "every keyframe, at distance 0");
+        assert_eq!((evidence.speed, evidence.mirrored), (1.0, false));
+    }
+
+    #[test]
+    fn a_mirrored_copy_is_found_as_mirrored() {
+        let mut rng = fastrand::Rng::with_seed(2);
+        let (references, views) = references(&mut rng);
+        let flipped: Vec<ViewHashes> = views
+            .iter()
+            .map(|view| ViewHashes { upright: view.mirrored, mirrored: view.upright, inset: None })
+            .collect();
+        let [evidence] = Matcher::default().lookup(&references, &fingerprint(&flipped)).unwrap().try_into().unwrap();
+        assert!(evidence.mirrored);
+        assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 10_000 });
+    }
+
+    #[test]
+    fn unrelated_pictures_or_too_few_agreeing_keyframes_are_no_evidence() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let (references, views) = references(&mut rng);
+        let unrelated: Vec<ViewHashes> = (0..12).map(|_| random_views(&mut rng)).collect();
+        assert!(Matcher::default().lookup(&references, &fingerprint(&unrelated)).unwrap().is_empty());
+        // Two shared keyframes among unrelated ones: below the quorum of three.
+        let mut two = unrelated.clone();
+        two[3] = views[3];
+        two[4] = views[4];
+        assert!(Matcher::default().lookup(&references, &fingerprint(&two)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_score_is_the_agreeing_share_times_the_similarity() {
+        let query = fingerprint(&vec![ViewHashes::spread_from(0); 4]);
+        let pair = |query_ms: u32, distance: u32| Pair { query_ms, reference_ms: query_ms, distance, mirrored: false };
+        let whole = Segment { start_ms: 0, end_ms: 2_000 };
+        assert_eq!(score(&query, whole, &[pair(0, 0), pair(500, 0), pair(1_000, 0), pair(1_500, 0)]), 1.0);
+        assert_eq!(score(&query, whole, &[pair(0, 0), pair(500, 0)]), 0.5, "half the keyframes agree");
+        assert_eq!(score(&query, whole, &[pair(0, 16), pair(500, 16), pair(1_000, 16), pair(1_500, 16)]), 0.5);
+        assert_eq!(query_segment(&query, &[pair(500, 0), pair(1_000, 0)]), Segment { start_ms: 500, end_ms: 1_500 });
+    }
 }

@@ -15,9 +15,9 @@
 //! the answer to "when was this first seen" stays the same; only the grouping of sightings
 //! differs.
 
-use super::{alignment, search};
+use super::{References, alignment};
 use crate::fingerprint::{Fingerprint, Keyframe};
-use crate::index::{Index, IndexError};
+use crate::index::IndexError;
 
 /// Keyframes sampled, evenly spread over the video.
 const SAMPLED_KEYFRAMES: usize = 8;
@@ -26,7 +26,7 @@ const SAMPLED_KEYFRAMES: usize = 8;
 /// `radius`, through any searched view. Too few informative keyframes to ever reach
 /// `min_agreeing_keyframes` means no footage can match at all.
 pub(super) fn may_be_indexed(
-    index: &Index,
+    references: &impl References,
     query: &Fingerprint,
     radius: u32,
     min_agreeing_keyframes: usize,
@@ -44,12 +44,12 @@ pub(super) fn may_be_indexed(
     // sample meets some stray footage, so stopping early rarely happens, but a handful of
     // stored fingerprints costs far less than three more radius searches.
     let (searched, compared) = samples.split_at(sampled - needed + 1);
-    for (footage, pairs) in search::hits_by_footage(index, searched, radius) {
+    for (footage, pairs) in references.hits_by_footage(searched, radius) {
         let met_by_search = alignment::distinct_query_keyframes(&pairs);
         if met_by_search + compared.len() < needed {
             continue;
         }
-        let Some(keyframes) = index.keyframes(footage)? else { continue };
+        let Some(keyframes) = references.keyframes(footage)? else { continue };
         let meets = |sample: &&&Keyframe| {
             keyframes.iter().any(|known| known.informative && sample.hashes.closest_to(&known.hashes).0 <= radius)
         };
@@ -65,7 +65,7 @@ pub(super) fn may_be_indexed(
 mod tests {
     use super::*;
     use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
-    use crate::index::{Durability, Sighting};
+    use crate::index::{Durability, Index, Sighting};
 
     const RADIUS: u32 = 7;
 

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::Pair;
 use crate::fingerprint::{Keyframe, Orientation};
-use crate::index::{Candidate, FootageId, Index, SearchView};
+use crate::index::{Candidate, FootageId, SearchView};
 
 /// A thread is worth starting for this many query keyframes (a dozen searches, a fraction
 /// of a millisecond at millions of keyframes); a single frame grab is searched on the caller's
@@ -20,11 +20,14 @@ const KEYFRAMES_WORTH_A_THREAD: usize = 2;
 
 /// Every hash match within `radius` of `keyframes` (in time order), grouped by footage, each
 /// group in query time order.
-pub(super) fn hits_by_footage(index: &Index, keyframes: &[&Keyframe], radius: u32) -> FxHashMap<FootageId, Vec<Pair>> {
-    let view = index.search_view();
+pub(super) fn hits_by_footage(
+    view: &SearchView,
+    keyframes: &[&Keyframe],
+    radius: u32,
+) -> FxHashMap<FootageId, Vec<Pair>> {
     let runs = search_threads().min(keyframes.len() / KEYFRAMES_WORTH_A_THREAD).max(1);
     let run_length = keyframes.len().div_ceil(runs).max(1);
-    let search_run = |run: &[&Keyframe]| hits_of(&view, run, radius);
+    let search_run = |run: &[&Keyframe]| hits_of(view, run, radius);
     let found: Vec<Vec<(FootageId, Pair)>> = std::thread::scope(|scope| {
         let mut chunks = keyframes.chunks(run_length);
         let first = chunks.next().unwrap_or_default();

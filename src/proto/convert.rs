@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 
 use super::v1;
-use crate::engine::FootageDetails;
+use crate::engine::{FootageDetails, Match, Report, Verdict};
 use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
-use crate::matching::{Match, Report, Segment, Verdict};
+use crate::matching::Segment;
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
 const MAX_URL_BYTES: usize = 4096;
@@ -377,20 +377,23 @@ impl From<Segment> for v1::Segment {
 
 impl From<&Match> for v1::Match {
     fn from(found: &Match) -> Self {
+        let evidence = &found.evidence;
         v1::Match {
-            footage_id: found.footage.0,
-            score: found.score,
-            matched_keyframes: found.matched_keyframes,
-            speed: found.speed,
-            mirrored: found.mirrored,
-            query_segment: Some(found.query_segment.into()),
-            reference_segment: Some(found.reference_segment.into()),
+            footage_id: evidence.footage.0,
+            score: evidence.score,
+            matched_keyframes: evidence.matched_keyframes,
+            speed: evidence.speed,
+            mirrored: evidence.mirrored,
+            query_segment: Some(evidence.query_segment.into()),
+            reference_segment: Some(evidence.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
             reviews: found.reviews.iter().map(v1::Review::from).collect(),
         }
     }
 }
 
+/// The report's evidence and records; its `summary`, a sentence, is `presentation`'s to write
+/// (see `presentation::report_to_wire`).
 impl From<&Report> for v1::LookupReport {
     fn from(report: &Report) -> Self {
         let (verdict, days_before_claim) = match report.verdict {
@@ -401,11 +404,11 @@ impl From<&Report> for v1::LookupReport {
         };
         v1::LookupReport {
             earliest: report.earliest().map(|found| found.earliest().into()),
-            earliest_footage_id: report.earliest().map_or(0, |found| found.footage.0),
+            earliest_footage_id: report.earliest().map_or(0, |found| found.footage().0),
             matches: report.matches.iter().map(v1::Match::from).collect(),
             verdict: verdict.into(),
             days_before_claim,
-            summary: report.summary(),
+            summary: String::new(),
             query_duration_seconds: f64::from(report.query_duration_ms) / 1000.0,
             query_keyframes: report.query_keyframes,
             query_informative_keyframes: report.query_informative_keyframes,

@@ -19,10 +19,10 @@ use tonic::metadata::MetadataMap;
 use super::access::{Call, Caller, KeyRing};
 use super::metrics::Metrics;
 use super::status;
+use crate::engine::Report;
 use crate::engine::{Engine, FootageDetails, IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, IndexStats, Review};
-use crate::matching::Report;
 use crate::media::{DecodeLimits, Thumbnail};
 
 pub struct Desk {

@@ -21,6 +21,7 @@ use crate::engine::{IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
 use crate::index::{FootageId, MAX_REVIEWS_A_FOOTAGE, Retraction, Review, Role, Sighting};
 use crate::media::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, Thumbnail};
+use crate::presentation;
 use crate::proto::{self, ClaimedProvenance, v1};
 
 pub struct FirstSeenService {
@@ -86,7 +87,7 @@ pub(super) async fn lookup_report(
         .transpose()
         .map_err(status::from_message)?;
     let report = desk.lookup(fingerprint, claimed).await?;
-    Ok(v1::LookupReport::from(&report))
+    Ok(presentation::report_to_wire(&report))
 }
 
 /// What one fingerprint ingest carries, single or streamed, as `caller` records it.

@@ -290,7 +290,7 @@ async fn lookup(State(desk): State<Arc<Desk>>, request: Parts, multipart: Multip
     let claimed = form.date("claimed_date")?;
     let video = form.video.ok_or_else(no_video)?;
     let (fingerprint, thumbnails) = desk.fingerprint_upload(video, true).await?;
-    let report = v1::LookupReport::from(&desk.lookup(fingerprint, claimed).await?);
+    let report = presentation::report_to_wire(&desk.lookup(fingerprint, claimed).await?);
     let mut json = presentation::report_json(&report);
     json.claimed_date = claimed.map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     for found in &mut json.matches {
@@ -362,7 +362,7 @@ async fn lookup_fingerprint(
         .as_deref()
         .map(|text| presentation::parse_date(text).map_err(|error| bad_request(format!("claimed_date: {error}"))))
         .transpose()?;
-    let report = v1::LookupReport::from(&desk.lookup(fingerprint, claimed).await?);
+    let report = presentation::report_to_wire(&desk.lookup(fingerprint, claimed).await?);
     let mut json = presentation::report_json(&report);
     json.claimed_date = claimed.map(|date| date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     Ok(Json(json))

@@ -6,8 +6,12 @@
 //! fraction of a lookup's cost. A lock makes look-up-then-write one step, so two uploads of the
 //! same footage at the same moment cannot both create it.
 //!
-//! The engine also joins what the index knows *about* footage into what matching found: the
-//! fact-checks ([`Review`]s) attached to each matched footage.
+//! The engine also joins what the index knows *about* footage to the evidence matching found:
+//! each matched footage's standing sightings and fact-checks ([`Review`]s), into a [`Report`].
+
+mod report;
+
+pub use report::{Match, Report, Verdict};
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -18,7 +22,7 @@ use crate::fingerprint::Fingerprint;
 use crate::index::{
     Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Retraction, Review, Sighting,
 };
-use crate::matching::{Match, Matcher, Report, Segment};
+use crate::matching::{Evidence, Matcher, Segment};
 use crate::media::Thumbnail;
 
 /// Share of both videos' durations a match must cover for them to be the same footage rather
@@ -109,17 +113,36 @@ impl Engine {
         if !self.matcher.may_be_indexed(&self.index, fingerprint)? {
             return Ok(None);
         }
-        let report = self.matcher.lookup(&self.index, fingerprint, None)?;
-        Ok(report.matches.iter().find(|found| is_same_footage(found, fingerprint)).map(|same| same.footage))
+        let report = self.report(fingerprint, None)?;
+        Ok(report.matches.iter().find(|found| is_same_footage(&found.evidence, fingerprint)).map(Match::footage))
     }
 
     /// What `fingerprint` contains, with the standing fact-checks of each matched footage.
     pub fn lookup(&self, fingerprint: &Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, IndexError> {
-        let mut report = self.matcher.lookup(&self.index, fingerprint, claimed)?;
+        let mut report = self.report(fingerprint, claimed)?;
         for found in &mut report.matches {
-            found.reviews = self.index.standing_reviews(found.footage)?;
+            found.reviews = self.index.standing_reviews(found.footage())?;
         }
         Ok(report)
+    }
+
+    /// The evidence matching found, each with its footage's standing sightings, earliest first.
+    fn report(&self, fingerprint: &Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, IndexError> {
+        let mut matches = Vec::new();
+        for evidence in self.matcher.lookup(&self.index, fingerprint)? {
+            // Retracted sightings are never reported; footage with none standing is not a match.
+            let sightings = self.index.standing_sightings(evidence.footage)?;
+            if !sightings.is_empty() {
+                matches.push(Match { evidence, sightings, reviews: Vec::new() });
+            }
+        }
+        Ok(Report::new(
+            matches,
+            claimed,
+            fingerprint.duration_ms,
+            fingerprint.keyframes.len() as u32,
+            fingerprint.informative_keyframes().count() as u32,
+        ))
     }
 
     /// The footage with all its sightings and reviews.
@@ -213,9 +236,33 @@ impl Engine {
 
 /// Same footage: the match spans nearly all of the new video and of the indexed one. A trimmed
 /// excerpt or a compilation is different footage that merely overlaps.
-fn is_same_footage(found: &Match, fingerprint: &Fingerprint) -> bool {
+fn is_same_footage(found: &Evidence, fingerprint: &Fingerprint) -> bool {
     let covers = |segment: Segment, duration_ms: u32| {
-        f64::from(segment.end_ms - segment.start_ms) >= SAME_FOOTAGE_COVERAGE * f64::from(duration_ms)
+        f64::from(segment.duration_ms()) >= SAME_FOOTAGE_COVERAGE * f64::from(duration_ms)
     };
     covers(found.query_segment, fingerprint.duration_ms) && covers(found.reference_segment, found.footage_duration_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_footage_covers_nine_tenths_of_both_videos() {
+        let evidence = |query: (u32, u32), reference: (u32, u32), footage_duration_ms: u32| Evidence {
+            footage: FootageId(1),
+            footage_duration_ms,
+            score: 1.0,
+            matched_keyframes: 20,
+            speed: 1.0,
+            mirrored: false,
+            query_segment: Segment { start_ms: query.0, end_ms: query.1 },
+            reference_segment: Segment { start_ms: reference.0, end_ms: reference.1 },
+        };
+        let video = |duration_ms: u32| Fingerprint { duration_ms, keyframes: Vec::new() };
+        assert!(is_same_footage(&evidence((0, 9_500), (200, 9_700), 10_000), &video(10_000)), "a re-encode");
+        assert!(!is_same_footage(&evidence((0, 5_000), (2_000, 7_000), 10_000), &video(5_000)), "an excerpt");
+        assert!(!is_same_footage(&evidence((0, 10_000), (0, 10_000), 10_000), &video(20_000)), "a compilation");
+        assert!(!is_same_footage(&evidence((0, 8_900), (0, 8_900), 10_000), &video(10_000)), "just short of it");
+    }
 }

@@ -10,8 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes};
 use crate::index::Review;
-use crate::matching::{Segment, clock_range, fact_check_sentence};
+use crate::matching::Segment;
 use crate::proto::{self, v1};
+
+mod sentences;
+
+pub use sentences::{clock_range, fact_check_sentence, report_to_wire, summary};
 
 #[derive(Serialize)]
 pub struct SightingJson {

@@ -1,0 +1,46 @@
+//! What matching finds: evidence that a query contains an indexed footage, and where.
+//!
+//! Evidence is about pictures and time only. What is known *about* the footage (its sightings
+//! and fact-checks) is joined in by the engine, and the sentences a person reads are written by
+//! `presentation`.
+
+use crate::index::FootageId;
+
+/// A stretch of a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub start_ms: u32,
+    pub end_ms: u32,
+}
+
+impl Segment {
+    pub fn start_seconds(&self) -> f64 {
+        f64::from(self.start_ms) / 1000.0
+    }
+
+    pub fn end_seconds(&self) -> f64 {
+        f64::from(self.end_ms) / 1000.0
+    }
+
+    pub fn duration_ms(&self) -> u32 {
+        self.end_ms.saturating_sub(self.start_ms)
+    }
+}
+
+/// That the query contains one indexed footage: which stretch of each, how closely, played how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    pub footage: FootageId,
+    /// Length of the indexed footage, for callers that compare extents (same footage or excerpt).
+    pub footage_duration_ms: u32,
+    /// 0–1: the share of the query segment's informative keyframes that agree in time, times
+    /// their mean hash similarity.
+    pub score: f64,
+    pub matched_keyframes: u32,
+    /// How fast the query plays the footage: 1.0 unless the copy was sped up or slowed down.
+    pub speed: f64,
+    /// Whether the query shows the footage mirrored left to right.
+    pub mirrored: bool,
+    pub query_segment: Segment,
+    pub reference_segment: Segment,
+}
