@@ -2,7 +2,7 @@
 //! fingerprint lookup made with a key and without one (the server allows anonymous lookups, so
 //! both are answered), interleaved in blocks so that drift on a shared machine falls on both.
 //!
-//! Run: `cargo bench --bench access` (`-- N` lookups of each kind; default 4000).
+//! Run: `cargo bench --bench access` (`-- N` lookups in all, half of each kind; default 4000).
 
 mod common;
 #[path = "../tests/common/mod.rs"]

@@ -41,7 +41,7 @@ impl BatchSummary {
     fn count(&mut self, row: &ResultRow) {
         self.files += 1;
         self.matched += usize::from(row.matched());
-        self.predating_claim += usize::from(row.verdict == "predates_claim");
+        self.predating_claim += usize::from(row.predates_claim);
         self.failed += usize::from(row.error.is_some());
     }
 

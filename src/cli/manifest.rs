@@ -17,7 +17,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use super::client::{self, Client};
 use super::fingerprint_with_thumbnails;
 use super::jobs;
+use super::json_lines;
 use crate::presentation;
 use crate::proto::v1;
 
@@ -142,8 +143,7 @@ pub async fn run(client: Client, manifest: &Path, options: ManifestOptions) -> a
                 summary.ingested += 1;
                 summary.new_footage += usize::from(response.new_footage);
                 summary.already_known += usize::from(!response.new_sighting);
-                serde_json::to_writer(&mut journal, &entry)?;
-                journal.write_all(b"\n")?;
+                json_lines::write_line(&mut journal, &entry)?;
             }
             RowOutcome::Failed(number, path, error) => {
                 summary.failed += 1;

@@ -12,6 +12,7 @@
 mod batch;
 mod client;
 mod jobs;
+mod json_lines;
 mod manifest;
 mod render;
 mod results;

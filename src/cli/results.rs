@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
+use super::json_lines;
 use super::render::{clock, rfc3339, verdict_name};
 use crate::presentation;
 use crate::proto::v1;
@@ -34,6 +35,9 @@ pub struct ResultRow {
     /// The earliest fact-check's rating as published and its article.
     pub rating: Option<String>,
     pub review_url: Option<String>,
+    /// Whether the footage is older than the claim, for the batch's summary.
+    #[serde(skip)]
+    pub predates_claim: bool,
 }
 
 /// The CSV header: the JSON row's fields, in order.
@@ -80,6 +84,7 @@ impl ResultRow {
             fact_checks: fact_checks.iter().map(|(_, review)| presentation::fact_check_line(review)).collect(),
             rating: first_review.map(|review| review.rating.clone()),
             review_url: first_review.map(|review| review.url.clone()),
+            predates_claim: report.verdict() == v1::Verdict::PredatesClaim,
         }
     }
 
@@ -96,6 +101,7 @@ impl ResultRow {
             fact_checks: Vec::new(),
             rating: None,
             review_url: None,
+            predates_claim: false,
         }
     }
 
@@ -132,8 +138,7 @@ impl RowWriter {
     pub fn write(&mut self, row: &ResultRow) -> anyhow::Result<()> {
         match self {
             RowWriter::JsonLines(out) => {
-                serde_json::to_writer(&mut *out, row)?;
-                out.write_all(b"\n")?;
+                json_lines::write_line(out, row)?;
                 out.flush()?;
             }
             RowWriter::Csv(out) => {

@@ -14,7 +14,7 @@
 //! the receiving index's own.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +23,7 @@ use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, Client, refused};
+use super::json_lines;
 use super::render;
 use crate::claimreview;
 use crate::fingerprint::RegionHashes;
@@ -167,8 +168,7 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                 })
                 .collect(),
         };
-        serde_json::to_writer(&mut writer, &line)?;
-        writer.write_all(b"\n")?;
+        json_lines::write_line(&mut writer, &line)?;
         written += 1;
     }
     writer.into_inner().map_err(|error| error.into_error())?.sync_all()?;

@@ -5,8 +5,10 @@
 //! match is (that is `matching`) nor whether new footage is a copy of old (that is `engine`).
 //!
 //! Invariants it keeps:
-//! - every mutation is one RocksDB `WriteBatch`, written with `sync`: an ingest is entirely
-//!   there or not at all, and once it returns it survives a crash;
+//! - every mutation is one RocksDB `WriteBatch`: an ingest is entirely there or not at all. A
+//!   [`Durability::Synced`] write survives a crash once it returns; an
+//!   [`Durability::AtNextSync`] one (a bulk group's items, a key's last-used time) once the
+//!   next [`Index::sync`] returns, which a bulk group waits for before it acknowledges;
 //! - a footage's `first_seen` is the minimum over its sightings, whatever order they arrive in;
 //! - the in-memory [`hamming_table`] holds exactly the informative keyframes of the store: it is
 //!   rebuilt from the `keyframes` column family at open, and a footage's keyframes join it once

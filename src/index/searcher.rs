@@ -1,8 +1,8 @@
 //! Radius search for the many hashes of one lookup.
 //!
 //! A [`SearchView`] holds the index's in-memory [`HammingTable`] for reading while it lives,
-//! which gives a lookup one consistent view of the index: an ingest that lands meanwhile waits for
-//! the lookup to finish rather than appearing half-way through it. The view can be shared by
+//! which gives a lookup's search one consistent view of the index: an ingest that lands meanwhile
+//! waits for the search to finish rather than appearing half-way through it. The view can be shared by
 //! threads, so one long lookup can search on every core; each thread takes its own
 //! [`Searcher`], which keeps the scratch map every search needs, so a lookup's hundreds of
 //! searches allocate nothing.

@@ -16,8 +16,8 @@ use std::time::Duration;
 use super::MediaError;
 
 /// The default budget: decodes of a server that fits in 2 GiB, with room left for the search
-/// table and RocksDB. Three 4K H.264 decodes fit at once, twelve 1080p ones; an 8192×8192 one
-/// does not fit at all.
+/// table and RocksDB. On two frame threads, three 4K H.264 decodes fit at once, twelve 1080p
+/// ones (with eight threads, two and nine); an 8192×8192 one does not fit at all.
 pub const DEFAULT_DECODE_BUDGET_BYTES: u64 = 1 << 30;
 
 /// Longest a decode waits for room before it is refused as "the server is busy".

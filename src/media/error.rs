@@ -37,7 +37,7 @@ pub enum MediaError {
         "the video declares {declared} samples in a track; at most {max} (six hours at 120 frames a second) are accepted"
     )]
     TooManySamples { declared: u64, max: u64 },
-    #[error("every decode slot stayed busy for {waited_seconds} s; try again later")]
+    #[error("the decode memory budget had no room for this video for {waited_seconds} s; try again later")]
     Busy { waited_seconds: u64 },
     #[error("could not read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },

@@ -9,7 +9,9 @@
 //!
 //! Roles nest: a contributor may do what a reader may, an admin everything ([`Call::needs`]).
 //! The name of the key is what a sighting records as `recorded_by`. Each key also gets its own
-//! bound on uploads and lookups in progress, so one caller cannot take every decode slot.
+//! bound on uploads and lookups in progress, so that one caller cannot hold the server's decodes
+//! and searches without end (on a machine of four cores or fewer, one key's uploads may still
+//! fill every decode slot for a while).
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,6 +1,6 @@
 //! The streaming RPCs for work in bulk: `IngestFingerprints`, `BatchLookup` and `Export`.
 //!
-//! Both must keep a fast client from making the server buffer without bound, and both get it
+//! All three must keep a fast client from making the server buffer without bound, and both get it
 //! from the same place: the server reads the next message only when it has room for its work.
 //! Unread messages stay in the client's send window, and HTTP/2 flow control stops the client.
 //!
@@ -32,7 +32,7 @@ use crate::proto::v1;
 
 /// Most items written with one disk sync.
 const GROUP_ITEMS: usize = 512;
-/// Most keyframes written with one disk sync (about 3.5 MiB of fingerprints).
+/// Most keyframes written with one disk sync (about 3.3 MiB of fingerprints).
 const GROUP_KEYFRAMES: usize = 65_536;
 /// A group is written early when the client pauses this long: an item sent alone is not left
 /// waiting for others that may never come.

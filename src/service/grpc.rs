@@ -3,8 +3,8 @@
 //! Handlers stay thin: they check who is calling ([`KeyRing::authorize`]), read and check the
 //! request, hand the heavy work (decoding, hashing, RocksDB) to the blocking thread pool so the
 //! async runtime keeps answering, and convert the result back. Decoding is bounded twice: a
-//! semaphore of one decode per core (each decode already uses every core through FFmpeg's
-//! threads), and the memory budget in [`DecodeLimits`], which each decode reserves from before
+//! semaphore of one decode per core (each decode also runs FFmpeg's frame threads, up to eight),
+//! and the memory budget in [`DecodeLimits`], which each decode reserves from before
 //! it starts.
 
 use std::sync::Arc;

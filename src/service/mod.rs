@@ -52,7 +52,7 @@ const MAX_STREAMS_PER_CONNECTION: u32 = 32;
 const STREAM_WINDOW_BYTES: u32 = 256 * 1024;
 /// The connection's window. What is buffered is bounded by the streams' windows (8 MiB); this
 /// one is large because h2 allows a connection a budget of small DATA frames of half of it, and
-/// past that budget drops the whole connection with GOAWAY. At 256 MiB, every stream at once can
+/// past that budget drops the whole connection with GOAWAY. At 512 MiB, every stream at once can
 /// send its whole window in 3-byte chunks and stay within it.
 const CONNECTION_WINDOW_BYTES: u32 = 512 * 1024 * 1024;
 
