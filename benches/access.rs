@@ -4,33 +4,32 @@
 //!
 //! Run: `cargo bench --bench access` (`-- N` lookups in all, half of each kind; default 4000).
 
-mod common;
 #[path = "../tests/common/mod.rs"]
-mod harness;
+mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{Client, Server};
 use firstseen::fingerprint::Fingerprint;
 use firstseen::media::DecodeLimits;
 use firstseen::proto::v1;
-use harness::{Client, Server};
 
 /// Lookups of one kind in a row before switching to the other.
 const BLOCK: usize = 100;
 
 fn main() {
-    let full = common::full_run();
+    let full = common::bench::full_run();
     let lookups: usize =
         std::env::args().skip(1).find_map(|arg| arg.parse().ok()).unwrap_or(if full { 4000 } else { 2 * BLOCK });
     let work = tempfile::tempdir().unwrap();
     let server = Server::start(&work.path().join("data"), &["--anonymous-lookups"]);
-    let fingerprint = Fingerprint::of_file(&harness::fixture("bikes.mp4"), &DecodeLimits::default()).unwrap();
+    let fingerprint = Fingerprint::of_file(&common::fixture("bikes.mp4"), &DecodeLimits::default()).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let mut admin = server.client().await;
         admin
             .ingest_fingerprint(v1::IngestFingerprintRequest {
-                sighting: Some(harness::sighting("https://example.org/original", "2020-11-10", "")),
+                sighting: Some(common::sighting("https://example.org/original", "2020-11-10", "")),
                 fingerprint: Some((&fingerprint).into()),
                 ..Default::default()
             })
@@ -65,15 +64,16 @@ fn main() {
         let show = |times: &[Duration]| {
             format!(
                 "p50 {:.3} ms, p99 {:.3} ms ({} lookups)",
-                common::percentile(times, 0.5).as_secs_f64() * 1e3,
-                common::percentile(times, 0.99).as_secs_f64() * 1e3,
+                common::bench::percentile(times, 0.5).as_secs_f64() * 1e3,
+                common::bench::percentile(times, 0.99).as_secs_f64() * 1e3,
                 times.len()
             )
         };
         println!("bikes.mp4 fingerprint lookup, one client, index of 1 footage:");
         println!("  with a reader key: {}", show(&with_key));
         println!("  without a key:     {}", show(&without_key));
-        let (keyed_p50, anonymous_p50) = (common::percentile(&with_key, 0.5), common::percentile(&without_key, 0.5));
+        let (keyed_p50, anonymous_p50) =
+            (common::bench::percentile(&with_key, 0.5), common::bench::percentile(&without_key, 0.5));
         println!(
             "  key check: {:+.1} µs at p50 (ratio {:.3})",
             (keyed_p50.as_secs_f64() - anonymous_p50.as_secs_f64()) * 1e6,

@@ -9,8 +9,8 @@
 //! (2015–2019): a false match to a distractor would become the reported earliest appearance, so
 //! it cannot hide behind a correct one.
 
+#[path = "../tests/common/mod.rs"]
 mod common;
-mod corpus;
 
 use std::path::{Path, PathBuf};
 
@@ -21,14 +21,17 @@ use firstseen::index::FootageId;
 use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
 
-use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, held_out_footage, must_find_nothing};
+use common::corpus::{
+    BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, held_out_footage, must_find_nothing,
+};
 
 fn main() {
-    let full = common::full_run();
-    let work = common::work_dir().join("accuracy");
+    let full = common::bench::full_run();
+    let work = common::bench::work_dir().join("accuracy");
     std::fs::create_dir_all(&work).expect("create the accuracy work dir");
-    let fixtures = common::footage_dir();
-    let generated = |name: &str, source: &str| common::derived(&work.join(name), &corpus::synthetic(source));
+    let fixtures = common::bench::footage_dir();
+    let generated =
+        |name: &str, source: &str| common::bench::derived(&work.join(name), &common::corpus::synthetic(source));
     let mut references =
         vec![Reference { name: "carphone", path: fixtures.join("carphone_pristine.mp4"), seconds: 4.0 }];
     if full {
@@ -47,7 +50,7 @@ fn main() {
     if full {
         references.extend(held_out_footage().into_iter().map(|(name, shots)| Reference {
             name,
-            path: common::derived(&work.join(format!("held-out-{name}.mp4")), &corpus::filmed(&shots)),
+            path: common::bench::derived(&work.join(format!("held-out-{name}.mp4")), &common::corpus::filmed(&shots)),
             seconds: shots.iter().map(|shot| shot.seconds).sum(),
         }));
     }
@@ -68,7 +71,7 @@ fn main() {
     let mut manifest = Manifest::default();
     for (n, source) in distractor_sources(distractor_count).iter().enumerate() {
         let path = generated(&format!("distractor-{n}.mp4"), source);
-        let sighting = common::sighting(format!("distractor:{n}"), day(n as u64 * 30));
+        let sighting = common::bench::indexed_sighting(format!("distractor:{n}"), day(n as u64 * 30));
         let item = IngestItem {
             fingerprint: fingerprint(&path),
             sighting: sighting.clone(),
@@ -80,7 +83,7 @@ fn main() {
     }
     let mut reference_ids: Vec<FootageId> = Vec::new();
     for reference in &references {
-        let sighting = common::sighting(format!("reference:{}", reference.name), day(2000));
+        let sighting = common::bench::indexed_sighting(format!("reference:{}", reference.name), day(2000));
         let item = IngestItem {
             fingerprint: fingerprint(&reference.path),
             sighting: sighting.clone(),
@@ -101,7 +104,7 @@ fn main() {
         for (n, (reference, &id)) in references.iter().zip(&reference_ids).enumerate() {
             let set = if n < tuned { &mut row.tuned } else { &mut row.held_out };
             set.total += 1;
-            let query = common::derived(&work.join(edit.file_name(reference)), &edit.ffmpeg_args(reference));
+            let query = common::bench::derived(&work.join(edit.file_name(reference)), &edit.ffmpeg_args(reference));
             manifest.queries.push(Query {
                 family: edit.family,
                 path: query.clone(),
@@ -115,7 +118,7 @@ fn main() {
             };
             set.right += 1;
             if let Some((query_start, reference_start)) = (edit.truth)(reference) {
-                let error = corpus::boundary_error(
+                let error = common::corpus::boundary_error(
                     (query_start, reference_start),
                     (found.evidence.query_segment.start_seconds(), found.evidence.reference_segment.start_seconds()),
                 );

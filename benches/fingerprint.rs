@@ -6,6 +6,7 @@
 //! for the floor and to make the test files; `make bench-deps` installs it, and the Makefile
 //! builds the vPDQ venv). Without VPDQ_PYTHON the vPDQ column is left out.
 
+#[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -16,9 +17,9 @@ use firstseen::fingerprint::Fingerprint;
 use firstseen::media::DecodeLimits;
 
 fn main() {
-    let rounds = if common::full_run() { 3 } else { 1 };
-    let work = common::work_dir();
-    let bunny = common::footage_dir().join("bigbuckbunny.mp4");
+    let rounds = if common::bench::full_run() { 3 } else { 1 };
+    let work = common::bench::work_dir();
+    let bunny = common::bench::footage_dir().join("bigbuckbunny.mp4");
     let bunny = bunny.to_str().unwrap();
     // 30 s clips: the 5.3 s fixture looped, re-encoded as real uploads are.
     let loop_args = |codec: &[&'static str], scale: &'static str| {
@@ -33,7 +34,7 @@ fn main() {
         ("1080p H.264", "1080p-h264.mp4", loop_args(&h264, "scale=1920:1080")),
         ("720p VP9", "720p-vp9.webm", loop_args(&vp9, "scale=1280:720")),
     ];
-    let measured = if common::full_run() { clips.len() } else { 1 };
+    let measured = if common::bench::full_run() { clips.len() } else { 1 };
 
     let vpdq_python = std::env::var_os("VPDQ_PYTHON");
     println!("fingerprinting, best of {rounds} rounds; rate = video seconds per CPU second (higher is better)");
@@ -42,7 +43,7 @@ fn main() {
         "file", "video s", "firstseen", "ffmpeg -t1", "vPDQ", "vs floor", "vs vPDQ", "firstseen wall"
     );
     for (name, file_name, args) in &clips[..measured] {
-        let path = &common::derived(&work.join(file_name), args);
+        let path = &common::bench::derived(&work.join(file_name), args);
         let (video_seconds, firstseen_cpu, wall) = best_of(rounds, || fingerprint_cpu(path));
         let (_, floor_cpu, _) = best_of(rounds, || decode_floor_cpu(path));
         let vpdq_cpu = vpdq_python.as_ref().map(|python| best_of(rounds, || vpdq_cpu(python, path)).1);
@@ -68,12 +69,12 @@ fn main() {
         "file", "cpu plain", "cpu thumbs", "thumbs", "bytes each", "bytes/keyframe"
     );
     for (name, file_name, args) in &clips[..measured] {
-        let path = &common::derived(&work.join(file_name), args);
+        let path = &common::bench::derived(&work.join(file_name), args);
         let (_, plain_cpu, _) = best_of(rounds, || fingerprint_cpu(path));
         let limits = DecodeLimits::default();
-        let started = common::self_cpu();
+        let started = common::bench::self_cpu();
         let (fingerprint, thumbnails) = Fingerprint::of_file_with_thumbnails(path, &limits).expect("fingerprint");
-        let thumbs_cpu = (common::self_cpu() - started).as_secs_f64();
+        let thumbs_cpu = (common::bench::self_cpu() - started).as_secs_f64();
         let bytes: usize = thumbnails.iter().map(|thumbnail| thumbnail.jpeg.len()).sum();
         println!(
             "{name:<12} {plain_cpu:>10.2}s {thumbs_cpu:>10.2}s {:>10} {:>12} {:>14}",
@@ -90,9 +91,9 @@ fn best_of(rounds: usize, measure: impl Fn() -> (f64, f64, f64)) -> (f64, f64, f
 }
 
 fn fingerprint_cpu(path: &Path) -> (f64, f64, f64) {
-    let (cpu, wall) = (common::self_cpu(), Instant::now());
+    let (cpu, wall) = (common::bench::self_cpu(), Instant::now());
     let fingerprint = Fingerprint::of_file(path, &DecodeLimits::default()).expect("fingerprint");
-    let cpu = (common::self_cpu() - cpu).as_secs_f64();
+    let cpu = (common::bench::self_cpu() - cpu).as_secs_f64();
     (f64::from(fingerprint.duration_ms) / 1000.0, cpu, wall.elapsed().as_secs_f64())
 }
 
@@ -100,10 +101,10 @@ fn fingerprint_cpu(path: &Path) -> (f64, f64, f64) {
 /// importing vpdq, measured the same way just before.
 fn vpdq_cpu(python: &std::ffi::OsStr, path: &Path) -> (f64, f64, f64) {
     let run = |script: &str| {
-        let (cpu, wall) = (common::children_cpu(), Instant::now());
+        let (cpu, wall) = (common::bench::children_cpu(), Instant::now());
         let status = Command::new(python).args(["-c", script]).arg(path).status().expect("run vPDQ's Python");
         assert!(status.success(), "vPDQ failed on {}", path.display());
-        ((common::children_cpu() - cpu).as_secs_f64(), wall.elapsed().as_secs_f64())
+        ((common::bench::children_cpu() - cpu).as_secs_f64(), wall.elapsed().as_secs_f64())
     };
     let (startup_cpu, startup_wall) = run("import sys, vpdq");
     let (cpu, wall) = run("import sys, vpdq; vpdq.computeHash(sys.argv[1], seconds_per_hash=1)");
@@ -111,7 +112,7 @@ fn vpdq_cpu(python: &std::ffi::OsStr, path: &Path) -> (f64, f64, f64) {
 }
 
 fn decode_floor_cpu(path: &Path) -> (f64, f64, f64) {
-    let (cpu, wall) = (common::children_cpu(), Instant::now());
+    let (cpu, wall) = (common::bench::children_cpu(), Instant::now());
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-threads", "1", "-i"])
         .arg(path)
@@ -119,5 +120,5 @@ fn decode_floor_cpu(path: &Path) -> (f64, f64, f64) {
         .status()
         .expect("run ffmpeg");
     assert!(status.success());
-    (0.0, (common::children_cpu() - cpu).as_secs_f64(), wall.elapsed().as_secs_f64())
+    (0.0, (common::bench::children_cpu() - cpu).as_secs_f64(), wall.elapsed().as_secs_f64())
 }

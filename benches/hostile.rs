@@ -10,32 +10,39 @@
 //! - an MJPEG AVI whose headers were edited to declare 8000×8000 frames (a few KB);
 //! - 64×64-frame videos cut from the fixture, with random bytes flipped (the malformed flood).
 
-mod common;
 #[path = "../tests/common/mod.rs"]
-mod harness;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use harness::Server;
+use common::Server;
 
 fn main() {
-    let full = common::full_run();
+    let full = common::bench::full_run();
     let (rounds, flood) = if full { (8, 400) } else { (1, 8) };
-    let work = common::work_dir().join("hostile");
+    let work = common::bench::work_dir().join("hostile");
     std::fs::create_dir_all(&work).unwrap();
-    let huge_h264 = common::derived(
+    let huge_h264 = common::bench::derived(
         &work.join("h264-8192.mp4"),
         &["-f", "lavfi", "-i", "color=c=gray:s=8192x8192:d=0.4:r=5", "-c:v", "libx264", "-preset", "ultrafast"],
     );
-    let huge_mjpeg = harness::mjpeg_declaring(&work, 8000, true);
-    let small = common::derived(
+    let huge_mjpeg = common::mjpeg_declaring(&work, 8000, true);
+    let small = common::bench::derived(
         &work.join("small.mp4"),
-        &["-i", common::footage_dir().join("bikes.mp4").to_str().unwrap(), "-t", "2", "-vf", "scale=64:64", "-an"],
+        &[
+            "-i",
+            common::bench::footage_dir().join("bikes.mp4").to_str().unwrap(),
+            "-t",
+            "2",
+            "-vf",
+            "scale=64:64",
+            "-an",
+        ],
     );
 
     let binary =
-        std::env::var_os("FIRSTSEEN_BENCH_BINARY").map_or_else(|| PathBuf::from(harness::BINARY), PathBuf::from);
+        std::env::var_os("FIRSTSEEN_BENCH_BINARY").map_or_else(|| PathBuf::from(common::BINARY), PathBuf::from);
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_binary(&binary, data.path(), &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -64,7 +71,7 @@ fn main() {
             let path = work.join("malformed.mp4");
             std::fs::write(&path, &bytes).unwrap();
             let mut client = server.client().await;
-            refused += usize::from(harness::lookup(&mut client, &path, None).await.is_err());
+            refused += usize::from(common::lookup(&mut client, &path, None).await.is_err());
         }
         tokio::time::sleep(Duration::from_secs(3)).await;
         let (rss, peak) = memory(server.pid());
@@ -80,7 +87,7 @@ async fn lookups(server: &Server, path: &Path, rounds: usize, concurrency: usize
         for _ in 0..concurrency {
             let mut client = server.client().await;
             let path = path.to_owned();
-            calls.push(tokio::spawn(async move { harness::lookup(&mut client, &path, None).await }));
+            calls.push(tokio::spawn(async move { common::lookup(&mut client, &path, None).await }));
         }
         for call in calls {
             codes.push(match call.await.unwrap() {

@@ -19,16 +19,15 @@
 //!   the index, and (b) a single keyframe, each with several clients at once;
 //! - restart: from process start to the first answered request, table rebuilt, after a kill.
 
-mod common;
 #[path = "../tests/common/mod.rs"]
-mod harness;
+mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{Client, Server};
 use firstseen::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 use firstseen::media::DecodeLimits;
 use firstseen::proto::v1;
-use harness::{Client, Server};
 
 const KEYFRAMES_PER_FOOTAGE: usize = 60;
 /// Filler footage cut from the query's own pictures: a viral clip has been re-uploaded many
@@ -37,7 +36,7 @@ const REUPLOADS_OF_THE_QUERY: usize = 100;
 const REFERENCE_URL: &str = "https://example.org/the-60-second-original";
 
 fn main() {
-    let full = common::full_run();
+    let full = common::bench::full_run();
     let mut sizes: Vec<usize> = std::env::args().skip(1).filter_map(|arg| arg.parse().ok()).collect();
     if sizes.is_empty() {
         sizes.push(if full { 1_000_000 } else { 3_000 });
@@ -63,7 +62,7 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
     let mut client = connect(&server).await;
     client
         .ingest_fingerprint(v1::IngestFingerprintRequest {
-            sighting: Some(harness::sighting(REFERENCE_URL, "2020-11-10", "")),
+            sighting: Some(common::sighting(REFERENCE_URL, "2020-11-10", "")),
             fingerprint: Some(reference.into()),
             ..Default::default()
         })
@@ -79,7 +78,7 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
     let items = (0..footage).map(move |n| {
         let pool = if n % copy_every == copy_every / 2 { &copies } else { &unrelated };
         v1::IngestFingerprintRequest {
-            sighting: Some(harness::sighting(&format!("https://example.org/filler/{n}"), "2021-01-01", "")),
+            sighting: Some(common::sighting(&format!("https://example.org/filler/{n}"), "2021-01-01", "")),
             fingerprint: Some((&filler(pool, &mut rng)).into()),
             ..Default::default()
         }
@@ -121,8 +120,8 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
         let (latencies, rate) = load_test(&server, &requests, clients, load).await;
         println!(
             "lookup {what:<15} {clients} clients: p50 {:>7.2} ms, p99 {:>7.2} ms, {rate:>7.0} lookups/s",
-            common::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-            common::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            common::bench::percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+            common::bench::percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         );
     }
     println!("server RSS after lookups: {} (peak {})", memory(&server, "VmRSS"), memory(&server, "VmHWM"));
@@ -208,7 +207,7 @@ struct HashPools {
 }
 
 fn real_hash_pools(full: bool) -> HashPools {
-    let work = common::work_dir().join("scale-pool");
+    let work = common::bench::work_dir().join("scale-pool");
     std::fs::create_dir_all(&work).expect("pool dir");
     let mut copies = vec!["null".to_owned(), "boxblur=8".to_owned()];
     copies.extend([60, 120, 180, 240, 300].map(|hue| format!("hue=h={hue}:s=2,eq=contrast=1.6")));
@@ -233,10 +232,10 @@ fn hashes_of_variants(work: &std::path::Path, filters: &[String]) -> Vec<ViewHas
     let limits = DecodeLimits::default();
     let mut pool = Vec::new();
     for name in ["bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"] {
-        let source = common::footage_dir().join(name);
+        let source = common::bench::footage_dir().join(name);
         for filter in filters {
             let file_name = format!("{}-{name}", filter.replace(['=', ':', '/', ',', '(', ')', '*', '-'], "_"));
-            let variant = common::derived(
+            let variant = common::bench::derived(
                 &work.join(file_name),
                 &["-i", source.to_str().unwrap(), "-vf", &format!("{filter},scale=320:-2"), "-an"],
             );
@@ -249,8 +248,8 @@ fn hashes_of_variants(work: &std::path::Path, filters: &[String]) -> Vec<ViewHas
 
 /// A 60 s reference (the fixtures one after another, looped) and a 360p re-encode of it.
 fn sixty_second_clip() -> (Fingerprint, Fingerprint) {
-    let work = common::work_dir();
-    let fixtures = common::footage_dir();
+    let work = common::bench::work_dir();
+    let fixtures = common::bench::footage_dir();
     let inputs: Vec<String> = ["bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"]
         .iter()
         .flat_map(|name| ["-i".to_owned(), fixtures.join(name).to_str().unwrap().to_owned()])
@@ -259,8 +258,8 @@ fn sixty_second_clip() -> (Fingerprint, Fingerprint) {
     let graph = "[0:v]scale=640:360,setsar=1,fps=25[a];[1:v]scale=640:360,setsar=1,fps=25[b];\
                  [2:v]scale=640:360,setsar=1,fps=25[c];[a][b][c]concat=n=3:v=1:a=0,loop=loop=-1:size=32767[out]";
     args.extend(["-filter_complex", graph, "-map", "[out]", "-t", "60", "-an"]);
-    let reference = common::derived(&work.join("scale-reference-60s.mp4"), &args);
-    let reupload = common::derived(
+    let reference = common::bench::derived(&work.join("scale-reference-60s.mp4"), &args);
+    let reupload = common::bench::derived(
         &work.join("scale-query-60s.mp4"),
         &["-i", reference.to_str().unwrap(), "-vf", "scale=-2:360", "-crf", "32", "-an"],
     );

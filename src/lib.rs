@@ -13,3 +13,5 @@ pub mod media;
 pub mod presentation;
 pub mod proto;
 pub mod service;
+#[cfg(test)]
+mod test_kit;

@@ -4,11 +4,9 @@
 //! queries that must match nothing, all through the real server over gRPC.
 
 mod common;
-#[path = "../benches/corpus.rs"]
-mod corpus;
 
+use common::corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
 use common::{Server, fixture, ingest, lookup, sighting};
-use corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
 
 #[tokio::test]
 async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
@@ -18,7 +16,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         common::ffmpeg(&args, &work.path().join(name))
     };
-    let generated = |name: &str, source: &str| ffmpeg(&corpus::synthetic(source), name);
+    let generated = |name: &str, source: &str| ffmpeg(&common::corpus::synthetic(source), name);
     for (n, source) in distractor_sources(3).iter().enumerate() {
         let distractor = generated(&format!("distractor-{n}.mp4"), source);
         ingest(&mut client, &distractor, sighting(&format!("distractor:{n}"), &format!("201{n}-01-01"), ""))
@@ -49,7 +47,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
             let found = &report.matches[0];
             let reported = (found.query_segment.unwrap().start_seconds, found.reference_segment.unwrap().start_seconds);
             if let Some(truth) = (edit.truth)(reference) {
-                let error = corpus::boundary_error(truth, reported);
+                let error = common::corpus::boundary_error(truth, reported);
                 if error > BOUNDARY_TARGET_SECONDS {
                     failures.push(format!("{case}: segment starts {error:.2} s from the truth"));
                 }

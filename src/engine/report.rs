@@ -105,23 +105,15 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sighting(date: &str) -> Sighting {
-        Sighting {
-            source_url: format!("https://example.org/{date}"),
-            first_seen: DateTime::parse_from_rfc3339(&format!("{date}T00:00:00Z")).unwrap().to_utc(),
-            ingested_at: Utc::now(),
-            ..Default::default()
-        }
-    }
+    use crate::test_kit::{day, sighting};
 
     fn claimed(date: &str) -> Option<DateTime<Utc>> {
-        Some(sighting(date).first_seen)
+        Some(day(date))
     }
 
     #[test]
     fn verdicts_follow_the_earliest_sighting() {
-        let earliest = sighting("2020-11-10");
+        let earliest = sighting("https://example.org/original", "2020-11-10");
         assert_eq!(Verdict::judge(Some(&earliest), claimed("2023-09-20")), Verdict::PredatesClaim { days: 1044 });
         assert_eq!(Verdict::judge(Some(&earliest), claimed("2020-11-10")), Verdict::ConsistentWithClaim);
         assert_eq!(Verdict::judge(None, claimed("2020-11-10")), Verdict::NoKnownFootage);

@@ -562,34 +562,21 @@ fn directory_size(dir: &Path) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{DateTime, Utc};
+    use chrono::Utc;
 
     use super::*;
     use crate::fingerprint::{PerceptualHash, ViewHashes};
 
-    fn sighting(url: &str, day: &str) -> Sighting {
-        Sighting {
-            source_url: url.into(),
-            first_seen: DateTime::parse_from_rfc3339(&format!("{day}T00:00:00Z")).unwrap().to_utc(),
-            title: String::new(),
-            publisher: String::new(),
-            ingested_at: Utc::now(),
-            recorded_by: "desk".into(),
-            ..Sighting::default()
-        }
-    }
+    use crate::test_kit::sighting;
 
+    /// A keyframe every half second, each met through one view only; a 0 is uninformative.
     fn fingerprint(hashes: &[u64]) -> Fingerprint {
-        let keyframes = hashes
-            .iter()
-            .enumerate()
-            .map(|(i, &hash)| Keyframe {
-                time_ms: i as u32 * 500,
-                hashes: ViewHashes::spread_from(hash),
-                informative: hash != 0,
-            })
-            .collect();
-        Fingerprint { duration_ms: hashes.len() as u32 * 500, keyframes }
+        let views: Vec<ViewHashes> = hashes.iter().map(|&hash| ViewHashes::spread_from(hash)).collect();
+        let mut fingerprint = crate::test_kit::fingerprint(&views);
+        for (keyframe, &hash) in fingerprint.keyframes.iter_mut().zip(hashes) {
+            keyframe.informative = hash != 0;
+        }
+        fingerprint
     }
 
     #[test]

@@ -164,26 +164,8 @@ fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
 mod tests {
     use super::references::InMemory;
     use super::*;
-    use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
-
-    fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
-        let mut region = || RegionHashes {
-            whole: PerceptualHash(rng.u64(..)),
-            centre: PerceptualHash(rng.u64(..)),
-            band: PerceptualHash(rng.u64(..)),
-        };
-        ViewHashes { upright: region(), mirrored: region(), inset: None }
-    }
-
-    /// A keyframe every half second with the given views.
-    fn fingerprint(views: &[ViewHashes]) -> Fingerprint {
-        let keyframes: Vec<Keyframe> = views
-            .iter()
-            .enumerate()
-            .map(|(i, &hashes)| Keyframe { time_ms: i as u32 * 500, hashes, informative: true })
-            .collect();
-        Fingerprint { duration_ms: keyframes.len() as u32 * 500, keyframes }
-    }
+    use crate::fingerprint::ViewHashes;
+    use crate::test_kit::{fingerprint, random_views};
 
     /// Ten seconds of footage, indexed as footage 1.
     fn references(rng: &mut fastrand::Rng) -> (InMemory, Vec<ViewHashes>) {

@@ -64,48 +64,26 @@ pub(super) fn may_be_indexed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::{PerceptualHash, RegionHashes, ViewHashes};
-    use crate::index::{Durability, Index, Sighting};
+    use crate::fingerprint::ViewHashes;
+    use crate::index::{Durability, Index};
+    use crate::test_kit::{fingerprint, random_views, sighting};
 
     const RADIUS: u32 = 7;
-
-    fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
-        let mut region = || RegionHashes {
-            whole: PerceptualHash(rng.u64(..)),
-            centre: PerceptualHash(rng.u64(..)),
-            band: PerceptualHash(rng.u64(..)),
-        };
-        ViewHashes { upright: region(), mirrored: region(), inset: None }
-    }
-
-    fn fingerprint(views: Vec<ViewHashes>) -> Fingerprint {
-        let keyframes: Vec<Keyframe> = views
-            .into_iter()
-            .enumerate()
-            .map(|(i, hashes)| Keyframe { time_ms: i as u32 * 500, hashes, informative: true })
-            .collect();
-        Fingerprint { duration_ms: keyframes.len() as u32 * 500, keyframes }
-    }
 
     /// An index holding one footage of eight keyframes, and those keyframes' views.
     fn index_with_one_footage(dir: &std::path::Path, rng: &mut fastrand::Rng) -> (Index, Vec<ViewHashes>) {
         let index = Index::open(dir).unwrap();
         let views: Vec<ViewHashes> = (0..8).map(|_| random_views(rng)).collect();
-        let sighting = Sighting {
-            source_url: "https://example.org/original".into(),
-            first_seen: chrono::Utc::now(),
-            title: String::new(),
-            publisher: String::new(),
-            ingested_at: chrono::Utc::now(),
-            ..Default::default()
-        };
-        index.insert_footage(&fingerprint(views.clone()), &sighting, &[], Durability::Synced).unwrap();
+        let sighting = sighting("https://example.org/original", "2020-11-10");
+        index.insert_footage(&fingerprint(&views), &sighting, &[], Durability::Synced).unwrap();
         (index, views)
     }
 
     /// A query of eight keyframes whose listed ones are the indexed footage's, the rest unrelated.
     fn query_sharing(known: &[ViewHashes], shared: &[usize], rng: &mut fastrand::Rng) -> Fingerprint {
-        fingerprint((0..8).map(|i| if shared.contains(&i) { known[i] } else { random_views(rng) }).collect())
+        let views: Vec<ViewHashes> =
+            (0..8).map(|i| if shared.contains(&i) { known[i] } else { random_views(rng) }).collect();
+        fingerprint(&views)
     }
 
     #[test]

@@ -118,17 +118,9 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::index::{FootageId, Sighting};
+    use crate::index::FootageId;
     use crate::matching::Evidence;
-
-    fn sighting(date: &str, url: &str) -> Sighting {
-        Sighting {
-            source_url: url.to_owned(),
-            first_seen: DateTime::parse_from_rfc3339(&format!("{date}T00:00:00Z")).unwrap().to_utc(),
-            ingested_at: Utc::now(),
-            ..Default::default()
-        }
-    }
+    use crate::test_kit::{day, sighting};
 
     fn found(mirrored: bool, speed: f64, reviews: Vec<Review>) -> Match {
         Match {
@@ -143,15 +135,15 @@ mod tests {
                 reference_segment: Segment { start_ms: 2_000, end_ms: 8_000 },
             },
             sightings: vec![
-                sighting("2020-11-10", "https://example.org/original"),
-                sighting("2023-09-20", "https://x"),
+                sighting("https://example.org/original", "2020-11-10"),
+                sighting("https://x", "2023-09-20"),
             ],
             reviews,
         }
     }
 
     fn claimed() -> Option<DateTime<Utc>> {
-        Some(sighting("2023-09-20", "").first_seen)
+        Some(day("2023-09-20"))
     }
 
     #[test]
@@ -170,11 +162,11 @@ mod tests {
 
     #[test]
     fn a_fact_check_leads_the_summary() {
-        let review = |url: &str, day: &str| Review {
+        let review = |url: &str, published: &str| Review {
             reviewer: "Misbar".into(),
             rating: "Misleading".into(),
             url: url.into(),
-            published: sighting(day, "").first_seen,
+            published: day(published),
             ..Review::default()
         };
         let checked = vec![review("https://b.example", "2023-09-26"), review("https://a.example", "2023-09-25")];

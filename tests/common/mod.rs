@@ -1,5 +1,8 @@
-//! What every integration test needs: the real `firstseen` server on a temporary data
-//! directory, a gRPC client to it, and footage made at test time from the committed fixtures.
+//! The test kit, one for the integration tests and the benchmark harnesses alike: the real
+//! `firstseen` server on a temporary data directory, a gRPC client to it, footage made at test
+//! time from the committed fixtures with the ffmpeg CLI, what accuracy is measured on
+//! ([`corpus`]) and what the harnesses measure with ([`bench`]). The harnesses include it with
+//! `#[path = "../tests/common/mod.rs"]`.
 
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -9,6 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 
 use firstseen::proto::{BearerKey, KeyedClient, UploadMessage, v1};
 use tonic::transport::Channel;
+
+pub mod bench;
+pub mod corpus;
 
 /// What the tests talk to the server with: a FirstSeen client that presents a key, or none.
 pub type Client = KeyedClient;
@@ -123,7 +129,7 @@ impl Drop for Server {
 }
 
 /// Runs the `ffmpeg` CLI (tests may; the product never does) and returns `output`.
-pub fn ffmpeg(args: &[&str], output: &Path) -> PathBuf {
+pub fn ffmpeg<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], output: &Path) -> PathBuf {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args(args)

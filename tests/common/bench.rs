@@ -1,9 +1,7 @@
-//! Shared by the benchmark harnesses: CPU-time accounting and footage to measure on.
-
-#![allow(dead_code)] // each harness uses its own subset
+//! What the benchmark harnesses add to the kit: CPU-time accounting, derived footage kept
+//! between runs, percentiles, and whether this is a full run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 /// User plus system CPU time of this process (all threads) or of its reaped children.
@@ -26,8 +24,8 @@ pub fn children_cpu() -> Duration {
     cpu_time(libc::RUSAGE_CHILDREN)
 }
 
-/// A sighting with only what the benchmarks vary: where and when.
-pub fn sighting(source_url: String, first_seen: chrono::DateTime<chrono::Utc>) -> firstseen::index::Sighting {
+/// A sighting, as the index keeps it, with only what the benchmarks vary: where and when.
+pub fn indexed_sighting(source_url: String, first_seen: chrono::DateTime<chrono::Utc>) -> firstseen::index::Sighting {
     firstseen::index::Sighting {
         source_url,
         first_seen,
@@ -39,19 +37,13 @@ pub fn sighting(source_url: String, first_seen: chrono::DateTime<chrono::Utc>) -
 }
 
 pub fn footage_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    super::fixture("")
 }
 
 /// Makes `output` with the ffmpeg CLI once; later runs reuse it.
 pub fn derived<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(output: &Path, args: &[S]) -> PathBuf {
     if !output.exists() {
-        let status = Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args(args)
-            .arg(output)
-            .status()
-            .expect("run ffmpeg");
-        assert!(status.success(), "ffmpeg {args:?} failed");
+        super::ffmpeg(args, output);
     }
     output.to_owned()
 }

@@ -2,8 +2,6 @@
 //! distractors, and footage that must match nothing. Shared by the accuracy benchmark and the
 //! accuracy floor test (`tests/accuracy_floor.rs`), so that both measure the same thing.
 
-#![allow(dead_code)] // each user takes its own subset
-
 use std::path::PathBuf;
 
 /// Issue #3's target for the error of a reported segment boundary.
