@@ -38,7 +38,8 @@ use rocksdb::{
 };
 
 pub use records::{
-    Candidate, FootageId, FootageRecord, IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting,
+    Candidate, FootageId, FootageRecord, IndexStats, KeyRecord, NumericRating, ProvenanceMut, Retraction, Review, Role,
+    Sighting,
 };
 use schema::{Counters, Undecodable};
 pub use searcher::{SearchView, Searcher};

@@ -31,6 +31,24 @@ impl Sighting {
     pub fn stands(&self) -> bool {
         self.retraction.is_none()
     }
+
+    pub fn provenance_mut(&mut self) -> ProvenanceMut<'_> {
+        ProvenanceMut {
+            recorded_by: &mut self.recorded_by,
+            recorded_at: &mut self.ingested_at,
+            imported_by: &mut self.imported_by,
+            retraction: &mut self.retraction,
+        }
+    }
+}
+
+/// Who put a sighting or a review in the index and when, who imported it, and whether it was
+/// withdrawn: the fields the two share, for the one rule that stamps them.
+pub struct ProvenanceMut<'a> {
+    pub recorded_by: &'a mut String,
+    pub recorded_at: &'a mut DateTime<Utc>,
+    pub imported_by: &'a mut String,
+    pub retraction: &'a mut Option<Retraction>,
 }
 
 /// A fact-check of a claim made with the footage, as schema.org's `ClaimReview` describes one.
@@ -63,6 +81,15 @@ impl Review {
     /// Whether lookups report this review: it has not been retracted.
     pub fn stands(&self) -> bool {
         self.retraction.is_none()
+    }
+
+    pub fn provenance_mut(&mut self) -> ProvenanceMut<'_> {
+        ProvenanceMut {
+            recorded_by: &mut self.recorded_by,
+            recorded_at: &mut self.recorded_at,
+            imported_by: &mut self.imported_by,
+            retraction: &mut self.retraction,
+        }
     }
 }
 

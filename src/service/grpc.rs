@@ -19,7 +19,7 @@ use super::upload::{receive_header, receive_video};
 use super::{bulk, status};
 use crate::engine::{IngestItem, IngestOutcome};
 use crate::fingerprint::Fingerprint;
-use crate::index::{FootageId, MAX_REVIEWS_A_FOOTAGE, Retraction, Review, Role, Sighting};
+use crate::index::{FootageId, MAX_REVIEWS_A_FOOTAGE, ProvenanceMut, Retraction, Review, Role, Sighting};
 use crate::media::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, Thumbnail};
 use crate::presentation;
 use crate::proto::{self, ClaimedProvenance, v1};
@@ -137,12 +137,7 @@ pub(super) fn recorded_sighting(wire: Option<&v1::Sighting>, caller: &Caller) ->
     let wire = wire.ok_or_else(|| Status::invalid_argument("the request needs a sighting"))?;
     let mut sighting = proto::sighting_from_wire(wire, Utc::now(), &caller.name).map_err(status::from_message)?;
     let claimed = proto::sighting_provenance_from_wire(wire).map_err(status::from_message)?;
-    if let Some(claimed) = honoured(claimed, caller, "sightings", "ingested_at")? {
-        sighting.recorded_by = claimed.recorded_by;
-        sighting.ingested_at = claimed.recorded_at.unwrap_or(sighting.ingested_at);
-        sighting.retraction = claimed.retraction;
-        sighting.imported_by = caller.name.clone();
-    }
+    keep_if_honoured(claimed, caller, ("sightings", "ingested_at"), sighting.provenance_mut())?;
     Ok(sighting)
 }
 
@@ -150,25 +145,22 @@ pub(super) fn recorded_sighting(wire: Option<&v1::Sighting>, caller: &Caller) ->
 pub(super) fn recorded_review(wire: &v1::Review, caller: &Caller) -> Result<Review, Status> {
     let mut review = proto::review_from_wire(wire, Utc::now(), &caller.name).map_err(status::from_message)?;
     let claimed = proto::review_provenance_from_wire(wire).map_err(status::from_message)?;
-    if let Some(claimed) = honoured(claimed, caller, "reviews", "recorded_at")? {
-        review.recorded_by = claimed.recorded_by;
-        review.recorded_at = claimed.recorded_at.unwrap_or(review.recorded_at);
-        review.retraction = claimed.retraction;
-        review.imported_by = caller.name.clone();
-    }
+    keep_if_honoured(claimed, caller, ("reviews", "recorded_at"), review.provenance_mut())?;
     Ok(review)
 }
 
-/// The provenance a client claims, when there is one and `caller` may claim it: only an admin's
-/// import keeps another index's record of who recorded what.
-fn honoured(
+/// Keeps the provenance a client claims for a record, when there is one and `caller` may claim
+/// it: only an admin's import keeps another index's record of who recorded what, and the admin
+/// becomes who imported it. `(what, recorded_at_field)` name the records and the field for the
+/// refusal.
+fn keep_if_honoured(
     claimed: ClaimedProvenance,
     caller: &Caller,
-    what: &str,
-    recorded_at_field: &str,
-) -> Result<Option<ClaimedProvenance>, Status> {
+    (what, recorded_at_field): (&str, &str),
+    record: ProvenanceMut<'_>,
+) -> Result<(), Status> {
     if claimed.is_empty() {
-        return Ok(None);
+        return Ok(());
     }
     if caller.role < Role::Admin {
         return Err(Status::permission_denied(format!(
@@ -178,7 +170,13 @@ fn honoured(
             caller.role.name()
         )));
     }
-    Ok(Some(claimed))
+    *record.recorded_by = claimed.recorded_by;
+    if let Some(recorded_at) = claimed.recorded_at {
+        *record.recorded_at = recorded_at;
+    }
+    *record.retraction = claimed.retraction;
+    *record.imported_by = caller.name.clone();
+    Ok(())
 }
 
 /// A retraction by `caller`, now, for `reason`, which is required: whoever reads the footage
