@@ -1,5 +1,6 @@
 //! The standard gRPC services beside the API: health for load balancers, reflection for
-//! `grpcurl` and other tools that have no .proto file. And concurrent clients.
+//! `grpcurl` and other tools that have no .proto file. Concurrent clients; and the server run
+//! in the test's own process, stopped gracefully.
 
 mod common;
 
@@ -56,4 +57,22 @@ async fn concurrent_ingests_of_the_same_footage_create_it_once() {
     assert_eq!((stats.footage, stats.sightings), (1, 2));
     let footage = first.get_footage(v1::GetFootageRequest { footage_id: a.footage_id }).await.unwrap().into_inner();
     assert_eq!(footage.first_seen, Some(common::date("2020-01-01")));
+}
+
+#[tokio::test]
+async fn the_server_runs_in_process_and_a_graceful_stop_keeps_what_it_acknowledged() {
+    let work = tempfile::tempdir().unwrap();
+    let data_dir = work.path().join("data");
+    let server = common::InProcessServer::start(&data_dir).await;
+    let mut client = server.client().await;
+    let original = sighting("https://example.org/original", "2020-11-10", "Baku, 10 November");
+    let ingested = ingest(&mut client, &fixture("bikes.mp4"), original).await.unwrap();
+    assert!(ingested.new_footage);
+    drop(client);
+    server.stop().await.expect("a clean stop");
+
+    // The binary, on the same directory, finds it: the index was closed, not abandoned.
+    let again = Server::start(&data_dir, &[]);
+    let report = common::lookup(&mut again.client().await, &fixture("bikes.mp4"), None).await.unwrap();
+    assert_eq!(report.earliest.expect("the footage is there").source_url, "https://example.org/original");
 }

@@ -128,6 +128,49 @@ impl Drop for Server {
     }
 }
 
+/// The server run inside the test's own process by `service::serve_on`, on a listener bound to
+/// port 0: the same server as the binary, for a test that wants to stop it gracefully and
+/// see what it left.
+pub struct InProcessServer {
+    pub url: String,
+    pub data_dir: PathBuf,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcessServer {
+    pub async fn start(data_dir: &Path) -> InProcessServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a port");
+        let address = listener.local_addr().expect("a bound address");
+        let config = firstseen::service::ServerConfig::new(data_dir.to_owned(), address);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(firstseen::service::serve_on(listener, config, async {
+            let _ = stopped.await;
+        }));
+        // The first admin key is written once the index is open, just before serving.
+        let key = data_dir.join(firstseen::service::ADMIN_KEY_FILE);
+        let started = std::time::Instant::now();
+        while !key.exists() {
+            assert!(!serving.is_finished(), "the in-process server stopped while starting");
+            assert!(started.elapsed() < std::time::Duration::from_secs(60), "the in-process server did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        InProcessServer { url: format!("http://{address}"), data_dir: data_dir.to_owned(), stop, serving }
+    }
+
+    pub async fn client(&self) -> Client {
+        let key = std::fs::read_to_string(self.data_dir.join(firstseen::service::ADMIN_KEY_FILE)).expect("the key");
+        let channel = Channel::from_shared(self.url.clone()).expect("a URL").connect().await.expect("connect");
+        BearerKey::new(Some(key.trim())).expect("a printable key").client(channel)
+    }
+
+    /// Asks the server to stop, as a shutdown signal would, and waits until it has.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.serving.await?
+    }
+}
+
 /// Runs the `ffmpeg` CLI (tests may; the product never does) and returns `output`.
 pub fn ffmpeg<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(args: &[S], output: &Path) -> PathBuf {
     let status = Command::new("ffmpeg")
