@@ -302,5 +302,5 @@ fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut f
         centre: move_bits(hashes.centre),
         band: move_bits(hashes.band),
     };
-    ViewHashes { upright: regions(real.upright), mirrored: regions(real.mirrored), inset: None }
+    ViewHashes { upright: regions(real.upright), mirrored: regions(real.mirrored), window: None }
 }

@@ -35,12 +35,12 @@ fn regions() -> impl Strategy<Value = Option<v1::RegionHashes>> {
 
 fn keyframe() -> impl Strategy<Value = v1::Keyframe> {
     (prop_oneof![0..20_000u32, any::<u32>()], any::<bool>(), regions(), regions(), regions()).prop_map(
-        |(time_ms, informative, upright, mirrored, inset)| v1::Keyframe {
+        |(time_ms, informative, upright, mirrored, window)| v1::Keyframe {
             time_ms,
             informative,
             upright,
             mirrored,
-            inset,
+            window,
         },
     )
 }

@@ -84,7 +84,7 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
         fingerprint.informative_keyframes().count(),
         crate::fingerprint::RECIPE_VERSION,
     );
-    if fingerprint.keyframes.iter().any(|keyframe| keyframe.hashes.inset.is_some()) {
+    if fingerprint.keyframes.iter().any(|keyframe| keyframe.hashes.window.is_some()) {
         println!("footage shown in a window over other footage: lookups search the window too");
     }
     println!("{:>9}  {:<16}  {:<16}  {:<16}", "time (s)", "whole", "centre", "band");

@@ -17,8 +17,8 @@ pub use hash::{FrameHasher, PerceptualHash};
 pub use views::{Orientation, RegionHashes, ViewHashes};
 
 use crate::media::{
-    ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, InsetDetector, KeyframePolicy, KeyframeSelector,
-    MAX_VIDEO_SECONDS, MediaError, Thumbnail, VideoInfo, decode_video, decode_video_with_thumbnails,
+    ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MAX_VIDEO_SECONDS,
+    MediaError, Thumbnail, VideoInfo, WindowDetector, decode_video, decode_video_with_thumbnails,
 };
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
@@ -104,15 +104,15 @@ impl Fingerprint {
         let policy = KeyframePolicy::default();
         let mut selector = KeyframeSelector::new(policy.clone());
         let mut borders = BorderDetector::default();
-        let mut insets = InsetDetector::default();
+        let mut windows = WindowDetector::default();
         let mut picked = Vec::new();
         let (info, extra) = decode(&mut |frame| {
             borders.observe(&frame.luma);
-            insets.observe(&frame.luma);
+            windows.observe(&frame.luma);
             picked.extend(selector.push(frame));
         })?;
         let bars = borders.content_box();
-        let inset = insets.inset_box(bars);
+        let window = windows.window_box(bars);
         let content = bars.landscape_band(info.display_aspect);
         let hasher = FrameHasher::default();
         let keyframes = picked
@@ -120,7 +120,7 @@ impl Fingerprint {
             .map(|frame| {
                 let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
                 let hashes = ViewHashes {
-                    inset: inset.map(|window| {
+                    window: window.map(|window| {
                         RegionHashes::of(&hasher, &window.crop(&frame.luma, ANALYSIS_SIDE), window.width, window.height)
                     }),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)

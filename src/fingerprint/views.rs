@@ -18,7 +18,7 @@
 //! which is why the centre sits at the deep end of the crops it must meet.
 //!
 //! A video that shows footage in a window over other footage (picture-in-picture, found by
-//! `media::InsetDetector`) also gets the three regions of the window, upright. Like the mirrored
+//! `media::WindowDetector`) also gets the three regions of the window, upright. Like the mirrored
 //! views they are only searched: it is the copy that puts footage in a window, not the original.
 
 use super::hash::{FrameHasher, PerceptualHash};
@@ -67,7 +67,7 @@ pub struct ViewHashes {
     pub mirrored: RegionHashes,
     /// Only searched, never indexed or stored: indexed footage is matched as the whole picture
     /// it is, and a window is what a copy puts it in.
-    pub inset: Option<RegionHashes>,
+    pub window: Option<RegionHashes>,
 }
 
 /// How a query keyframe's view relates to the original it met.
@@ -83,7 +83,7 @@ impl ViewHashes {
         ViewHashes {
             upright: RegionHashes::of(hasher, pixels, width, height),
             mirrored: RegionHashes::of(hasher, &mirror(pixels, width), width, height),
-            inset: None,
+            window: None,
         }
     }
 
@@ -106,7 +106,7 @@ impl ViewHashes {
 
     /// The views a lookup searches with, and their orientation.
     pub fn searched(&self) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
-        let upright = self.upright.all().into_iter().chain(self.inset.iter().flat_map(RegionHashes::all));
+        let upright = self.upright.all().into_iter().chain(self.window.iter().flat_map(RegionHashes::all));
         let upright = upright.map(|hash| (hash, Orientation::Upright));
         upright.chain(self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored)))
     }
@@ -122,7 +122,7 @@ impl ViewHashes {
             centre: PerceptualHash(hash.rotate_left(32)),
             band: PerceptualHash(hash.rotate_left(16)),
         };
-        ViewHashes { upright: regions(hash), mirrored: regions(!hash), inset: None }
+        ViewHashes { upright: regions(hash), mirrored: regions(!hash), window: None }
     }
 }
 

@@ -23,7 +23,7 @@
 use rustc_hash::FxHashMap;
 
 use super::multi_index::{self, CHUNKS};
-use super::{Candidate, FootageId};
+use super::{FootageId, Hit};
 use crate::fingerprint::{Keyframe, PerceptualHash};
 
 const BUCKETS: usize = 1 << multi_index::CHUNK_BITS;
@@ -110,13 +110,7 @@ impl HammingTable {
     /// Appends to `out` every filed keyframe with a view within `radius` bits of `hash`, each
     /// once, at the distance of its closest view. `closest` is scratch space, kept by the caller
     /// so that its memory is reused.
-    pub fn search(
-        &self,
-        hash: PerceptualHash,
-        radius: u32,
-        closest: &mut FxHashMap<u32, u32>,
-        out: &mut Vec<Candidate>,
-    ) {
+    pub fn search(&self, hash: PerceptualHash, radius: u32, closest: &mut FxHashMap<u32, u32>, out: &mut Vec<Hit>) {
         // A close keyframe shares several chunks with the query and is met once per chunk and view.
         closest.clear();
         multi_index::for_each_probe(hash, radius, |chunk_index, chunk| {
@@ -126,7 +120,7 @@ impl HammingTable {
                 *best = (*best).min(distance);
             });
         });
-        out.extend(closest.drain().map(|(slot, distance)| Candidate {
+        out.extend(closest.drain().map(|(slot, distance)| Hit {
             footage: self.footage_of(slot),
             time_ms: self.times[slot as usize],
             distance,
@@ -188,7 +182,7 @@ mod tests {
         Keyframe { time_ms, hashes: ViewHashes::spread_from(whole), informative }
     }
 
-    fn search(table: &HammingTable, hash: u64, radius: u32) -> Vec<Candidate> {
+    fn search(table: &HammingTable, hash: u64, radius: u32) -> Vec<Hit> {
         let mut out = Vec::new();
         table.search(PerceptualHash(hash), radius, &mut FxHashMap::default(), &mut out);
         out.sort_by_key(|candidate| (candidate.footage, candidate.time_ms));
@@ -211,8 +205,8 @@ mod tests {
         assert_eq!(
             search(&table, 0xdead_beef_0000_ffff, 7),
             [
-                Candidate { footage: FootageId(4), time_ms: 500, distance: 0 },
-                Candidate { footage: FootageId(9), time_ms: 700, distance: 4 },
+                Hit { footage: FootageId(4), time_ms: 500, distance: 0 },
+                Hit { footage: FootageId(9), time_ms: 700, distance: 4 },
             ]
         );
         assert!(search(&table, 0x0f0f_0f0f_0f0f_0f0f, 7).is_empty(), "uninformative keyframes are not filed");

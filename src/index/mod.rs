@@ -38,7 +38,7 @@ use rocksdb::{
 };
 
 pub use records::{
-    Candidate, FootageId, FootageRecord, IndexStats, KeyRecord, NumericRating, ProvenanceMut, Retraction, Review, Role,
+    FootageId, FootageRecord, Hit, IndexStats, KeyRecord, NumericRating, ProvenanceMut, Retraction, Review, Role,
     Sighting,
 };
 use schema::{Counters, Undecodable};
@@ -703,7 +703,7 @@ mod tests {
             index.insert_footage(&stored, &sighting("https://a", "2020-01-01"), &[], Durability::Synced).unwrap().id;
         let mut found = Vec::new();
         index.search_view().searcher().search(PerceptualHash(base), 8, &mut found);
-        assert_eq!(found, vec![Candidate { footage: id, time_ms: 0, distance: 6 }]);
+        assert_eq!(found, vec![Hit { footage: id, time_ms: 0, distance: 6 }]);
         found.clear();
         index.search_view().searcher().search(PerceptualHash(0), 8, &mut found);
         assert!(found.is_empty(), "uninformative keyframes are not searchable");
@@ -733,7 +733,7 @@ mod tests {
         assert_eq!(index.stats().unwrap().footage, 2);
         let mut found = Vec::new();
         index.search_view().searcher().search(PerceptualHash(second ^ 1), 7, &mut found);
-        assert_eq!(found, vec![Candidate { footage: FootageId(2), time_ms: 500, distance: 1 }]);
+        assert_eq!(found, vec![Hit { footage: FootageId(2), time_ms: 500, distance: 1 }]);
         let meta = index.cf(schema::CF_META);
         index.db.put_cf(meta, schema::META_SCHEMA, schema::encode_value(&99u32)).unwrap();
         drop(index);

@@ -159,9 +159,9 @@ pub struct FootageRecord {
     pub first_seen: DateTime<Utc>,
 }
 
-/// An indexed keyframe within the search radius of a query hash.
+/// A hit: an indexed keyframe within the search radius of a query hash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Candidate {
+pub struct Hit {
     pub footage: FootageId,
     pub time_ms: u32,
     pub distance: u32,

@@ -13,7 +13,7 @@
 use rustc_hash::FxHashMap;
 use std::sync::RwLockReadGuard;
 
-use super::Candidate;
+use super::Hit;
 use super::hamming_table::HammingTable;
 use crate::fingerprint::PerceptualHash;
 
@@ -40,7 +40,7 @@ pub struct Searcher<'a> {
 impl Searcher<'_> {
     /// Appends to `out` every indexed informative keyframe with a view within `radius` bits of
     /// `hash`, each once, at the distance of its closest view.
-    pub fn search(&mut self, hash: PerceptualHash, radius: u32, out: &mut Vec<Candidate>) {
+    pub fn search(&mut self, hash: PerceptualHash, radius: u32, out: &mut Vec<Hit>) {
         self.table.search(hash, radius, &mut self.closest, out);
     }
 }

@@ -7,7 +7,7 @@
 //! the offset with the most distinct query keyframes behind it wins. The matches that agree with
 //! it, in one contiguous run, are the evidence.
 
-/// One hash match between a query keyframe and an indexed keyframe.
+/// A hit (see `index::Hit`) paired with the query keyframe that made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pair {
     pub query_ms: u32,

@@ -33,9 +33,9 @@ pub struct MatchPolicy {
     /// Largest Hamming distance between a query and an indexed keyframe hash that counts as the
     /// same picture.
     pub radius: u32,
-    /// Fewest query keyframes that must agree in time for footage to match: below three, a
-    /// coincidence between two similar-looking shots is too likely.
-    pub min_agreeing_keyframes: usize,
+    /// The quorum: fewest query keyframes that must agree in time for footage to match. Below
+    /// three, a coincidence between two similar-looking shots is too likely.
+    pub quorum: usize,
     /// Lowest score a match may have.
     pub min_score: f64,
     pub alignment: AlignmentPolicy,
@@ -46,7 +46,7 @@ impl Default for MatchPolicy {
     fn default() -> Self {
         MatchPolicy {
             radius: 7,
-            min_agreeing_keyframes: 3,
+            quorum: 3,
             min_score: 0.2,
             alignment: AlignmentPolicy::default(),
             extension: ExtensionPolicy::default(),
@@ -86,7 +86,7 @@ impl Matcher {
         footage: FootageId,
         pairs: &[Pair],
     ) -> Result<Option<Evidence>, IndexError> {
-        let quorum = self.policy.min_agreeing_keyframes;
+        let quorum = self.policy.quorum;
         // Most footage met at all is met by a few stray keyframes scattered in time; they cannot
         // reach the quorum, and skipping them spares the vote over every speed.
         if !alignment::may_reach(pairs, &self.policy.alignment, quorum) {
@@ -129,7 +129,7 @@ impl Matcher {
     /// Whether `query` could be footage the index already holds: a cheap test an ingest runs
     /// before the full lookup (see [`prescreen`]).
     pub fn may_be_indexed(&self, references: &impl References, query: &Fingerprint) -> Result<bool, IndexError> {
-        prescreen::may_be_indexed(references, query, self.policy.radius, self.policy.min_agreeing_keyframes)
+        prescreen::may_be_indexed(references, query, self.policy.radius, self.policy.quorum)
     }
 }
 
@@ -194,7 +194,7 @@ mod tests {
         let (references, views) = references(&mut rng);
         let flipped: Vec<ViewHashes> = views
             .iter()
-            .map(|view| ViewHashes { upright: view.mirrored, mirrored: view.upright, inset: None })
+            .map(|view| ViewHashes { upright: view.mirrored, mirrored: view.upright, window: None })
             .collect();
         let [evidence] = Matcher::default().lookup(&references, &fingerprint(&flipped)).unwrap().try_into().unwrap();
         assert!(evidence.mirrored);

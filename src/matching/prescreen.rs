@@ -24,29 +24,30 @@ const SAMPLED_KEYFRAMES: usize = 8;
 
 /// Whether some indexed footage meets at least half of `query`'s sampled keyframes within
 /// `radius`, through any searched view. Too few informative keyframes to ever reach
-/// `min_agreeing_keyframes` means no footage can match at all.
+/// `quorum` means no footage can match at all.
 pub(super) fn may_be_indexed(
     references: &impl References,
     query: &Fingerprint,
     radius: u32,
-    min_agreeing_keyframes: usize,
+    quorum: usize,
 ) -> Result<bool, IndexError> {
     let informative: Vec<_> = query.informative_keyframes().collect();
-    if informative.len() < min_agreeing_keyframes {
+    if informative.len() < quorum {
         return Ok(false);
     }
     let sampled = informative.len().min(SAMPLED_KEYFRAMES);
     let samples: Vec<_> = (0..sampled).map(|sample| informative[sample * informative.len() / sampled]).collect();
-    let needed = sampled.div_ceil(2);
-    // Footage that none of the first `sampled - needed + 1` samples meets can no longer reach
-    // `needed`. Those are searched in the index; the rest are compared only with the footage
-    // the first round met, read back from the store: at millions of keyframes nearly every
-    // sample meets some stray footage, so stopping early rarely happens, but a handful of
-    // stored fingerprints costs far less than three more radius searches.
-    let (searched, compared) = samples.split_at(sampled - needed + 1);
+    // Known footage meets at least half the samples (it covers nine tenths of the video).
+    let sample_quorum = sampled.div_ceil(2);
+    // Footage that none of the first `sampled - sample_quorum + 1` samples meets can no longer
+    // reach `sample_quorum`. Those are searched in the index; the rest are compared only with
+    // the footage the first round met, read back from the store: at millions of keyframes
+    // nearly every sample meets some stray footage, so stopping early rarely happens, but a
+    // handful of stored fingerprints costs far less than three more radius searches.
+    let (searched, compared) = samples.split_at(sampled - sample_quorum + 1);
     for (footage, pairs) in references.hits_by_footage(searched, radius) {
         let met_by_search = alignment::distinct_query_keyframes(&pairs);
-        if met_by_search + compared.len() < needed {
+        if met_by_search + compared.len() < sample_quorum {
             continue;
         }
         let Some(keyframes) = references.keyframes(footage)? else { continue };
@@ -54,7 +55,7 @@ pub(super) fn may_be_indexed(
             keyframes.iter().any(|known| known.informative && sample.hashes.closest_to(&known.hashes).0 <= radius)
         };
         let met_by_comparison = compared.iter().filter(meets).count();
-        if met_by_search + met_by_comparison >= needed {
+        if met_by_search + met_by_comparison >= sample_quorum {
             return Ok(true);
         }
     }

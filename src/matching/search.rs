@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use super::Pair;
 use crate::fingerprint::{Keyframe, Orientation};
-use crate::index::{Candidate, FootageId, SearchView};
+use crate::index::{FootageId, Hit, SearchView};
 
 /// A thread is worth starting for this many query keyframes (a dozen searches, a fraction
 /// of a millisecond at millions of keyframes); a single frame grab is searched on the caller's
@@ -46,15 +46,15 @@ pub(super) fn hits_by_footage(
 /// The hash matches of a run of query keyframes, in query time order.
 fn hits_of(view: &SearchView, keyframes: &[&Keyframe], radius: u32) -> Vec<(FootageId, Pair)> {
     let mut hits = Vec::new();
-    let mut candidates = Vec::new();
+    let mut hits_of_hash = Vec::new();
     let mut searcher = view.searcher();
     for keyframe in keyframes {
         // Pairs met through several views of one keyframe are all kept: alignment votes once
         // per query keyframe, with its closest pair.
         for (hash, orientation) in keyframe.hashes.searched() {
-            candidates.clear();
-            searcher.search(hash, radius, &mut candidates);
-            hits.extend(candidates.iter().map(|&Candidate { footage, time_ms, distance }| {
+            hits_of_hash.clear();
+            searcher.search(hash, radius, &mut hits_of_hash);
+            hits.extend(hits_of_hash.iter().map(|&Hit { footage, time_ms, distance }| {
                 let mirrored = orientation == Orientation::Mirrored;
                 (footage, Pair { query_ms: keyframe.time_ms, reference_ms: time_ms, distance, mirrored })
             }));

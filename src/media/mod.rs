@@ -7,7 +7,7 @@
 //! each scene cut, plus a regular sampling floor, so that two encodes of the same footage yield
 //! keyframes at nearly the same moments of the content. [`BorderDetector`] finds the picture
 //! inside letterbox and vertical-video bars, so that what gets hashed is the footage, not the
-//! frame it was put in. [`InsetDetector`] finds a window of footage shown over other footage
+//! frame it was put in. [`WindowDetector`] finds a window of footage shown over other footage
 //! (picture-in-picture), which lookups search on its own.
 //!
 //! On request the decode also keeps a small colour [`Thumbnail`] every two seconds, the
@@ -23,10 +23,10 @@ mod borders;
 mod budget;
 mod decode;
 mod error;
-mod inset;
 mod keyframes;
 mod sample_tables;
 mod thumbnails;
+mod window;
 
 pub use borders::{BorderDetector, ContentBox};
 pub use budget::{DEFAULT_DECODE_BUDGET_BYTES, DecodeCost, MemoryBudget};
@@ -35,6 +35,6 @@ pub use decode::{
     decode_video_with_thumbnails,
 };
 pub use error::MediaError;
-pub use inset::InsetDetector;
 pub use keyframes::{KeyframePolicy, KeyframeSelector};
 pub use thumbnails::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, THUMBNAIL_WIDTH, Thumbnail, ThumbnailGrid, nearest};
+pub use window::WindowDetector;

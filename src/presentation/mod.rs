@@ -402,8 +402,9 @@ pub struct KeyframeJson {
     pub informative: bool,
     pub upright: HexRegions,
     pub mirrored: HexRegions,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub inset: Option<HexRegions>,
+    /// Written as `window`; read as `window` or, from fingerprints of older builds, `inset`.
+    #[serde(default, skip_serializing_if = "Option::is_none", alias = "inset")]
+    pub window: Option<HexRegions>,
 }
 
 /// `firstseen fingerprint --json`, and the fingerprint `POST /api/v1/lookup-fingerprint` takes.
@@ -426,7 +427,7 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
                 time: f64::from(keyframe.time_ms) / 1000.0,
                 upright: keyframe.hashes.upright.into(),
                 mirrored: keyframe.hashes.mirrored.into(),
-                inset: keyframe.hashes.inset.map(HexRegions::from),
+                window: keyframe.hashes.window.map(HexRegions::from),
                 informative: keyframe.informative,
             })
             .collect(),
@@ -447,7 +448,7 @@ pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, Str
                 informative: keyframe.informative,
                 upright: Some(keyframe.upright.to_wire()?),
                 mirrored: Some(keyframe.mirrored.to_wire()?),
-                inset: keyframe.inset.as_ref().map(HexRegions::to_wire).transpose()?,
+                window: keyframe.window.as_ref().map(HexRegions::to_wire).transpose()?,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -474,5 +475,17 @@ mod tests {
         assert_eq!(parse_date("2020-11-10").unwrap().to_rfc3339(), "2020-11-10T00:00:00+00:00");
         assert_eq!(parse_date("2020-11-10T14:30:00+02:00").unwrap().to_rfc3339(), "2020-11-10T12:30:00+00:00");
         assert!(parse_date("10/11/2020").unwrap_err().contains("2020-11-10"));
+    }
+
+    #[test]
+    fn a_fingerprint_reads_back_as_written_and_from_older_builds_that_named_the_window_inset() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let mut views: Vec<_> = (0..4).map(|_| crate::test_kit::random_views(&mut rng)).collect();
+        views[1].window = Some(crate::test_kit::random_views(&mut rng).upright);
+        let fingerprint = crate::test_kit::fingerprint(&views);
+        let written = serde_json::to_value(fingerprint_json(&fingerprint)).unwrap();
+        assert_eq!(fingerprint_from_json(written.clone()).unwrap(), fingerprint);
+        let older = serde_json::from_str(&written.to_string().replace("\"window\"", "\"inset\"")).unwrap();
+        assert_eq!(fingerprint_from_json(older).unwrap(), fingerprint);
     }
 }

@@ -63,7 +63,7 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     time_ms: keyframe.time_ms,
                     upright: Some(keyframe.hashes.upright.into()),
                     mirrored: Some(keyframe.hashes.mirrored.into()),
-                    inset: keyframe.hashes.inset.map(Into::into),
+                    window: keyframe.hashes.window.map(Into::into),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -91,7 +91,7 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                     hashes: ViewHashes {
                         upright: regions(keyframe.upright.as_ref(), "upright")?,
                         mirrored: regions(keyframe.mirrored.as_ref(), "mirrored")?,
-                        inset: keyframe.inset.as_ref().map(RegionHashes::from),
+                        window: keyframe.window.as_ref().map(RegionHashes::from),
                     },
                     informative: keyframe.informative,
                 })

@@ -1,7 +1,7 @@
 //! Finding a window of footage shown over other footage: picture-in-picture.
 //!
 //! A re-upload sometimes shows the clip in a smaller window over something else: a news
-//! programme's inset, a reaction video, a screen recording of a player. Hashed whole, or through
+//! programme's window, a reaction video, a screen recording of a player. Hashed whole, or through
 //! any of the fixed views of `fingerprint::views`, such a frame is mostly the other footage. The
 //! window cut out on its own is the clip at a smaller scale, which pHash does not mind.
 //!
@@ -31,7 +31,7 @@ const EDGE_CONTRAST: u32 = 2;
 /// Share of a side's pixels, in percent, that must be edge: a side may run through a stretch
 /// where window and background happen to look alike.
 const MIN_SIDE_COVERAGE: usize = 60;
-/// Smallest window, in analysis pixels per side: a quarter of the frame. Smaller insets are
+/// Smallest window, in analysis pixels per side: a quarter of the frame. Smaller windows are
 /// logos and thumbnails, too small to hash.
 const MIN_WINDOW_SIDE: usize = ANALYSIS_SIDE / 4;
 /// Pixels between an edge and the picture it is compared with.
@@ -41,7 +41,7 @@ const BESIDE: usize = 3;
 const MEASURED_LINES: std::ops::RangeInclusive<usize> = 1..=ANALYSIS_SIDE - 2;
 
 /// Watches every frame of a video and then tells where a window within it is, if there is one.
-pub struct InsetDetector {
+pub struct WindowDetector {
     frames: u32,
     /// Per pixel, the sum over frames of |left neighbour − right neighbour|: high on vertical edges.
     across_columns: Vec<u32>,
@@ -55,10 +55,10 @@ pub struct InsetDetector {
     previous: Option<Vec<u8>>,
 }
 
-impl Default for InsetDetector {
+impl Default for WindowDetector {
     fn default() -> Self {
         let pixels = ANALYSIS_SIDE * ANALYSIS_SIDE;
-        InsetDetector {
+        WindowDetector {
             frames: 0,
             across_columns: vec![0; pixels],
             across_rows: vec![0; pixels],
@@ -68,7 +68,7 @@ impl Default for InsetDetector {
     }
 }
 
-impl InsetDetector {
+impl WindowDetector {
     pub fn observe(&mut self, luma: &[u8]) {
         self.frames += 1;
         let at = |row: usize, column: usize| luma[row * ANALYSIS_SIDE + column];
@@ -106,10 +106,10 @@ impl InsetDetector {
     /// busy background, a clip's calm parts (the inside of a car, a dark sky) move less than the
     /// average, and ranking against it would prefer a busy part of the clip to the whole window.
     ///
-    /// A window may run off the frame (a split screen, or an inset placed partly outside), so the
+    /// A window may run off the frame (a split screen, or an window placed partly outside), so the
     /// frame's own edges count as sides; but at least one side across and one down must be a
     /// real edge, or the "window" is the whole frame.
-    pub fn inset_box(&self, content: ContentBox) -> Option<ContentBox> {
+    pub fn window_box(&self, content: ContentBox) -> Option<ContentBox> {
         if self.frames == 0 {
             return None;
         }
@@ -280,7 +280,7 @@ impl EdgeMap {
             for position in 0..ANALYSIS_SIDE {
                 let edge = strength(line, position);
                 // Next to the frame's border only one side is there to compare with: a window
-                // a few pixels in from the border is common (a broadcaster's inset, a player).
+                // a few pixels in from the border is common (a broadcaster's window, a player).
                 // What lies beyond it is a strip of background a few pixels wide, taken as calm,
                 // so the edge has to stand above the picture on its inner side only.
                 let beside = [line.checked_sub(BESIDE), Some(line + BESIDE)].map(|other| {
@@ -326,8 +326,8 @@ mod tests {
 
     /// Footage in `window` over a background, with `panels` of static chrome: a screen
     /// recording's page stands still, a broadcast's background moves slowly.
-    fn page(window: Option<Rectangle>, panels: &[Rectangle], background_moves: bool) -> InsetDetector {
-        let mut detector = InsetDetector::default();
+    fn page(window: Option<Rectangle>, panels: &[Rectangle], background_moves: bool) -> WindowDetector {
+        let mut detector = WindowDetector::default();
         for frame in 0..40 {
             let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
                 .map(|i| {
@@ -348,7 +348,7 @@ mod tests {
         detector
     }
 
-    fn frames(window: Option<Rectangle>) -> InsetDetector {
+    fn frames(window: Option<Rectangle>) -> WindowDetector {
         page(window, &[], true)
     }
 
@@ -363,19 +363,19 @@ mod tests {
 
     #[test]
     fn finds_a_window_over_other_footage() {
-        assert_found(frames(Some((8, 10, 40, 38))).inset_box(ContentBox::WHOLE_FRAME), (8, 10, 40, 38));
+        assert_found(frames(Some((8, 10, 40, 38))).window_box(ContentBox::WHOLE_FRAME), (8, 10, 40, 38));
     }
 
     #[test]
     fn finds_a_window_close_to_the_frame_border() {
         let window = (30, 2, 62, 34);
-        assert_found(frames(Some(window)).inset_box(ContentBox::WHOLE_FRAME), window);
+        assert_found(frames(Some(window)).window_box(ContentBox::WHOLE_FRAME), window);
     }
 
     #[test]
     fn of_a_player_page_the_window_is_the_one_that_moves() {
         let (player, title, side_panel) = ((4, 10, 44, 50), (4, 2, 30, 5), (48, 10, 60, 50));
-        let found = page(Some(player), &[title, side_panel], false).inset_box(ContentBox::WHOLE_FRAME);
+        let found = page(Some(player), &[title, side_panel], false).window_box(ContentBox::WHOLE_FRAME);
         assert_found(found, player);
     }
 
@@ -396,19 +396,19 @@ mod tests {
 
     #[test]
     fn a_window_may_run_off_the_frame() {
-        let found = frames(Some((12, 8, 64, 64))).inset_box(ContentBox::WHOLE_FRAME).expect("a window");
+        let found = frames(Some((12, 8, 64, 64))).window_box(ContentBox::WHOLE_FRAME).expect("a window");
         assert!(found.left.abs_diff(12) <= 1 && found.top.abs_diff(8) <= 1, "{found:?}");
         assert_eq!((found.left + found.width, found.top + found.height), (ANALYSIS_SIDE, ANALYSIS_SIDE));
     }
 
     #[test]
     fn footage_without_a_window_has_none() {
-        assert_eq!(frames(None).inset_box(ContentBox::WHOLE_FRAME), None);
+        assert_eq!(frames(None).window_box(ContentBox::WHOLE_FRAME), None);
     }
 
     #[test]
     fn a_frozen_picture_has_no_window() {
-        let mut detector = InsetDetector::default();
+        let mut detector = WindowDetector::default();
         let frozen: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
             .map(|i| {
                 if within((8, 10, 40, 38), i % ANALYSIS_SIDE, i / ANALYSIS_SIDE) {
@@ -421,14 +421,14 @@ mod tests {
         for _ in 0..40 {
             detector.observe(&frozen);
         }
-        assert_eq!(detector.inset_box(ContentBox::WHOLE_FRAME), None);
+        assert_eq!(detector.window_box(ContentBox::WHOLE_FRAME), None);
     }
 
     #[test]
     fn a_window_that_is_the_picture_inside_the_bars_is_not_an_inset() {
         let detector = frames(Some((8, 10, 56, 54)));
         let bars = ContentBox { left: 8, top: 10, width: 48, height: 44 };
-        assert_eq!(detector.inset_box(bars), None);
-        assert!(detector.inset_box(ContentBox::WHOLE_FRAME).is_some());
+        assert_eq!(detector.window_box(bars), None);
+        assert!(detector.window_box(ContentBox::WHOLE_FRAME).is_some());
     }
 }
