@@ -15,3 +15,11 @@ pub mod proto;
 pub mod service;
 #[cfg(test)]
 mod test_kit;
+
+/// The cores this process may run on, asked of the system once: what decoding, searching and
+/// the command line's default concurrency all size themselves by. Two when the system cannot
+/// say.
+pub fn available_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, usize::from))
+}

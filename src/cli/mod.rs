@@ -341,7 +341,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// One per core: decoding is CPU-bound, and each lookup decodes.
 fn default_concurrency() -> usize {
-    std::thread::available_parallelism().map_or(2, |cores| cores.get())
+    crate::available_cores()
 }
 
 /// Exit code of a batch or manifest run that finished with `failed` files or rows failed: 2

@@ -7,6 +7,8 @@
 //! the offset with the most distinct query keyframes behind it wins. The matches that agree with
 //! it, in one contiguous run, are the evidence.
 
+use crate::media::SAMPLING_INTERVAL_MS;
+
 /// A hit (see `index::Hit`) paired with the query keyframe that made it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pair {
@@ -43,12 +45,16 @@ impl Alignment {
     }
 }
 
+/// How far apart in time two copies' keyframes of one moment may sit: query and reference
+/// keyframes sit on their own sampling grids, up to half an interval apart, and a slow shot
+/// matches its neighbouring keyframe too, so a little over one interval (a fifth more) covers
+/// both. The vote and the extension use the same.
+pub const OFFSET_TOLERANCE_MS: i64 = SAMPLING_INTERVAL_MS as i64 * 6 / 5;
+
 /// Tuning of the vote.
 #[derive(Clone, Debug)]
 pub struct AlignmentPolicy {
-    /// How far a pair's offset may stray from the winning one. Query and reference keyframes
-    /// sit on their own sampling grids, up to half an interval apart, and a slow shot matches
-    /// its neighbouring keyframe too: a little over one interval covers both.
+    /// How far a pair's offset may stray from the winning one ([`OFFSET_TOLERANCE_MS`]).
     pub tolerance_ms: i64,
     /// A gap in query time longer than this splits the evidence into separate runs.
     pub max_gap_ms: u32,
@@ -62,7 +68,12 @@ pub struct AlignmentPolicy {
 
 impl Default for AlignmentPolicy {
     fn default() -> Self {
-        AlignmentPolicy { tolerance_ms: 600, max_gap_ms: 10_000, speed_range: (0.75, 1.55), speed_step: 1.02 }
+        AlignmentPolicy {
+            tolerance_ms: OFFSET_TOLERANCE_MS,
+            max_gap_ms: 10_000,
+            speed_range: (0.75, 1.55),
+            speed_step: 1.02,
+        }
     }
 }
 

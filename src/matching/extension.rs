@@ -12,7 +12,7 @@
 //! index-wide search is. So the run of evidence is walked outwards, keyframe by keyframe, until
 //! the picture stops agreeing.
 
-use super::alignment::{Alignment, Pair};
+use super::alignment::{Alignment, OFFSET_TOLERANCE_MS, Pair};
 use crate::fingerprint::{Keyframe, Orientation};
 
 /// How far a match may grow.
@@ -21,7 +21,8 @@ pub struct ExtensionPolicy {
     /// Largest Hamming distance at the predicted time that still counts as the same picture.
     /// Unrelated pictures sit at 32 ± 4 bits; 16 is four deviations away.
     pub radius: u32,
-    /// How far from the predicted reference time a reference keyframe may be.
+    /// How far from the predicted reference time a reference keyframe may be
+    /// ([`OFFSET_TOLERANCE_MS`], as for the vote).
     pub tolerance_ms: i64,
     /// Disagreeing query keyframes in a row after which the walk stops.
     pub max_misses: usize,
@@ -29,7 +30,7 @@ pub struct ExtensionPolicy {
 
 impl Default for ExtensionPolicy {
     fn default() -> Self {
-        ExtensionPolicy { radius: 16, tolerance_ms: 600, max_misses: 2 }
+        ExtensionPolicy { radius: 16, tolerance_ms: OFFSET_TOLERANCE_MS, max_misses: 2 }
     }
 }
 

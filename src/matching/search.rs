@@ -25,7 +25,7 @@ pub(super) fn hits_by_footage(
     keyframes: &[&Keyframe],
     radius: u32,
 ) -> FxHashMap<FootageId, Vec<Pair>> {
-    let runs = search_threads().min(keyframes.len() / KEYFRAMES_WORTH_A_THREAD).max(1);
+    let runs = crate::available_cores().min(keyframes.len() / KEYFRAMES_WORTH_A_THREAD).max(1);
     let run_length = keyframes.len().div_ceil(runs).max(1);
     let search_run = |run: &[&Keyframe]| hits_of(view, run, radius);
     let found: Vec<Vec<(FootageId, Pair)>> = std::thread::scope(|scope| {
@@ -61,10 +61,4 @@ fn hits_of(view: &SearchView, keyframes: &[&Keyframe], radius: u32) -> Vec<(Foot
         }
     }
     hits
-}
-
-/// The cores a lookup may search on, asked of the system once.
-fn search_threads() -> usize {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }

@@ -55,6 +55,24 @@ pub const ANALYSIS_SIDE: usize = 64;
 /// Frame interval assumed when a stream declares no usable frame rate (25 fps).
 const FALLBACK_FRAME_MS: u32 = 40;
 
+/// The largest frame side real footage comes in (8K); above it the input is absurd.
+const MAX_FRAME_SIDE: u32 = 8192;
+
+/// glibc's mmap threshold, fixed: blocks this large and up are frame buffers (see
+/// [`return_frame_buffers_to_the_system`]).
+const MMAP_THRESHOLD_BYTES: i32 = 256 * 1024;
+
+/// A stream's picture shape when it declares none usable: most footage is 16:9.
+const ASSUMED_DISPLAY_ASPECT: f64 = 16.0 / 9.0;
+
+/// Heights a thumbnail may have, whatever aspect a stream declares: a sliver or a tower is a
+/// lie of the header, not a picture.
+const THUMBNAIL_HEIGHTS: (u32, u32) = (16, 480);
+
+/// A video that decodes to less than half of its declared length, and more than this short of
+/// it, was cut off: what is there is not the footage the header describes.
+const TRUNCATION_SLACK_MS: u64 = 2000;
+
 /// Read errors in a row after which the container is treated as ended: FFmpeg can report the
 /// same damaged region again and again, and a loop that retries forever is a hung upload.
 const MAX_CONSECUTIVE_READ_ERRORS: u32 = 64;
@@ -85,9 +103,11 @@ pub struct DecodeLimits {
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        // 8K is the largest frame real footage comes in; six hours covers a full broadcast day
-        // segment or a long livestream.
-        DecodeLimits { max_side: 8192, max_seconds: MAX_VIDEO_SECONDS, memory: Arc::new(MemoryBudget::default()) }
+        DecodeLimits {
+            max_side: MAX_FRAME_SIDE,
+            max_seconds: MAX_VIDEO_SECONDS,
+            memory: Arc::new(MemoryBudget::default()),
+        }
     }
 }
 
@@ -121,7 +141,7 @@ fn return_frame_buffers_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called once, before any decode.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES);
     }
 }
 
@@ -242,7 +262,7 @@ fn decode(
 }
 
 fn decode_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |cores| cores.get()).min(MAX_DECODE_THREADS)
+    crate::available_cores().min(MAX_DECODE_THREADS)
 }
 
 fn decode_stream(
@@ -430,8 +450,8 @@ impl ThumbnailSink {
         let (format, width, height) = (decoded.format(), decoded.width(), decoded.height());
         let shape = (format, width, height);
         if self.scaler.as_ref().is_none_or(|(_, built_for)| *built_for != shape) {
-            let out_height =
-                ((f64::from(THUMBNAIL_WIDTH) / display_aspect.max(0.1)).round() as u32 / 2 * 2).clamp(16, 480);
+            let out_height = ((f64::from(THUMBNAIL_WIDTH) / display_aspect.max(0.1)).round() as u32 / 2 * 2)
+                .clamp(THUMBNAIL_HEIGHTS.0, THUMBNAIL_HEIGHTS.1);
             match scaling::Context::get(
                 format,
                 width,
@@ -494,7 +514,7 @@ impl<'a> DecodeState<'a> {
             let time_ms = self.next_time_ms()?;
             let luma = self.shrink()?;
             if let Some(thumbnails) = &mut self.thumbnails {
-                thumbnails.offer(&self.decoded, time_ms, self.display_aspect.unwrap_or(16.0 / 9.0));
+                thumbnails.offer(&self.decoded, time_ms, self.display_aspect.unwrap_or(ASSUMED_DISPLAY_ASPECT));
             }
             on_frame(AnalysisFrame { time_ms, luma });
         }
@@ -562,7 +582,7 @@ impl<'a> DecodeState<'a> {
         let duration_ms = last_ms.saturating_add(self.stream.frame_ms);
         if let Some(declared_ms) = self.stream.declared_ms {
             let decoded = u64::from(duration_ms);
-            if decoded * 2 < declared_ms && declared_ms - decoded > 2000 {
+            if decoded * 2 < declared_ms && declared_ms - decoded > TRUNCATION_SLACK_MS {
                 return Err(MediaError::Truncated {
                     declared_seconds: declared_ms as f64 / 1000.0,
                     decoded_seconds: decoded as f64 / 1000.0,

@@ -19,6 +19,10 @@
 use super::ANALYSIS_SIDE;
 use super::AnalysisFrame;
 
+/// The sampling floor's interval: the longest stretch without a keyframe. Other numbers derive
+/// from it (how far two copies' keyframes of one moment may sit apart in time).
+pub const SAMPLING_INTERVAL_MS: u32 = 500;
+
 /// How keyframes are chosen. The defaults are part of the fingerprint recipe: changing them
 /// changes which frames are hashed, so fingerprints made with other values do not compare.
 #[derive(Clone, Debug)]
@@ -40,7 +44,7 @@ pub struct KeyframePolicy {
 impl Default for KeyframePolicy {
     fn default() -> Self {
         KeyframePolicy {
-            interval_ms: 500,
+            interval_ms: SAMPLING_INTERVAL_MS,
             cut_threshold: 28.0,
             min_gap_ms: 120,
             min_contrast: 10.0,

@@ -35,6 +35,6 @@ pub use decode::{
     decode_video_with_thumbnails,
 };
 pub use error::MediaError;
-pub use keyframes::{KeyframePolicy, KeyframeSelector};
+pub use keyframes::{KeyframePolicy, KeyframeSelector, SAMPLING_INTERVAL_MS};
 pub use thumbnails::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, THUMBNAIL_WIDTH, Thumbnail, ThumbnailGrid, nearest};
 pub use window::WindowDetector;

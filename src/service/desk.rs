@@ -45,7 +45,6 @@ impl Desk {
         upload_idle_timeout: Duration,
         limits: DecodeLimits,
     ) -> Desk {
-        let cores = std::thread::available_parallelism().map_or(2, |cores| cores.get());
         Desk {
             engine,
             keys,
@@ -53,7 +52,7 @@ impl Desk {
             max_upload_bytes,
             upload_idle_timeout,
             metrics: Metrics::new(),
-            decode_slots: Arc::new(Semaphore::new(cores)),
+            decode_slots: Arc::new(Semaphore::new(crate::available_cores())),
             limits,
         }
     }
