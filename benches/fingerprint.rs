@@ -94,7 +94,7 @@ fn fingerprint_cpu(path: &Path) -> (f64, f64, f64) {
     let (cpu, wall) = (common::bench::self_cpu(), Instant::now());
     let fingerprint = Fingerprint::of_file(path, &DecodeLimits::default()).expect("fingerprint");
     let cpu = (common::bench::self_cpu() - cpu).as_secs_f64();
-    (f64::from(fingerprint.duration_ms) / 1000.0, cpu, wall.elapsed().as_secs_f64())
+    (firstseen::time::seconds(fingerprint.duration_ms), cpu, wall.elapsed().as_secs_f64())
 }
 
 /// CPU time of `vpdq.computeHash(path, seconds_per_hash=1)`, less that of starting Python and

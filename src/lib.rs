@@ -15,6 +15,7 @@ pub mod proto;
 pub mod service;
 #[cfg(test)]
 mod test_kit;
+pub mod time;
 
 /// The cores this process may run on, asked of the system once: what decoding, searching and
 /// the command line's default concurrency all size themselves by. Two when the system cannot

@@ -79,7 +79,7 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
     }
     println!(
         "{:.1} s, {} keyframes ({} informative), recipe v{}",
-        f64::from(fingerprint.duration_ms) / 1000.0,
+        crate::time::seconds(fingerprint.duration_ms),
         fingerprint.keyframes.len(),
         fingerprint.informative_keyframes().count(),
         crate::fingerprint::RECIPE_VERSION,
@@ -91,7 +91,7 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
     for keyframe in &fingerprint.keyframes {
         let note = if keyframe.informative { "" } else { "  (no information: not evidence)" };
         let RegionHashes { whole, centre, band } = keyframe.hashes.upright;
-        println!("{:>9.3}  {whole}  {centre}  {band}{note}", f64::from(keyframe.time_ms) / 1000.0);
+        println!("{:>9.3}  {whole}  {centre}  {band}{note}", crate::time::seconds(keyframe.time_ms));
     }
     Ok(())
 }

@@ -15,11 +15,11 @@ pub struct Segment {
 
 impl Segment {
     pub fn start_seconds(&self) -> f64 {
-        f64::from(self.start_ms) / 1000.0
+        crate::time::seconds(self.start_ms)
     }
 
     pub fn end_seconds(&self) -> f64 {
-        f64::from(self.end_ms) / 1000.0
+        crate::time::seconds(self.end_ms)
     }
 
     pub fn duration_ms(&self) -> u32 {

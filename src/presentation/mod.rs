@@ -12,6 +12,7 @@ use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes};
 use crate::index::Review;
 use crate::matching::Segment;
 use crate::proto::{self, v1};
+use crate::time;
 
 mod sentences;
 
@@ -235,8 +236,7 @@ pub fn seconds(segment: Option<&v1::Segment>) -> (f64, f64) {
 
 pub fn clock(segment: Option<&v1::Segment>) -> String {
     let (start, end) = seconds(segment);
-    let ms = |seconds: f64| (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
-    clock_range(Segment { start_ms: ms(start), end_ms: ms(end) })
+    clock_range(Segment { start_ms: time::millis(start), end_ms: time::millis(end) })
 }
 
 pub fn verdict_name(report: &v1::LookupReport) -> &'static str {
@@ -419,12 +419,12 @@ pub struct FingerprintJson {
 pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
     FingerprintJson {
         recipe_version: RECIPE_VERSION,
-        duration: f64::from(fingerprint.duration_ms) / 1000.0,
+        duration: time::seconds(fingerprint.duration_ms),
         keyframes: fingerprint
             .keyframes
             .iter()
             .map(|keyframe| KeyframeJson {
-                time: f64::from(keyframe.time_ms) / 1000.0,
+                time: time::seconds(keyframe.time_ms),
                 upright: keyframe.hashes.upright.into(),
                 mirrored: keyframe.hashes.mirrored.into(),
                 window: keyframe.hashes.window.map(HexRegions::from),
@@ -438,7 +438,7 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
 pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, String> {
     let parsed: FingerprintJson = serde_json::from_value(json)
         .map_err(|error| format!("the fingerprint is not `firstseen fingerprint --json`: {error}"))?;
-    let ms = |seconds: f64| (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    let ms = time::millis;
     let keyframes = parsed
         .keyframes
         .iter()

@@ -10,6 +10,7 @@ use crate::engine::{FootageDetails, Match, Report, Verdict};
 use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::matching::Segment;
+use crate::time;
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
 const MAX_URL_BYTES: usize = 4096;
@@ -409,7 +410,7 @@ impl From<&Report> for v1::LookupReport {
             verdict: verdict.into(),
             days_before_claim,
             summary: String::new(),
-            query_duration_seconds: f64::from(report.query_duration_ms) / 1000.0,
+            query_duration_seconds: time::seconds(report.query_duration_ms),
             query_keyframes: report.query_keyframes,
             query_informative_keyframes: report.query_informative_keyframes,
         }
@@ -421,7 +422,7 @@ impl From<&FootageDetails> for v1::Footage {
         let record = &details.record;
         v1::Footage {
             footage_id: record.id.0,
-            duration_seconds: f64::from(record.duration_ms) / 1000.0,
+            duration_seconds: time::seconds(record.duration_ms),
             keyframes: record.keyframes,
             first_seen: Some(date_to_wire(record.first_seen)),
             sightings: details.sightings.iter().map(v1::Sighting::from).collect(),

@@ -32,6 +32,7 @@ use crate::index::{FootageId, MAX_REVIEWS_A_FOOTAGE};
 use crate::media::{Thumbnail, nearest};
 use crate::presentation::{self, EvidenceJson, ReportJson};
 use crate::proto::{self, MAX_MESSAGE_BYTES, v1};
+use crate::time;
 
 const PAGE: &str = include_str!("web/index.html");
 const SCRIPT: &str = include_str!("web/app.js");
@@ -315,15 +316,15 @@ async fn evidence(
         (found.query_end - found.query_start, found.reference_end - found.reference_start);
     let mut pairs: Vec<EvidenceJson> = Vec::new();
     for point in EVIDENCE_POINTS {
-        let at_ms = ((found.query_start + point * query_span) * 1000.0).round().max(0.0) as u32;
+        let at_ms = time::millis(found.query_start + point * query_span);
         let Some(query) = nearest(thumbnails, at_ms) else { continue };
-        if pairs.iter().any(|pair| (pair.query_time * 1000.0).round() as u32 == query.time_ms) {
+        if pairs.iter().any(|pair| time::millis(pair.query_time) == query.time_ms) {
             continue;
         }
-        let query_time = f64::from(query.time_ms) / 1000.0;
+        let query_time = time::seconds(query.time_ms);
         let along = if query_span > 0.0 { (query_time - found.query_start) / query_span } else { 0.0 };
         let reference_time = found.reference_start + along.clamp(0.0, 1.0) * reference_span;
-        let reference_ms = (reference_time * 1000.0).round() as u32;
+        let reference_ms = time::millis(reference_time);
         let reference = stored.iter().min_by_key(|&&time| time.abs_diff(reference_ms));
         pairs.push(EvidenceJson {
             query_time,
@@ -331,7 +332,7 @@ async fn evidence(
                 "data:image/jpeg;base64,{}",
                 base64::engine::general_purpose::STANDARD.encode(&query.jpeg)
             ),
-            reference_time: reference.map_or(reference_time, |&time| f64::from(time) / 1000.0),
+            reference_time: reference.map_or(reference_time, |&ms| time::seconds(ms)),
             reference_image: reference.map(|time| format!("/api/v1/footage/{}/frames/{time}", found.footage_id)),
         });
     }

@@ -1,0 +1,31 @@
+//! Time, one way throughout: inside firstseen every instant of a video (a keyframe, a segment's
+//! ends, a duration) is whole milliseconds from its start as a `u32`, which holds six hours
+//! seven hundred times over and costs four bytes a keyframe; only where people and JSON read it
+//! is it seconds, as an `f64`. These two functions are the only crossings between the two.
+
+/// `ms` as seconds.
+pub fn seconds(ms: u32) -> f64 {
+    f64::from(ms) / 1000.0
+}
+
+/// `seconds` as whole milliseconds, rounded; negative and not-a-number times are 0, and times
+/// past what a `u32` holds are its largest.
+pub fn millis(seconds: f64) -> u32 {
+    (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milliseconds_and_seconds_convert_both_ways_and_clamp() {
+        assert_eq!(seconds(1_500), 1.5);
+        assert_eq!(millis(1.5), 1_500);
+        assert_eq!(millis(0.0004), 0);
+        assert_eq!(millis(-3.0), 0);
+        assert_eq!(millis(f64::NAN), 0);
+        assert_eq!(millis(1e12), u32::MAX);
+        assert_eq!(millis(seconds(123_456)), 123_456);
+    }
+}
