@@ -13,7 +13,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use common::Server;
@@ -41,8 +41,7 @@ fn main() {
         ],
     );
 
-    let binary =
-        std::env::var_os("FIRSTSEEN_BENCH_BINARY").map_or_else(|| PathBuf::from(common::BINARY), PathBuf::from);
+    let binary = common::bench::server_binary();
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_binary(&binary, data.path(), &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();

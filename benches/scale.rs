@@ -3,6 +3,7 @@
 //! restart.
 //!
 //! Run: `cargo bench --bench scale -- 1000000 10000000` (keyframe counts; default 1,000,000).
+//! `FIRSTSEEN_BENCH_BINARY=path/to/firstseen` measures another build's server instead.
 //!
 //! The fill is what a real index holds, not uniform random bits: runs of real keyframe hashes,
 //! decoded and hashed by firstseen, each moved by 8–24 random bits (unrelated pictures sit 32
@@ -58,7 +59,7 @@ fn main() {
 async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query: &Fingerprint, load: Duration) {
     let work = tempfile::tempdir().expect("temp dir");
     let data = work.path().join("data");
-    let server = Server::start(&data, &[]);
+    let server = Server::start_binary(&common::bench::server_binary(), &data, &[]);
     let mut client = connect(&server).await;
     client
         .ingest_fingerprint(v1::IngestFingerprintRequest {
@@ -128,7 +129,7 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
 
     server.crash();
     let started = Instant::now();
-    let server = Server::start(&data, &[]);
+    let server = Server::start_binary(&common::bench::server_binary(), &data, &[]);
     let mut client = connect(&server).await;
     let reopened = client.stats(v1::StatsRequest {}).await.expect("stats after restart").into_inner();
     println!(

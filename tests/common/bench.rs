@@ -63,3 +63,9 @@ pub fn full_run() -> bool {
 pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * fraction).round() as usize]
 }
+
+/// The firstseen binary a harness measures: `FIRSTSEEN_BENCH_BINARY` (another build, for a
+/// before-and-after in one run), else this build's.
+pub fn server_binary() -> PathBuf {
+    std::env::var_os("FIRSTSEEN_BENCH_BINARY").map_or_else(|| PathBuf::from(super::BINARY), PathBuf::from)
+}
