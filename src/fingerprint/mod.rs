@@ -166,3 +166,36 @@ impl Fingerprint {
         self.keyframes.iter().filter(|keyframe| keyframe.informative)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_kit::{fingerprint, random_views};
+
+    fn four_keyframes() -> Fingerprint {
+        let mut rng = fastrand::Rng::with_seed(9);
+        fingerprint(&(0..4).map(|_| random_views(&mut rng)).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn a_fingerprint_from_elsewhere_is_refused_for_what_would_mislead_a_lookup() {
+        assert!(four_keyframes().validate(RECIPE_VERSION).is_ok());
+        let refused = |fingerprint: Fingerprint, version: u32| fingerprint.validate(version).unwrap_err().to_string();
+        assert!(refused(four_keyframes(), RECIPE_VERSION + 1).contains("recipe version"));
+        assert_eq!(
+            refused(Fingerprint { duration_ms: 1_000, keyframes: Vec::new() }, RECIPE_VERSION),
+            "the fingerprint has no keyframes"
+        );
+        let too_long = Fingerprint { duration_ms: MAX_DURATION_MS + 1, ..four_keyframes() };
+        assert!(refused(too_long, RECIPE_VERSION).contains("six hours"));
+        let mut shuffled = four_keyframes();
+        shuffled.keyframes.swap(1, 2);
+        assert!(refused(shuffled, RECIPE_VERSION).starts_with("keyframe 2 is at 500 ms, before"));
+        let mut late = four_keyframes();
+        late.keyframes[3].time_ms = late.duration_ms + 1;
+        assert!(refused(late, RECIPE_VERSION).starts_with("keyframe 3 is at 2001 ms, after the end"));
+        let keyframe = four_keyframes().keyframes[0];
+        let crowded = Fingerprint { duration_ms: 1_000, keyframes: vec![keyframe; MAX_KEYFRAMES + 1] };
+        assert!(refused(crowded, RECIPE_VERSION).contains("at most 64000"));
+    }
+}

@@ -430,3 +430,58 @@ impl From<&FootageDetails> for v1::Footage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fingerprint::RECIPE_VERSION;
+    use crate::test_kit::{fingerprint, random_views, sighting};
+
+    #[test]
+    fn a_fingerprint_crosses_the_wire_and_back_unchanged_and_a_bad_one_is_refused() {
+        let mut rng = fastrand::Rng::with_seed(4);
+        let mut views: Vec<ViewHashes> = (0..5).map(|_| random_views(&mut rng)).collect();
+        views[2].window = Some(random_views(&mut rng).upright);
+        let original = fingerprint(&views);
+        let wire = v1::Fingerprint::from(&original);
+        assert_eq!(wire.recipe_version, RECIPE_VERSION);
+        assert_eq!(Fingerprint::try_from(&wire).unwrap(), original);
+        let mut hashless = wire.clone();
+        hashless.keyframes[1].mirrored = None;
+        let refused = Fingerprint::try_from(&hashless).unwrap_err().to_string();
+        assert_eq!(refused, "invalid fingerprint: keyframe 1 has no mirrored hashes");
+        let older = v1::Fingerprint { recipe_version: RECIPE_VERSION - 1, ..wire };
+        assert!(Fingerprint::try_from(&older).unwrap_err().to_string().contains("recipe version"));
+    }
+
+    #[test]
+    fn a_sighting_from_the_wire_is_checked_trimmed_and_stamped_by_the_server() {
+        let recorded_at = Utc::now();
+        let mut wire = v1::Sighting::from(&sighting("https://example.org/original", "2020-11-10"));
+        wire.title = "  Baku, 10 November  ".into();
+        wire.recorded_by = "someone".into();
+        let read = sighting_from_wire(&wire, recorded_at, "desk").unwrap();
+        assert_eq!((read.title.as_str(), read.recorded_by.as_str()), ("Baku, 10 November", "desk"));
+        assert_eq!((read.ingested_at, read.retraction), (recorded_at, None), "provenance is the server's");
+        let refusal = |wire: v1::Sighting| sighting_from_wire(&wire, recorded_at, "desk").unwrap_err().to_string();
+        assert!(refusal(v1::Sighting { source_url: String::new(), ..wire.clone() }).contains("source_url"));
+        assert!(refusal(v1::Sighting { first_seen: None, ..wire.clone() }).contains("first_seen"));
+        assert!(
+            refusal(v1::Sighting { archive_url: "javascript:alert(1)".into(), ..wire.clone() }).contains("archive_url")
+        );
+        assert!(refusal(v1::Sighting { title: "x".repeat(5_000), ..wire }).contains("title"));
+    }
+
+    #[test]
+    fn claimed_provenance_is_read_only_when_sent() {
+        let wire = v1::Sighting::from(&sighting("https://example.org/original", "2020-11-10"));
+        let bare = v1::Sighting { recorded_by: String::new(), ingested_at: None, retraction: None, ..wire.clone() };
+        assert!(sighting_provenance_from_wire(&bare).unwrap().is_empty());
+        let claimed = sighting_provenance_from_wire(&wire).unwrap();
+        assert_eq!(claimed.recorded_by, "desk");
+        assert!(claimed.recorded_at.is_some());
+        let undated = v1::Retraction { retracted_by: "admin".into(), retracted_at: None, reason: "forged".into() };
+        let refused = sighting_provenance_from_wire(&v1::Sighting { retraction: Some(undated), ..wire }).unwrap_err();
+        assert!(refused.to_string().contains("retracted_at"), "{refused}");
+    }
+}
