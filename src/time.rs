@@ -1,7 +1,8 @@
 //! Time, one way throughout: inside firstseen every instant of a video (a keyframe, a segment's
 //! ends, a duration) is whole milliseconds from its start as a `u32`, which holds six hours
 //! seven hundred times over and costs four bytes a keyframe; only where people and JSON read it
-//! is it seconds, as an `f64`. These two functions are the only crossings between the two.
+//! is it seconds, as an `f64`. These two functions are the crossings between the two (decoding
+//! converts a stream's own time bases, in `media::decode`).
 
 /// `ms` as seconds.
 pub fn seconds(ms: u32) -> f64 {

@@ -194,6 +194,12 @@ async fn batch_lookup_and_bulk_ingest_streams_answer_per_item() {
         let expected = result.id.split('-').next().unwrap().to_owned();
         match result.outcome.expect("an outcome") {
             v1::batch_lookup_result::Outcome::Report(report) => {
+                let sentence = &report.summary;
+                assert!(
+                    sentence.starts_with("Earliest known appearance: "),
+                    "each report has its sentence: {sentence}"
+                );
+                assert!(sentence.contains(&format!(" at https://example.org/{expected};")), "{sentence}");
                 let earliest = report.earliest.expect("found").source_url;
                 assert_eq!(earliest, format!("https://example.org/{expected}"), "{}", result.id);
             }

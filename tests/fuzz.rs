@@ -40,7 +40,7 @@ fn keyframe() -> impl Strategy<Value = v1::Keyframe> {
             informative,
             upright,
             mirrored,
-            window,
+            inset: window,
         },
     )
 }

@@ -185,7 +185,7 @@ mod tests {
     fn search(table: &HammingTable, hash: u64, radius: u32) -> Vec<Hit> {
         let mut out = Vec::new();
         table.search(PerceptualHash(hash), radius, &mut FxHashMap::default(), &mut out);
-        out.sort_by_key(|candidate| (candidate.footage, candidate.time_ms));
+        out.sort_by_key(|hit| (hit.footage, hit.time_ms));
         out
     }
 

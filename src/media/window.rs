@@ -1,7 +1,7 @@
 //! Finding a window of footage shown over other footage: picture-in-picture.
 //!
 //! A re-upload sometimes shows the clip in a smaller window over something else: a news
-//! programme's window, a reaction video, a screen recording of a player. Hashed whole, or through
+//! programme's inset picture, a reaction video, a screen recording of a player. Hashed whole, or through
 //! any of the fixed views of `fingerprint::views`, such a frame is mostly the other footage. The
 //! window cut out on its own is the clip at a smaller scale, which pHash does not mind.
 //!
@@ -106,7 +106,7 @@ impl WindowDetector {
     /// busy background, a clip's calm parts (the inside of a car, a dark sky) move less than the
     /// average, and ranking against it would prefer a busy part of the clip to the whole window.
     ///
-    /// A window may run off the frame (a split screen, or an window placed partly outside), so the
+    /// A window may run off the frame (a split screen, or a window placed partly outside), so the
     /// frame's own edges count as sides; but at least one side across and one down must be a
     /// real edge, or the "window" is the whole frame.
     pub fn window_box(&self, content: ContentBox) -> Option<ContentBox> {
@@ -425,7 +425,7 @@ mod tests {
     }
 
     #[test]
-    fn a_window_that_is_the_picture_inside_the_bars_is_not_an_inset() {
+    fn a_window_that_is_the_picture_inside_the_bars_is_not_a_window() {
         let detector = frames(Some((8, 10, 56, 54)));
         let bars = ContentBox { left: 8, top: 10, width: 48, height: 44 };
         assert_eq!(detector.window_box(bars), None);

@@ -5,7 +5,7 @@
 use crate::engine::{Match, Report, Verdict};
 use crate::index::Review;
 use crate::matching::Segment;
-use crate::proto::v1;
+use crate::proto::{self, v1};
 
 /// Playback speeds this close to 1 are reported as normal: sampling grids alone move a fitted
 /// speed by a percent or two.
@@ -13,7 +13,7 @@ const NORMAL_SPEED_TOLERANCE: f64 = 0.03;
 
 /// The report as it goes over the wire, with its summary.
 pub fn report_to_wire(report: &Report) -> v1::LookupReport {
-    v1::LookupReport { summary: summary(report), ..report.into() }
+    proto::report_to_wire(report, summary(report))
 }
 
 /// The headline a person can act on: any fact-check first, then the earliest sighting.

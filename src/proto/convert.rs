@@ -64,7 +64,7 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     time_ms: keyframe.time_ms,
                     upright: Some(keyframe.hashes.upright.into()),
                     mirrored: Some(keyframe.hashes.mirrored.into()),
-                    window: keyframe.hashes.window.map(Into::into),
+                    inset: keyframe.hashes.window.map(Into::into),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -92,7 +92,7 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                     hashes: ViewHashes {
                         upright: regions(keyframe.upright.as_ref(), "upright")?,
                         mirrored: regions(keyframe.mirrored.as_ref(), "mirrored")?,
-                        window: keyframe.window.as_ref().map(RegionHashes::from),
+                        window: keyframe.inset.as_ref().map(RegionHashes::from),
                     },
                     informative: keyframe.informative,
                 })
@@ -393,27 +393,25 @@ impl From<&Match> for v1::Match {
     }
 }
 
-/// The report's evidence and records; its `summary`, a sentence, is `presentation`'s to write
-/// (see `presentation::report_to_wire`).
-impl From<&Report> for v1::LookupReport {
-    fn from(report: &Report) -> Self {
-        let (verdict, days_before_claim) = match report.verdict {
-            Verdict::NoClaim => (v1::Verdict::NoClaim, 0),
-            Verdict::PredatesClaim { days } => (v1::Verdict::PredatesClaim, days),
-            Verdict::ConsistentWithClaim => (v1::Verdict::ConsistentWithClaim, 0),
-            Verdict::NoKnownFootage => (v1::Verdict::NoKnownFootage, 0),
-        };
-        v1::LookupReport {
-            earliest: report.earliest().map(|found| found.earliest().into()),
-            earliest_footage_id: report.earliest().map_or(0, |found| found.footage().0),
-            matches: report.matches.iter().map(v1::Match::from).collect(),
-            verdict: verdict.into(),
-            days_before_claim,
-            summary: String::new(),
-            query_duration_seconds: time::seconds(report.query_duration_ms),
-            query_keyframes: report.query_keyframes,
-            query_informative_keyframes: report.query_informative_keyframes,
-        }
+/// The report on the wire, with `summary`, the sentence `presentation` writes of it (see
+/// `presentation::report_to_wire`, the one caller).
+pub fn report_to_wire(report: &Report, summary: String) -> v1::LookupReport {
+    let (verdict, days_before_claim) = match report.verdict {
+        Verdict::NoClaim => (v1::Verdict::NoClaim, 0),
+        Verdict::PredatesClaim { days } => (v1::Verdict::PredatesClaim, days),
+        Verdict::ConsistentWithClaim => (v1::Verdict::ConsistentWithClaim, 0),
+        Verdict::NoKnownFootage => (v1::Verdict::NoKnownFootage, 0),
+    };
+    v1::LookupReport {
+        earliest: report.earliest().map(|found| found.earliest().into()),
+        earliest_footage_id: report.earliest().map_or(0, |found| found.footage().0),
+        matches: report.matches.iter().map(v1::Match::from).collect(),
+        verdict: verdict.into(),
+        days_before_claim,
+        summary,
+        query_duration_seconds: time::seconds(report.query_duration_ms),
+        query_keyframes: report.query_keyframes,
+        query_informative_keyframes: report.query_informative_keyframes,
     }
 }
 

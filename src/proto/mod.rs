@@ -9,8 +9,8 @@ mod upload;
 
 pub use codec::{CheckedCodec, MAX_MESSAGE_BYTES};
 pub use convert::{
-    ClaimedProvenance, InvalidMessage, check_text, date_from_wire, date_to_wire, required_date, review_from_wire,
-    review_provenance_from_wire, role_from_wire, sighting_from_wire, sighting_provenance_from_wire,
+    ClaimedProvenance, InvalidMessage, check_text, date_from_wire, date_to_wire, report_to_wire, required_date,
+    review_from_wire, review_provenance_from_wire, role_from_wire, sighting_from_wire, sighting_provenance_from_wire,
 };
 pub use credentials::{BearerKey, KeyedClient};
 pub use upload::{UploadMessage, UploadPart};

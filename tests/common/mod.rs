@@ -147,10 +147,11 @@ impl InProcessServer {
         let serving = tokio::spawn(firstseen::service::serve_on(listener, config, async {
             let _ = stopped.await;
         }));
-        // The first admin key is written once the index is open, just before serving.
+        // The first admin key is written once the index is open, just before serving; the file
+        // exists a moment before its contents do.
         let key = data_dir.join(firstseen::service::ADMIN_KEY_FILE);
         let started = std::time::Instant::now();
-        while !key.exists() {
+        while std::fs::read_to_string(&key).map_or(true, |written| written.trim().is_empty()) {
             assert!(!serving.is_finished(), "the in-process server stopped while starting");
             assert!(started.elapsed() < std::time::Duration::from_secs(60), "the in-process server did not start");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
