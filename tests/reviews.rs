@@ -129,6 +129,7 @@ async fn a_bad_review_is_refused_with_a_sentence_naming_what_is_wrong() {
             "numeric rating",
         ),
         (v1::Review { claim: "x".repeat(100_000), ..misbar() }, "claim"),
+        (v1::Review { rating: "False\u{1b}[2J".into(), ..misbar() }, "rating"),
     ];
     for (review, field) in refusals {
         let refused = add_review(&mut admin, 1, review).await.unwrap_err();

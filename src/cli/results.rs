@@ -143,7 +143,7 @@ impl RowWriter {
             }
             RowWriter::Csv(out) => {
                 let text = |value: &Option<String>| value.clone().unwrap_or_default();
-                out.write_record([
+                let cells = [
                     row.file.clone(),
                     text(&row.earliest_first_seen),
                     text(&row.source_url),
@@ -155,10 +155,31 @@ impl RowWriter {
                     row.fact_checks.join("; "),
                     text(&row.rating),
                     text(&row.review_url),
-                ])?;
+                ];
+                out.write_record(cells.map(spreadsheet_safe))?;
                 out.flush()?;
             }
         }
         Ok(())
+    }
+}
+
+/// A CSV cell a spreadsheet shows as text: one that starts like a formula (`=`, `+`, `-`, `@`,
+/// or a tab or carriage return before one) gets a leading `'`, so that a rating or a title a
+/// contributor typed as `=HYPERLINK(…)` is never run when a desk opens the results.
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spreadsheet_safe;
+
+    #[test]
+    fn a_cell_that_looks_like_a_formula_is_shown_as_text() {
+        assert_eq!(spreadsheet_safe("=HYPERLINK(\"https://x.example\")".into()), "'=HYPERLINK(\"https://x.example\")");
+        assert_eq!(spreadsheet_safe("@SUM(A1)".into()), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("Misleading".into()), "Misleading");
+        assert_eq!(spreadsheet_safe("2020-11-10T00:00:00Z".into()), "2020-11-10T00:00:00Z");
     }
 }

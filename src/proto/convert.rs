@@ -218,12 +218,25 @@ pub fn required_date(
     date_from_wire(time, what)
 }
 
-/// Refuses a free-text field over [`MAX_TEXT_BYTES`].
+/// Refuses a free-text field over [`MAX_TEXT_BYTES`], or holding a control character.
 pub fn check_text(field: &str, text: &str) -> Result<(), InvalidMessage> {
     if text.len() > MAX_TEXT_BYTES {
         return Err(invalid(format!("{field} is {} bytes; at most {MAX_TEXT_BYTES} are accepted", text.len())));
     }
-    Ok(())
+    printable(field, text)
+}
+
+/// Refuses a control character: every stored text is one line a person reads, on a page or in
+/// a terminal, where an escape sequence could repaint the screen and a line break could forge a
+/// report's next line.
+fn printable(field: &str, text: &str) -> Result<(), InvalidMessage> {
+    match text.chars().find(|c| c.is_control()) {
+        Some(control) => Err(invalid(format!(
+            "{field} holds the control character U+{:04X}; it must be one line of printable text",
+            u32::from(control)
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Refuses a URL over [`MAX_URL_BYTES`]; `web` ones must also be http(s), since pages show
@@ -237,6 +250,7 @@ fn checked_url<'a>(field: &str, url: &'a str, web: bool) -> Result<&'a str, Inva
     if web && !url.is_empty() && !(lower.starts_with("https://") || lower.starts_with("http://")) {
         return Err(invalid(format!("{field} must be an http:// or https:// address; got {url:?}")));
     }
+    printable(field, url)?;
     Ok(url)
 }
 
@@ -467,7 +481,10 @@ mod tests {
         assert!(
             refusal(v1::Sighting { archive_url: "javascript:alert(1)".into(), ..wire.clone() }).contains("archive_url")
         );
-        assert!(refusal(v1::Sighting { title: "x".repeat(5_000), ..wire }).contains("title"));
+        assert!(refusal(v1::Sighting { title: "x".repeat(5_000), ..wire.clone() }).contains("title"));
+        let escape = refusal(v1::Sighting { title: "Baku\u{1b}[2J".into(), ..wire.clone() });
+        assert!(escape.contains("title holds the control character U+001B"), "{escape}");
+        assert!(refusal(v1::Sighting { publisher: "AFP\nFIRST SEEN 2001-01-01".into(), ..wire }).contains("U+000A"));
     }
 
     #[test]

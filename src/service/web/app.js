@@ -1096,8 +1096,11 @@
   }
 
   // RFC 4180: fields with a comma, quote or line break are quoted, quotes are doubled, lines end in CRLF.
+  // A cell that starts like a formula gets a leading ' (as `lookup --out` writes it), so that a
+  // spreadsheet shows contributed text such as "=HYPERLINK(…)" rather than running it.
   function csvField(value) {
-    const text = value == null ? '' : String(value);
+    let text = value == null ? '' : String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
