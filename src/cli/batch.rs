@@ -113,10 +113,20 @@ pub async fn look_up(
     claimed: Option<DateTime<Utc>>,
     upload: bool,
 ) -> anyhow::Result<crate::proto::v1::LookupReport> {
-    if upload {
-        client::lookup_upload(client, file, claimed).await
-    } else {
-        let fingerprint = fingerprint_in_background(file.to_owned()).await?;
-        client::lookup_fingerprint(client, &fingerprint, claimed).await
+    let fingerprint = if upload { None } else { Some(fingerprint_in_background(file.to_owned()).await?) };
+    look_up_with(client, file, fingerprint.as_ref(), claimed).await
+}
+
+/// Looks `file` up by `fingerprint`, made already, or by uploading it when there is none: a
+/// caller that looks one video up twice decodes it once.
+pub async fn look_up_with(
+    client: &mut Client,
+    file: &Path,
+    fingerprint: Option<&crate::fingerprint::Fingerprint>,
+    claimed: Option<DateTime<Utc>>,
+) -> anyhow::Result<crate::proto::v1::LookupReport> {
+    match fingerprint {
+        Some(fingerprint) => client::lookup_fingerprint(client, fingerprint, claimed).await,
+        None => client::lookup_upload(client, file, claimed).await,
     }
 }

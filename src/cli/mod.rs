@@ -450,12 +450,15 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             {
                 // Read before the lookup, so that a bad review costs no decode.
                 let to_attach = if attach_review { review.reviews(Path::new("."))? } else { Vec::new() };
-                let mut report = batch::look_up(&mut client, file, claimed_date, remote.upload).await?;
+                let fingerprint =
+                    if remote.upload { None } else { Some(fingerprint_in_background(file.clone()).await?) };
+                let mut report = batch::look_up_with(&mut client, file, fingerprint.as_ref(), claimed_date).await?;
                 if attach_review {
                     let footage_id = reviews::the_one_footage(file, &report)?;
                     let (_, new) = reviews::add(&mut client, footage_id, to_attach).await?;
-                    // Looked up again, so the report shows the review it now leads with.
-                    report = batch::look_up(&mut client, file, claimed_date, remote.upload).await?;
+                    // Looked up again (by the same fingerprint), so the report shows the review it
+                    // now leads with.
+                    report = batch::look_up_with(&mut client, file, fingerprint.as_ref(), claimed_date).await?;
                     eprintln!("attached {new} new review{} to footage {footage_id}", if new == 1 { "" } else { "s" });
                 }
                 return render::report(&report, remote.json).map(|()| ExitCode::SUCCESS);

@@ -175,10 +175,15 @@ impl Engine {
             .collect()
     }
 
-    /// Attaches a fact-check to footage `id`; returns whether it was new (one review an article
-    /// URL) and the footage as it now stands.
-    pub fn add_review(&self, id: FootageId, review: &Review) -> Result<(bool, FootageDetails), IndexError> {
-        let new = self.index.add_review(id, review, Durability::Synced)?;
+    /// Attaches fact-checks to footage `id`; returns how many were new (one review an article
+    /// URL) and the footage as it then stands.
+    pub fn add_reviews(&self, id: FootageId, reviews: &[Review]) -> Result<(usize, FootageDetails), IndexError> {
+        // One sync for them all, made before anything is acknowledged, even when one is refused
+        // part-way (the ones before it are written, and must not wait for someone else's sync).
+        let added: Result<Vec<bool>, IndexError> =
+            reviews.iter().map(|review| self.index.add_review(id, review, Durability::AtNextSync)).collect();
+        self.index.sync()?;
+        let new = added?.into_iter().filter(|&new| new).count();
         Ok((new, self.footage(id)?))
     }
 

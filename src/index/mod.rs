@@ -378,7 +378,7 @@ impl Index {
             }
             return Ok(false);
         }
-        if self.reviews(id)?.len() >= MAX_REVIEWS_A_FOOTAGE {
+        if self.review_entries(id).take(MAX_REVIEWS_A_FOOTAGE).count() == MAX_REVIEWS_A_FOOTAGE {
             return Err(IndexError::TooManyReviews { footage: id.0 });
         }
         let mut counters = self.counters()?;
@@ -390,14 +390,18 @@ impl Index {
         Ok(true)
     }
 
-    /// Every review of a footage, retracted ones included, earliest published first.
-    pub fn reviews(&self, id: FootageId) -> Result<Vec<Review>, IndexError> {
+    /// The stored entries of a footage's reviews, in URL order, undecoded.
+    fn review_entries(&self, id: FootageId) -> rocksdb::DBIteratorWithThreadMode<'_, DB> {
         let prefix = schema::footage_key(id);
         let mut read = ReadOptions::default();
-        read.set_iterate_range(PrefixRange(&prefix[..]));
+        read.set_iterate_range(PrefixRange(prefix));
+        self.db.iterator_cf_opt(self.cf(schema::CF_REVIEWS), read, IteratorMode::From(&prefix, Direction::Forward))
+    }
+
+    /// Every review of a footage, retracted ones included, earliest published first.
+    pub fn reviews(&self, id: FootageId) -> Result<Vec<Review>, IndexError> {
         let mut reviews = self
-            .db
-            .iterator_cf_opt(self.cf(schema::CF_REVIEWS), read, IteratorMode::From(&prefix, Direction::Forward))
+            .review_entries(id)
             .map(|entry| {
                 let (_, value) = entry?;
                 schema::decode_review(&value).map_err(corrupt(schema::CF_REVIEWS))

@@ -117,18 +117,19 @@ impl Desk {
         blocking("read footage", move || engine.footage(id).map_err(status::from_index)).await
     }
 
-    /// Attaches `review` to footage `id` as `caller`, whose key is checked again first.
-    pub async fn add_review(
+    /// Attaches `reviews` to footage `id` as `caller`, whose key is checked again first;
+    /// returns how many were new and the footage as it then stands.
+    pub async fn add_reviews(
         &self,
         id: FootageId,
-        review: Review,
+        reviews: Vec<Review>,
         caller: &Caller,
-    ) -> Result<(bool, FootageDetails), Status> {
+    ) -> Result<(usize, FootageDetails), Status> {
         self.keys.recheck(caller)?;
         let engine = Arc::clone(&self.engine);
         let added =
-            blocking("add the review", move || engine.add_review(id, &review).map_err(status::from_index)).await?;
-        tracing::info!(footage = id.0, new_review = added.0, "reviewed");
+            blocking("add the reviews", move || engine.add_reviews(id, &reviews).map_err(status::from_index)).await?;
+        tracing::info!(footage = id.0, new_reviews = added.0, "reviewed");
         Ok(added)
     }
 

@@ -306,8 +306,8 @@ impl v1::first_seen_server::FirstSeen for FirstSeenService {
         let request = request.into_inner();
         let wire = request.review.ok_or_else(|| Status::invalid_argument("the request needs a review"))?;
         let review = recorded_review(&wire, &caller)?;
-        let (new_review, details) = self.desk.add_review(FootageId(request.footage_id), review, &caller).await?;
-        Ok(Response::new(v1::ReviewAdded { new_review, footage: Some((&details).into()) }))
+        let (new, details) = self.desk.add_reviews(FootageId(request.footage_id), vec![review], &caller).await?;
+        Ok(Response::new(v1::ReviewAdded { new_review: new == 1, footage: Some((&details).into()) }))
     }
 
     async fn retract_review(

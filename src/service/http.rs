@@ -447,17 +447,7 @@ async fn add_reviews(
     }
     // Every review is checked before any is recorded, so that a bad one leaves the footage as it was.
     let reviews = reviews.iter().map(|wire| recorded_review(wire, &caller)).collect::<Result<Vec<_>, _>>()?;
-    let mut new_reviews = 0;
-    let mut details = None;
-    for review in reviews {
-        let (new, now) = desk.add_review(id, review, &caller).await?;
-        new_reviews += usize::from(new);
-        details = Some(now);
-    }
-    let details = match details {
-        Some(details) => details,
-        None => desk.footage(id).await?,
-    };
+    let (new_reviews, details) = desk.add_reviews(id, reviews, &caller).await?;
     Ok(Json(ReviewsAdded { new_reviews, footage: presentation::footage_json(&(&details).into()) }))
 }
 
