@@ -8,6 +8,13 @@
 //! The index holds the reference footage, dated 2020, and 50 distractors dated *earlier*
 //! (2015–2019): a false match to a distractor would become the reported earliest appearance, so
 //! it cannot hide behind a correct one.
+//!
+//! Two parts: the fixed edit families of `corpus::edits` (one setting each), and the random
+//! edits of `random_edits` (parameters drawn per query from stated ranges). The random part has
+//! two splits: the tuning references under [`TUNING_SEED`], and the held-out footage under
+//! [`HELD_OUT_SEED`], which is **sealed**: the run reports how many of its queries were right per
+//! family, never which ones failed or what they were, unless `FIRSTSEEN_UNSEAL_HELD_OUT=1` asks
+//! for it (and then the split is spent: say so in BENCHMARKS.md and draw a new seed).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -15,15 +22,23 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Days};
-use firstseen::engine::{Engine, IngestItem, Report};
+use firstseen::engine::{Engine, IngestItem, Match, Report};
 use firstseen::fingerprint::Fingerprint;
 use firstseen::index::FootageId;
 use firstseen::matching::Matcher;
 use firstseen::media::DecodeLimits;
 
 use common::corpus::{
-    BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, held_out_footage, must_find_nothing,
+    BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, held_out_footage, look_alikes, must_find_nothing,
 };
+use common::random_edits::{self, Family};
+
+/// The seed of the random edits' tuning split.
+const TUNING_SEED: u64 = 1;
+/// The seed of the sealed held-out split.
+const HELD_OUT_SEED: u64 = 2;
+/// Random queries per family and reference in a full run.
+const DRAWS: usize = 2;
 
 fn main() {
     let full = common::bench::full_run();
@@ -102,8 +117,6 @@ fn main() {
     for edit in &edits {
         let mut row = FamilyResult { family: edit.family, ..FamilyResult::default() };
         for (n, (reference, &id)) in references.iter().zip(&reference_ids).enumerate() {
-            let set = if n < tuned { &mut row.tuned } else { &mut row.held_out };
-            set.total += 1;
             let query = common::bench::derived(&work.join(edit.file_name(reference)), &edit.ffmpeg_args(reference));
             manifest.queries.push(Query {
                 family: edit.family,
@@ -111,18 +124,12 @@ fn main() {
                 expected: format!("reference:{}", reference.name),
             });
             let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
-            row.false_matches += report.matches.iter().filter(|found| found.footage() != id).count();
-            let Some(found) = report.earliest().filter(|found| found.footage() == id) else {
+            let Some(found) = row.score(&report, id, n >= tuned) else {
                 missed.push(format!("{} / {}", reference.name, edit.family));
                 continue;
             };
-            set.right += 1;
             if let Some((query_start, reference_start)) = (edit.truth)(reference) {
-                let error = common::corpus::boundary_error(
-                    (query_start, reference_start),
-                    (found.evidence.query_segment.start_seconds(), found.evidence.reference_segment.start_seconds()),
-                );
-                row.worst_error = Some(row.worst_error.map_or(error, |worst: f64| worst.max(error)));
+                let error = row.boundary(found, (query_start, reference_start));
                 if error > BOUNDARY_TARGET_SECONDS {
                     off_target.push(format!(
                         "{} / {}: query from {:.2} s (truth {query_start:.2}), reference from {:.2} s (truth {reference_start:.2}), speed {:.3}",
@@ -137,6 +144,54 @@ fn main() {
         }
         rows.push(row);
     }
+
+    let unsealed = std::env::var_os("FIRSTSEEN_UNSEAL_HELD_OUT").is_some_and(|value| value == "1");
+    let families: &[Family] = if full { &Family::ALL } else { &Family::ALL[..2] };
+    let mut random_rows: Vec<FamilyResult> =
+        families.iter().map(|family| FamilyResult { family: family.name(), ..FamilyResult::default() }).collect();
+    let mut random_missed = Vec::new();
+    let splits = [(TUNING_SEED, 0..tuned), (HELD_OUT_SEED, tuned..references.len())];
+    for (seed, span) in splits {
+        let held_out = seed == HELD_OUT_SEED;
+        let mut rng = fastrand::Rng::with_seed(seed);
+        for (row, &family) in random_rows.iter_mut().zip(families) {
+            for (reference, &id) in references[span.clone()].iter().zip(&reference_ids[span.clone()]) {
+                for _ in 0..if full { DRAWS } else { 1 } {
+                    let edit = random_edits::draw(family, reference, &mut rng);
+                    let query =
+                        common::bench::derived(&work.join(random_edits::file_name(reference, &edit)), &edit.args);
+                    manifest.queries.push(Query {
+                        family: family.name(),
+                        path: query.clone(),
+                        expected: format!("reference:{}", reference.name),
+                    });
+                    let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
+                    match row.score(&report, id, held_out) {
+                        Some(found) => {
+                            row.boundary(found, edit.truth);
+                        }
+                        None if !held_out || unsealed => {
+                            random_missed.push(format!("{}: {}", reference.name, edit.steps.join(", ")));
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+    let mut look_alike_rows = Vec::new();
+    for (n, look_alike) in look_alikes().iter().enumerate().filter(|_| full) {
+        let indexed = generated(&format!("look-alike-{n}-indexed.mp4"), &look_alike.indexed);
+        let sighting = common::bench::indexed_sighting(format!("look-alike:{n}"), day(1000 + n as u64));
+        let item =
+            IngestItem { fingerprint: fingerprint(&indexed), sighting, thumbnails: Vec::new(), reviews: Vec::new() };
+        let outcome = engine.ingest(&item).expect("ingest");
+        let query = generated(&format!("look-alike-{n}-query.mp4"), &look_alike.query);
+        let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
+        let wrong = report.matches.iter().filter(|found| found.footage() == outcome.footage.id).count();
+        look_alike_rows.push((look_alike.name, wrong));
+    }
+
     let mut negative_rows = Vec::new();
     for (n, (name, source)) in negatives.iter().enumerate() {
         let path = generated(&format!("negative-{n}.mp4"), source);
@@ -151,25 +206,7 @@ fn main() {
         references.len() - tuned,
         Matcher::default().policy.radius
     );
-    println!();
-    println!(
-        "| edit | earliest right: tuning | earliest right: held out | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for row in &rows {
-        let shown_error = row.worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
-        let (vpdq_right, vpdq_false) = match &baseline {
-            Ok(baseline) => {
-                let family = &baseline["families"][row.family];
-                (format!("{}/{}", family["right"], family["total"]), family["false"].to_string())
-            }
-            Err(_) => ("–".to_owned(), "–".to_owned()),
-        };
-        println!(
-            "| {} | {}/{} | {}/{} | {} | {shown_error} | {vpdq_right} | {vpdq_false} |",
-            row.family, row.tuned.right, row.tuned.total, row.held_out.right, row.held_out.total, row.false_matches
-        );
-    }
+    print_table("edit", &rows, &baseline);
     if !off_target.is_empty() {
         println!();
         println!("boundaries off by more than {BOUNDARY_TARGET_SECONDS} s:");
@@ -182,6 +219,28 @@ fn main() {
         println!("earliest appearance not found: {}", missed.join(", "));
     }
     println!();
+    println!(
+        "random edits: {} per family and reference, tuning seed {TUNING_SEED}, held-out seed {HELD_OUT_SEED} ({})",
+        if full { DRAWS } else { 1 },
+        if unsealed { "UNSEALED: the held-out split is spent" } else { "sealed" }
+    );
+    print_table("random family", &random_rows, &baseline);
+    if !random_missed.is_empty() {
+        println!();
+        println!("random edits not found{}:", if unsealed { "" } else { " (tuning split only)" });
+        for case in &random_missed {
+            println!("- {case}");
+        }
+    }
+    if !look_alike_rows.is_empty() {
+        println!();
+        println!("| look-alike (indexed beside its look-alike; must not match it) | matches |");
+        println!("|---|---:|");
+        for (name, matches) in &look_alike_rows {
+            println!("| {name} | {matches} |");
+        }
+    }
+    println!();
     println!("| must find nothing | matches |");
     println!("|---|---:|");
     for (name, matches) in &negative_rows {
@@ -190,6 +249,8 @@ fn main() {
     println!();
     let sum = |count: fn(&FamilyResult) -> usize| rows.iter().map(count).sum::<usize>();
     let total = sum(|row| row.tuned.total + row.held_out.total);
+    let random_sum = |count: fn(&FamilyResult) -> usize| random_rows.iter().map(count).sum::<usize>();
+    let look_alike_matches: usize = look_alike_rows.iter().map(|(_, matches)| matches).sum();
     let negative_matches: usize = negative_rows.iter().map(|(_, matches)| matches).sum();
     println!(
         "overall: earliest right {}/{} on tuning footage, {}/{} held out; {negative_matches} matches on must-find-nothing queries",
@@ -198,10 +259,19 @@ fn main() {
         sum(|row| row.held_out.right),
         sum(|row| row.held_out.total),
     );
+    println!(
+        "random edits: earliest right {}/{} on the tuning split, {}/{} on the sealed held-out split; {} false matches; {look_alike_matches} matches on look-alikes",
+        random_sum(|row| row.tuned.right),
+        random_sum(|row| row.tuned.total),
+        random_sum(|row| row.held_out.right),
+        random_sum(|row| row.held_out.total),
+        random_sum(|row| row.false_matches),
+    );
     match baseline {
         Ok(baseline) => {
             let families = baseline["families"].as_object().expect("families");
-            let right: u64 = families.values().map(|family| family["right"].as_u64().unwrap_or(0)).sum();
+            let right: u64 =
+                rows.iter().map(|row| families.get(row.family).map_or(0, |f| f["right"].as_u64().unwrap_or(0))).sum();
             println!(
                 "vPDQ baseline: earliest right {right}/{total}, {} matches on must-find-nothing queries",
                 baseline["negative_matches"]
@@ -219,6 +289,53 @@ struct FamilyResult {
     held_out: Tally,
     false_matches: usize,
     worst_error: Option<f64>,
+}
+
+impl FamilyResult {
+    /// Counts one query's report: its false matches, and whether the earliest appearance is
+    /// the reference `id`, which it returns.
+    fn score<'r>(&mut self, report: &'r Report, id: FootageId, held_out: bool) -> Option<&'r Match> {
+        let set = if held_out { &mut self.held_out } else { &mut self.tuned };
+        set.total += 1;
+        self.false_matches += report.matches.iter().filter(|found| found.footage() != id).count();
+        let found = report.earliest().filter(|found| found.footage() == id)?;
+        set.right += 1;
+        Some(found)
+    }
+
+    /// The boundary error of `found` against `truth` (query start, reference start), kept if
+    /// it is the family's worst.
+    fn boundary(&mut self, found: &Match, truth: (f64, f64)) -> f64 {
+        let error = common::corpus::boundary_error(
+            truth,
+            (found.evidence.query_segment.start_seconds(), found.evidence.reference_segment.start_seconds()),
+        );
+        self.worst_error = Some(self.worst_error.map_or(error, |worst: f64| worst.max(error)));
+        error
+    }
+}
+
+/// One table of families: firstseen's counts beside vPDQ's.
+fn print_table(heading: &str, rows: &[FamilyResult], baseline: &Result<serde_json::Value, String>) {
+    println!();
+    println!(
+        "| {heading} | earliest right: tuning | earliest right: held out | false matches | max boundary error (s) | vPDQ earliest right | vPDQ false matches |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let shown_error = row.worst_error.map_or_else(|| "–".to_owned(), |error| format!("{error:.2}"));
+        let (vpdq_right, vpdq_false) = match baseline {
+            Ok(baseline) => {
+                let family = &baseline["families"][row.family];
+                (format!("{}/{}", family["right"], family["total"]), family["false"].to_string())
+            }
+            Err(_) => ("–".to_owned(), "–".to_owned()),
+        };
+        println!(
+            "| {} | {}/{} | {}/{} | {} | {shown_error} | {vpdq_right} | {vpdq_false} |",
+            row.family, row.tuned.right, row.tuned.total, row.held_out.right, row.held_out.total, row.false_matches
+        );
+    }
 }
 
 /// Of how many queries the earliest appearance was right.

@@ -303,5 +303,9 @@ fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut f
         centre: move_bits(hashes.centre),
         band: move_bits(hashes.band),
     };
-    ViewHashes { upright: regions(real.upright), mirrored: regions(real.mirrored), window: None }
+    // The turned views travel with every fingerprint the CLI makes, so lookups and ingests
+    // search them as they would in use; a window is rare, and left out.
+    let upright = regions(real.upright);
+    let mirrored = regions(real.mirrored);
+    ViewHashes { upright, mirrored, window: None, turned: real.turned.map(|turned| turned.map(&mut regions)) }
 }

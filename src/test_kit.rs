@@ -30,7 +30,7 @@ pub fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
         centre: PerceptualHash(rng.u64(..)),
         band: PerceptualHash(rng.u64(..)),
     };
-    ViewHashes { upright: region(), mirrored: region(), window: None }
+    ViewHashes { upright: region(), mirrored: region(), window: None, turned: None }
 }
 
 /// Footage with an informative keyframe every half second, of the given views.

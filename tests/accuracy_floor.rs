@@ -1,12 +1,32 @@
 //! The accuracy floor: a small, deterministic slice of the accuracy benchmark
 //! (`cargo bench --bench accuracy`) that must not get worse. Two references under every edit
 //! family the benchmark measures, three distractors dated earlier than the references, and two
-//! queries that must match nothing, all through the real server over gRPC.
+//! queries that must match nothing, all through the real server over gRPC. Then the same two
+//! references under every random family, drawn with the floor's own seed: nothing may match but
+//! the reference, and each family must find at least what it found when the floor was last
+//! raised ([`RANDOM_FLOOR`]).
 
 mod common;
 
 use common::corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
+use common::random_edits::{self, Family};
 use common::{Server, fixture, ingest, lookup, sighting};
+
+/// The seed of the floor's random draws: neither the benchmark's tuning nor its held-out seed.
+const FLOOR_SEED: u64 = 3;
+
+/// Per random family, how many of the two references' draws must lead to the reference.
+const RANDOM_FLOOR: [(Family, usize); 9] = [
+    (Family::Window, 0),
+    (Family::SplitScreen, 0),
+    (Family::Padded, 0),
+    (Family::Cropped, 0),
+    (Family::Turned, 0),
+    (Family::Tilted, 0),
+    (Family::Speed, 0),
+    (Family::Excerpt, 0),
+    (Family::Chain, 0),
+];
 
 #[tokio::test]
 async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
@@ -60,6 +80,26 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
         if !report.matches.is_empty() {
             failures.push(format!("must find nothing, {name}: {} matches", report.matches.len()));
         }
+    }
+    let mut rng = fastrand::Rng::with_seed(FLOOR_SEED);
+    for (family, floor) in RANDOM_FLOOR {
+        let mut found = Vec::new();
+        for reference in &references {
+            let edit = random_edits::draw(family, reference, &mut rng);
+            let query = ffmpeg(&edit.args, &random_edits::file_name(reference, &edit));
+            let report = lookup(&mut client, &query, None).await.unwrap();
+            let case = format!("{} / {}", reference.name, edit.steps.join(", "));
+            let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+            match urls.as_slice() {
+                [] => {}
+                [url] if *url == format!("reference:{}", reference.name) => found.push(case),
+                _ => failures.push(format!("{case}: matched {urls:?}")),
+            }
+        }
+        if found.len() < floor {
+            failures.push(format!("{}: {} found, the floor is {floor} ({found:?})", family.name(), found.len()));
+        }
+        println!("{}: {}/{} found {found:?}", family.name(), found.len(), references.len());
     }
     assert!(failures.is_empty(), "below the accuracy floor:\n{}", failures.join("\n"));
 }

@@ -84,6 +84,7 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
         upright: Some(regions),
         mirrored: Some(regions),
         inset: None,
+        turned: Vec::new(),
     };
     let bad_fingerprints = [
         (

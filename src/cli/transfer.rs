@@ -218,8 +218,9 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                 informative: keyframe.informative,
                 upright: Some(keyframe.upright.to_wire().map_err(anyhow::Error::msg)?),
                 mirrored: Some(keyframe.mirrored.to_wire().map_err(anyhow::Error::msg)?),
-                // An export holds indexed footage, which has no window views.
+                // An export holds indexed footage, which has no window or turned views.
                 inset: None,
+                turned: Vec::new(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

@@ -251,6 +251,7 @@ fn is_same_footage(found: &Evidence, fingerprint: &Fingerprint) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fingerprint::Orientation;
 
     #[test]
     fn the_same_footage_covers_nine_tenths_of_both_videos() {
@@ -260,7 +261,7 @@ mod tests {
             score: 1.0,
             matched_keyframes: 20,
             speed: 1.0,
-            mirrored: false,
+            orientation: Orientation::Upright,
             query_segment: Segment { start_ms: query.0, end_ms: query.1 },
             reference_segment: Segment { start_ms: reference.0, end_ms: reference.1 },
         };

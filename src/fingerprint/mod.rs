@@ -14,7 +14,7 @@ mod views;
 use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
-pub use views::{Orientation, RegionHashes, ViewHashes};
+pub use views::{Orientation, RegionHashes, Turn, ViewHashes};
 
 use crate::media::{
     ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MAX_VIDEO_SECONDS,
@@ -35,7 +35,10 @@ use crate::media::{
 /// weighing motion against the frame's average, trims still rows and columns off the window's
 /// sides, and an edge near the frame's border only has to stand above the picture on its inner
 /// side.
-pub const RECIPE_VERSION: u32 = 6;
+/// 7: bars of one fill at both ends are cut wherever the footage sits between them, not only
+/// when it is centred; every keyframe also carries its picture turned back from each quarter
+/// turn (searched only).
+pub const RECIPE_VERSION: u32 = 7;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -123,6 +126,14 @@ impl Fingerprint {
                     window: window.map(|window| {
                         RegionHashes::of(&hasher, &window.crop(&frame.luma, ANALYSIS_SIDE), window.width, window.height)
                     }),
+                    // Turned back from inside the bars only, not from the landscape band a tall
+                    // picture is cut to: a landscape video turned a quarter is a tall picture.
+                    turned: Some(ViewHashes::turned_back(
+                        &hasher,
+                        &bars.crop(&frame.luma, ANALYSIS_SIDE),
+                        bars.width,
+                        bars.height,
+                    )),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
                 };
                 Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels, content.width), hashes }

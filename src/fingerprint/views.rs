@@ -20,6 +20,13 @@
 //! A video that shows footage in a window over other footage (picture-in-picture, found by
 //! `media::WindowDetector`) also gets the three regions of the window, upright. Like the mirrored
 //! views they are only searched: it is the copy that puts footage in a window, not the original.
+//!
+//! A copy whose orientation was lost (a phone video re-encoded without its rotation flag, a clip
+//! turned upside down to dodge a filter) shows the footage turned by a quarter or a half turn.
+//! Analysis frames are squares whatever the video's shape, and scaling each axis to the square
+//! commutes with a quarter turn, so turning the copy's picture back gives the original's picture:
+//! the query also carries the three regions of its picture turned back by each of the three
+//! turns. Searched only, like the others: the index holds every footage once, upright.
 
 use super::hash::{FrameHasher, PerceptualHash};
 use crate::media::ContentBox;
@@ -59,8 +66,9 @@ impl RegionHashes {
     }
 }
 
-/// The hashes of one keyframe: every region upright and mirrored left to right, and the regions
-/// of the window when the video shows footage in a window over other footage.
+/// The hashes of one keyframe: every region upright and mirrored left to right, the regions of
+/// the window when the video shows footage in a window over other footage, and the regions of
+/// the picture turned back by each [`Turn`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ViewHashes {
     pub upright: RegionHashes,
@@ -68,13 +76,45 @@ pub struct ViewHashes {
     /// Only searched, never indexed or stored: indexed footage is matched as the whole picture
     /// it is, and a window is what a copy puts it in.
     pub window: Option<RegionHashes>,
+    /// The regions of the picture as it looks turned back from each of [`Turn::ALL`], in that
+    /// order. Only searched, never indexed or stored, like the window; absent from fingerprints
+    /// made before turns were searched, which are then simply not searched turned.
+    pub turned: Option<[RegionHashes; 3]>,
+}
+
+/// A turn a copy shows the footage with, clockwise as the viewer sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Turn {
+    Quarter,
+    Half,
+    ThreeQuarters,
+}
+
+impl Turn {
+    pub const ALL: [Turn; 3] = [Turn::Quarter, Turn::Half, Turn::ThreeQuarters];
+
+    pub fn degrees(self) -> u32 {
+        match self {
+            Turn::Quarter => 90,
+            Turn::Half => 180,
+            Turn::ThreeQuarters => 270,
+        }
+    }
+
+    /// The turn of `degrees` clockwise, if it is one of the three.
+    pub fn of_degrees(degrees: u32) -> Option<Turn> {
+        Turn::ALL.into_iter().find(|turn| turn.degrees() == degrees)
+    }
 }
 
 /// How a query keyframe's view relates to the original it met.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Orientation {
+    #[default]
     Upright,
     Mirrored,
+    /// The copy shows the original turned clockwise by this.
+    Turned(Turn),
 }
 
 impl ViewHashes {
@@ -84,7 +124,17 @@ impl ViewHashes {
             upright: RegionHashes::of(hasher, pixels, width, height),
             mirrored: RegionHashes::of(hasher, &mirror(pixels, width), width, height),
             window: None,
+            turned: None,
         }
+    }
+
+    /// The regions of a picture turned back from each of [`Turn::ALL`]: what [`ViewHashes::turned`]
+    /// holds.
+    pub fn turned_back(hasher: &FrameHasher, pixels: &[u8], width: usize, height: usize) -> [RegionHashes; 3] {
+        Turn::ALL.map(|turn| {
+            let (upright, upright_width, upright_height) = turn_back(pixels, width, height, turn);
+            RegionHashes::of(hasher, &upright, upright_width, upright_height)
+        })
     }
 
     /// The views an index files the keyframe under.
@@ -108,7 +158,13 @@ impl ViewHashes {
     pub fn searched(&self) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
         let upright = self.upright.all().into_iter().chain(self.window.iter().flat_map(RegionHashes::all));
         let upright = upright.map(|hash| (hash, Orientation::Upright));
-        upright.chain(self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored)))
+        let mirrored = self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored));
+        let turned = self.turned.iter().flat_map(|turned| {
+            Turn::ALL.into_iter().zip(turned).flat_map(|(turn, regions)| {
+                regions.all().into_iter().map(move |hash| (hash, Orientation::Turned(turn)))
+            })
+        });
+        upright.chain(mirrored).chain(turned)
     }
 }
 
@@ -122,7 +178,7 @@ impl ViewHashes {
             centre: PerceptualHash(hash.rotate_left(32)),
             band: PerceptualHash(hash.rotate_left(16)),
         };
-        ViewHashes { upright: regions(hash), mirrored: regions(!hash), window: None }
+        ViewHashes { upright: regions(hash), mirrored: regions(!hash), window: None, turned: None }
     }
 }
 
@@ -140,6 +196,32 @@ fn crop(pixels: &[u8], width: usize, height: usize, region: Region) -> (Vec<u8>,
 
 fn mirror(pixels: &[u8], width: usize) -> Vec<u8> {
     pixels.chunks_exact(width).flat_map(|row| row.iter().rev()).copied().collect()
+}
+
+/// A picture that shows something turned clockwise by `turn`, turned back: its pixels, width
+/// and height.
+fn turn_back(pixels: &[u8], width: usize, height: usize, turn: Turn) -> (Vec<u8>, usize, usize) {
+    let at = |x: usize, y: usize| pixels[y * width + x];
+    match turn {
+        Turn::Half => (pixels.iter().rev().copied().collect(), width, height),
+        // Turning back a quarter turn is turning a quarter anticlockwise: the new picture's row y
+        // is the old column width-1-y, read top to bottom.
+        Turn::Quarter => ((0..width * height).map(|i| at(width - 1 - i / height, i % height)).collect(), height, width),
+        Turn::ThreeQuarters => {
+            ((0..width * height).map(|i| at(i / height, height - 1 - i % height)).collect(), height, width)
+        }
+    }
+}
+
+/// `pixels` turned clockwise by `turn`: what a copy that lost its orientation shows.
+#[cfg(test)]
+fn turn(pixels: &[u8], width: usize, height: usize, turn: Turn) -> (Vec<u8>, usize, usize) {
+    let back = match turn {
+        Turn::Quarter => Turn::ThreeQuarters,
+        Turn::Half => Turn::Half,
+        Turn::ThreeQuarters => Turn::Quarter,
+    };
+    turn_back(pixels, width, height, back)
 }
 
 #[cfg(test)]
@@ -163,6 +245,34 @@ mod tests {
         let flipped = ViewHashes::of_picture(&hasher, &mirror(&picture(64, 48), 64), 64, 48);
         assert!(original.upright.whole.distance(flipped.upright.whole) >= 16);
         assert_eq!(flipped.mirrored, original.upright);
+    }
+
+    #[test]
+    fn a_turned_picture_meets_the_original_through_the_view_that_turns_it_back() {
+        let hasher = FrameHasher::default();
+        let (width, height) = (64, 48);
+        let original = ViewHashes::of_picture(&hasher, &picture(width, height), width, height);
+        for turn in Turn::ALL {
+            let (turned, turned_width, turned_height) = super::turn(&picture(width, height), width, height, turn);
+            let back = ViewHashes::turned_back(&hasher, &turned, turned_width, turned_height);
+            let index = Turn::ALL.iter().position(|&t| t == turn).expect("listed");
+            assert_eq!(back[index], original.upright, "{turn:?}");
+            let upright = ViewHashes::of_picture(&hasher, &turned, turned_width, turned_height).upright;
+            assert!(upright.whole.distance(original.upright.whole) >= 16, "{turn:?} meets without turning back");
+        }
+    }
+
+    #[test]
+    fn quarter_turns_move_the_corners_where_a_viewer_expects() {
+        // 3 wide, 2 high: a b c / d e f. Turned clockwise a quarter: d a / e b / f c.
+        let pixels = [1, 2, 3, 4, 5, 6];
+        assert_eq!(turn(&pixels, 3, 2, Turn::Quarter), (vec![4, 1, 5, 2, 6, 3], 2, 3));
+        assert_eq!(turn(&pixels, 3, 2, Turn::ThreeQuarters), (vec![3, 6, 2, 5, 1, 4], 2, 3));
+        assert_eq!(turn(&pixels, 3, 2, Turn::Half), (vec![6, 5, 4, 3, 2, 1], 3, 2));
+        for t in Turn::ALL {
+            let (turned, width, height) = turn(&pixels, 3, 2, t);
+            assert_eq!(turn_back(&turned, width, height, t), (pixels.to_vec(), 3, 2));
+        }
     }
 
     #[test]

@@ -472,6 +472,7 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
                     upright: RegionHashes { whole: hash(0), centre: hash(1), band: hash(2) },
                     mirrored: RegionHashes { whole: hash(3), centre: hash(4), band: hash(5) },
                     window: None,
+                    turned: None,
                 },
                 informative: packed[PACKED_KEYFRAME_LEN - 1] != 0,
             }
@@ -516,7 +517,8 @@ mod tests {
             centre: PerceptualHash(n + 1),
             band: PerceptualHash(n << 32),
         };
-        let hashes = |n: u64| ViewHashes { upright: regions(n), mirrored: regions(u64::MAX - n), window: None };
+        let hashes =
+            |n: u64| ViewHashes { upright: regions(n), mirrored: regions(u64::MAX - n), window: None, turned: None };
         let keyframes = vec![
             Keyframe { time_ms: 0, hashes: hashes(7), informative: true },
             Keyframe { time_ms: 500, hashes: hashes(42), informative: false },

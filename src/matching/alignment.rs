@@ -7,6 +7,7 @@
 //! the offset with the most distinct query keyframes behind it wins. The matches that agree with
 //! it, in one contiguous run, are the evidence.
 
+use crate::fingerprint::Orientation;
 use crate::media::SAMPLING_INTERVAL_MS;
 
 /// A hit (see `index::Hit`) paired with the query keyframe that made it.
@@ -15,8 +16,8 @@ pub struct Pair {
     pub query_ms: u32,
     pub reference_ms: u32,
     pub distance: u32,
-    /// Whether the query keyframe met the reference through a mirrored view.
-    pub mirrored: bool,
+    /// Through which of the query keyframe's views it met the reference.
+    pub orientation: Orientation,
 }
 
 impl Pair {
@@ -59,7 +60,9 @@ pub struct AlignmentPolicy {
     /// A gap in query time longer than this splits the evidence into separate runs.
     pub max_gap_ms: u32,
     /// Slowest and fastest playback tried, relative to the original: re-uploads are slowed
-    /// down or sped up to 0.8–1.5×.
+    /// down or sped up to 0.8–1.5×. Trying 0.5–2× measured worse: no copy more found (the
+    /// extension already finds those, with looser boundaries), one look-alike matched and one
+    /// boundary 5.6 s off at a stray speed (BENCHMARKS.md).
     pub speed_range: (f64, f64),
     /// Ratio between neighbouring speeds tried. At 2 %, a speed between two tried ones drifts by
     /// at most 1 % of the query's length, which the tolerance absorbs over 60 s.
@@ -299,7 +302,7 @@ mod tests {
     use super::*;
 
     fn pair(query_ms: u32, reference_ms: u32) -> Pair {
-        Pair { query_ms, reference_ms, distance: 2, mirrored: false }
+        Pair { query_ms, reference_ms, distance: 2, orientation: Orientation::Upright }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! and fact-checks) is joined in by the engine, and the sentences a person reads are written by
 //! `presentation`.
 
+use crate::fingerprint::Orientation;
 use crate::index::FootageId;
 
 /// A stretch of a video.
@@ -39,8 +40,8 @@ pub struct Evidence {
     pub matched_keyframes: u32,
     /// How fast the query plays the footage: 1.0 unless the copy was sped up or slowed down.
     pub speed: f64,
-    /// Whether the query shows the footage mirrored left to right.
-    pub mirrored: bool,
+    /// How the query shows the footage: as it is, mirrored left to right, or turned.
+    pub orientation: Orientation,
     pub query_segment: Segment,
     pub reference_segment: Segment,
 }

@@ -13,7 +13,7 @@
 //! the picture stops agreeing.
 
 use super::alignment::{Alignment, OFFSET_TOLERANCE_MS, Pair};
-use crate::fingerprint::{Keyframe, Orientation};
+use crate::fingerprint::Keyframe;
 
 /// How far a match may grow.
 #[derive(Clone, Debug)]
@@ -117,12 +117,7 @@ fn closest_at_predicted_time(
         .filter(|candidate| candidate.informative)
         .map(|candidate| {
             let (distance, orientation) = keyframe.hashes.closest_to(&candidate.hashes);
-            Pair {
-                query_ms: keyframe.time_ms,
-                reference_ms: candidate.time_ms,
-                distance,
-                mirrored: orientation == Orientation::Mirrored,
-            }
+            Pair { query_ms: keyframe.time_ms, reference_ms: candidate.time_ms, distance, orientation }
         })
         .min_by_key(|pair| pair.distance)
 }
@@ -130,7 +125,7 @@ fn closest_at_predicted_time(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::ViewHashes;
+    use crate::fingerprint::{Orientation, ViewHashes};
 
     /// Keyframes every 500 ms, each a picture of its own; another `film` shows other pictures.
     fn keyframes(count: u32, film: u64) -> Vec<Keyframe> {
@@ -149,7 +144,7 @@ mod tests {
                 query_ms,
                 reference_ms: (i64::from(query_ms) + offset_ms) as u32,
                 distance: 4,
-                mirrored: false,
+                orientation: Orientation::Upright,
             })
             .to_vec();
         Alignment { speed: 1.0, offset_ms, supporting }

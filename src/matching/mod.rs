@@ -21,7 +21,7 @@ pub use evidence::{Evidence, Segment};
 pub use extension::ExtensionPolicy;
 pub use references::References;
 
-use crate::fingerprint::{Fingerprint, Keyframe};
+use crate::fingerprint::{Fingerprint, Keyframe, Orientation, Turn};
 use crate::index::{FootageId, IndexError};
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
@@ -120,7 +120,7 @@ impl Matcher {
             score: score(query, query_segment, &supporting),
             matched_keyframes: supporting.len() as u32,
             speed: alignment.speed,
-            mirrored: supporting.iter().filter(|pair| pair.mirrored).count() * 2 > supporting.len(),
+            orientation: prevailing_orientation(&supporting),
             query_segment,
             reference_segment: Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) },
         }))
@@ -146,6 +146,17 @@ fn query_segment(query: &Fingerprint, supporting: &[Pair]) -> Segment {
         .unwrap_or(query.duration_ms)
         .max(last_ms);
     Segment { start_ms, end_ms }
+}
+
+/// The orientation most supporting pairs met the footage through; upright when it ties.
+fn prevailing_orientation(supporting: &[Pair]) -> Orientation {
+    let support = |orientation: Orientation| supporting.iter().filter(|pair| pair.orientation == orientation).count();
+    // `max_by_key` keeps the last of equals, so upright is listed last to win ties.
+    let turned = Turn::ALL.map(Orientation::Turned);
+    [Orientation::Mirrored, turned[0], turned[1], turned[2], Orientation::Upright]
+        .into_iter()
+        .max_by_key(|&orientation| support(orientation))
+        .unwrap_or_default()
 }
 
 /// Share of the segment's informative keyframes that agree, times their mean hash similarity.
@@ -185,7 +196,7 @@ mod tests {
         assert_eq!(evidence.query_segment, Segment { start_ms: 0, end_ms: 6_000 });
         assert_eq!(evidence.reference_segment, Segment { start_ms: 2_000, end_ms: 8_000 });
         assert_eq!((evidence.matched_keyframes, evidence.score), (12, 1.0), "every keyframe, at distance 0");
-        assert_eq!((evidence.speed, evidence.mirrored), (1.0, false));
+        assert_eq!((evidence.speed, evidence.orientation), (1.0, Orientation::Upright));
     }
 
     #[test]
@@ -194,10 +205,28 @@ mod tests {
         let (references, views) = references(&mut rng);
         let flipped: Vec<ViewHashes> = views
             .iter()
-            .map(|view| ViewHashes { upright: view.mirrored, mirrored: view.upright, window: None })
+            .map(|view| ViewHashes { upright: view.mirrored, mirrored: view.upright, window: None, turned: None })
             .collect();
         let [evidence] = Matcher::default().lookup(&references, &fingerprint(&flipped)).unwrap().try_into().unwrap();
-        assert!(evidence.mirrored);
+        assert_eq!(evidence.orientation, Orientation::Mirrored);
+        assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 10_000 });
+    }
+
+    #[test]
+    fn a_turned_copy_is_found_turned() {
+        let mut rng = fastrand::Rng::with_seed(4);
+        let (references, views) = references(&mut rng);
+        // What a copy turned upside down carries: unrelated upright views, and the original's
+        // regions among its pictures turned back.
+        let turned: Vec<ViewHashes> = views
+            .iter()
+            .map(|view| {
+                let unrelated = random_views(&mut rng);
+                ViewHashes { turned: Some([unrelated.upright, view.upright, unrelated.mirrored]), ..unrelated }
+            })
+            .collect();
+        let [evidence] = Matcher::default().lookup(&references, &fingerprint(&turned)).unwrap().try_into().unwrap();
+        assert_eq!(evidence.orientation, Orientation::Turned(Turn::Half));
         assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 10_000 });
     }
 
@@ -217,7 +246,12 @@ mod tests {
     #[test]
     fn the_score_is_the_agreeing_share_times_the_similarity() {
         let query = fingerprint(&vec![ViewHashes::spread_from(0); 4]);
-        let pair = |query_ms: u32, distance: u32| Pair { query_ms, reference_ms: query_ms, distance, mirrored: false };
+        let pair = |query_ms: u32, distance: u32| Pair {
+            query_ms,
+            reference_ms: query_ms,
+            distance,
+            orientation: Orientation::Upright,
+        };
         let whole = Segment { start_ms: 0, end_ms: 2_000 };
         assert_eq!(score(&query, whole, &[pair(0, 0), pair(500, 0), pair(1_000, 0), pair(1_500, 0)]), 1.0);
         assert_eq!(score(&query, whole, &[pair(0, 0), pair(500, 0)]), 0.5, "half the keyframes agree");

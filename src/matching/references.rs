@@ -53,7 +53,7 @@ impl References for InMemory {
                                 query_ms: query.time_ms,
                                 reference_ms: indexed.time_ms,
                                 distance,
-                                mirrored: orientation == crate::fingerprint::Orientation::Mirrored,
+                                orientation,
                             });
                         }
                     }

@@ -10,7 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use super::Pair;
-use crate::fingerprint::{Keyframe, Orientation};
+use crate::fingerprint::Keyframe;
 use crate::index::{FootageId, Hit, SearchView};
 
 /// A thread is worth starting for this many query keyframes (a dozen searches, a fraction
@@ -55,8 +55,7 @@ fn hits_of(view: &SearchView, keyframes: &[&Keyframe], radius: u32) -> Vec<(Foot
             hits_of_hash.clear();
             searcher.search(hash, radius, &mut hits_of_hash);
             hits.extend(hits_of_hash.iter().map(|&Hit { footage, time_ms, distance }| {
-                let mirrored = orientation == Orientation::Mirrored;
-                (footage, Pair { query_ms: keyframe.time_ms, reference_ms: time_ms, distance, mirrored })
+                (footage, Pair { query_ms: keyframe.time_ms, reference_ms: time_ms, distance, orientation })
             }));
         }
     }

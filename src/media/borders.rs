@@ -23,8 +23,9 @@ use super::ANALYSIS_SIDE;
 const FLAT_SPREAD: u8 = 12;
 /// Largest drift of a line's mean brightness over the video for it to still be a bar.
 const STABLE_DRIFT: u8 = 10;
-/// Largest difference, in analysis pixels, between the bars at the two ends of an axis: odd
-/// pixel counts and scaling put one more blended line on one side.
+/// Largest difference, in analysis pixels, between the bars at the two ends of an axis when one
+/// end's bar is missing or of another fill: odd pixel counts and scaling put one more blended
+/// line on one side.
 const MAX_BAR_ASYMMETRY: usize = 2;
 /// A content box narrower or lower than this share of the frame is not trusted: a video that
 /// is nearly all flat would otherwise be cropped to a sliver of noise.
@@ -148,8 +149,12 @@ fn inner_span(lines: &[LineHistory]) -> Option<(usize, usize)> {
     let first = lines.iter().position(|line| !line.is_bar)?;
     let last = lines.iter().rposition(|line| !line.is_bar)?;
     let trailing = lines.len() - 1 - last;
-    let matched = first.abs_diff(trailing) <= MAX_BAR_ASYMMETRY
-        && (first == 0 || lines[0].first_mean.abs_diff(lines[lines.len() - 1].first_mean) <= STABLE_DRIFT);
+    let centred = first.abs_diff(trailing) <= MAX_BAR_ASYMMETRY;
+    let same_fill = lines[0].first_mean.abs_diff(lines[lines.len() - 1].first_mean) <= STABLE_DRIFT;
+    // Bars of one fill at both ends are a padded canvas, wherever the footage sits on it. At one
+    // end only, a flat stable strip is a caption bar or a flat sky as often as padding, so it
+    // must be matched by the other end.
+    let matched = if first == 0 || trailing == 0 { centred } else { same_fill };
     if !matched {
         return Some((0, lines.len()));
     }
@@ -168,6 +173,20 @@ mod tests {
                 if (top..bottom).contains(&y) { ((x * 7 + y * 3 + phase * 11) % 200) as u8 + 30 } else { 16 }
             })
             .collect()
+    }
+
+    #[test]
+    fn finds_the_picture_off_centre_between_bars_of_one_fill_but_not_beside_one_flat_strip() {
+        let mut detector = BorderDetector::default();
+        for phase in 0..10 {
+            detector.observe(&letterboxed(6, 40, phase));
+        }
+        assert_eq!(detector.content_box(), ContentBox { left: 0, top: 6, width: 64, height: 34 });
+        let mut one_strip = BorderDetector::default();
+        for phase in 0..10 {
+            one_strip.observe(&letterboxed(0, 52, phase));
+        }
+        assert_eq!(one_strip.content_box(), ContentBox::WHOLE_FRAME, "a caption bar is not padding");
     }
 
     #[test]

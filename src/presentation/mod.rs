@@ -100,6 +100,8 @@ pub struct MatchJson {
     pub matched_keyframes: u32,
     pub speed: f64,
     pub mirrored: bool,
+    /// How far clockwise the copy shows the footage turned: 0, 90, 180 or 270.
+    pub turned_degrees: u32,
     pub query_start: f64,
     pub query_end: f64,
     pub reference_start: f64,
@@ -278,6 +280,7 @@ pub fn report_json(report: &v1::LookupReport) -> ReportJson {
                     matched_keyframes: found.matched_keyframes,
                     speed: found.speed,
                     mirrored: found.mirrored,
+                    turned_degrees: found.turned_degrees,
                     query_start,
                     query_end,
                     reference_start,
@@ -405,6 +408,10 @@ pub struct KeyframeJson {
     /// The window's views, under the key `inset` that this public format has always used.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "inset")]
     pub window: Option<HexRegions>,
+    /// The picture turned back from a quarter, a half and three quarters of a clockwise turn:
+    /// none (older fingerprints) or three.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub turned: Vec<HexRegions>,
 }
 
 /// `firstseen fingerprint --json`, and the fingerprint `POST /api/v1/lookup-fingerprint` takes.
@@ -428,6 +435,7 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
                 upright: keyframe.hashes.upright.into(),
                 mirrored: keyframe.hashes.mirrored.into(),
                 window: keyframe.hashes.window.map(HexRegions::from),
+                turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
                 informative: keyframe.informative,
             })
             .collect(),
@@ -449,6 +457,7 @@ pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, Str
                 upright: Some(keyframe.upright.to_wire()?),
                 mirrored: Some(keyframe.mirrored.to_wire()?),
                 inset: keyframe.window.as_ref().map(HexRegions::to_wire).transpose()?,
+                turned: keyframe.turned.iter().map(HexRegions::to_wire).collect::<Result<_, _>>()?,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

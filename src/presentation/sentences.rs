@@ -3,6 +3,7 @@
 //! in the same words.
 
 use crate::engine::{Match, Report, Verdict};
+use crate::fingerprint::{Orientation, Turn};
 use crate::index::Review;
 use crate::matching::Segment;
 use crate::proto::{self, v1};
@@ -69,8 +70,11 @@ fn appearance(report: &Report) -> String {
 /// 1.25× speed".
 fn edits(found: &Match) -> Option<String> {
     let mut edits = Vec::new();
-    if found.evidence.mirrored {
-        edits.push("is mirrored".to_owned());
+    match found.evidence.orientation {
+        Orientation::Upright => {}
+        Orientation::Mirrored => edits.push("is mirrored".to_owned()),
+        Orientation::Turned(Turn::Half) => edits.push("is upside down".to_owned()),
+        Orientation::Turned(turn) => edits.push(format!("is turned {}° clockwise", turn.degrees())),
     }
     if (found.evidence.speed - 1.0).abs() > NORMAL_SPEED_TOLERANCE {
         edits.push(format!("plays at {:.2}× speed", found.evidence.speed));
@@ -122,7 +126,7 @@ mod tests {
     use crate::matching::Evidence;
     use crate::test_kit::{day, sighting};
 
-    fn found(mirrored: bool, speed: f64, reviews: Vec<Review>) -> Match {
+    fn found(orientation: Orientation, speed: f64, reviews: Vec<Review>) -> Match {
         Match {
             evidence: Evidence {
                 footage: FootageId(1),
@@ -130,7 +134,7 @@ mod tests {
                 score: 0.8,
                 matched_keyframes: 12,
                 speed,
-                mirrored,
+                orientation,
                 query_segment: Segment { start_ms: 0, end_ms: 6_000 },
                 reference_segment: Segment { start_ms: 2_000, end_ms: 8_000 },
             },
@@ -148,14 +152,16 @@ mod tests {
 
     #[test]
     fn the_summary_says_where_when_which_stretch_and_the_verdict() {
-        let report = Report::new(vec![found(false, 1.0, Vec::new())], claimed(), 6_000, 12, 12);
+        let report = Report::new(vec![found(Orientation::Upright, 1.0, Vec::new())], claimed(), 6_000, 12, 12);
         assert_eq!(
             summary(&report),
             "Earliest known appearance: 2020-11-10 at https://example.org/original; the video's 0:00–0:06 is \
              that footage's 0:02–0:08. Seen 1 more time since. Footage predates the claim by 1044 days."
         );
-        let edited = Report::new(vec![found(true, 1.25, Vec::new())], None, 6_000, 12, 12);
+        let edited = Report::new(vec![found(Orientation::Mirrored, 1.25, Vec::new())], None, 6_000, 12, 12);
         assert!(summary(&edited).contains("This copy is mirrored and plays at 1.25× speed."), "{}", summary(&edited));
+        let turned = Report::new(vec![found(Orientation::Turned(Turn::Quarter), 1.0, Vec::new())], None, 6_000, 12, 12);
+        assert!(summary(&turned).contains("This copy is turned 90° clockwise."), "{}", summary(&turned));
         let nothing = Report::new(Vec::new(), claimed(), 6_000, 12, 12);
         assert_eq!(summary(&nothing), "No indexed footage matches this video. No known earlier footage.");
     }
@@ -170,7 +176,7 @@ mod tests {
             ..Review::default()
         };
         let checked = vec![review("https://b.example", "2023-09-26"), review("https://a.example", "2023-09-25")];
-        let report = Report::new(vec![found(false, 1.0, checked)], None, 6_000, 12, 12);
+        let report = Report::new(vec![found(Orientation::Upright, 1.0, checked)], None, 6_000, 12, 12);
         assert!(
             summary(&report).starts_with(
                 "Already fact-checked: Misbar, 2023-09-25, rated Misleading: https://a.example. \

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::v1;
 use crate::engine::{FootageDetails, Match, Report, Verdict};
-use crate::fingerprint::{Fingerprint, Keyframe, PerceptualHash, RegionHashes, ViewHashes};
+use crate::fingerprint::{Fingerprint, Keyframe, Orientation, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::matching::Segment;
 use crate::time;
@@ -65,6 +65,7 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     upright: Some(keyframe.hashes.upright.into()),
                     mirrored: Some(keyframe.hashes.mirrored.into()),
                     inset: keyframe.hashes.window.map(Into::into),
+                    turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -93,6 +94,16 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                         upright: regions(keyframe.upright.as_ref(), "upright")?,
                         mirrored: regions(keyframe.mirrored.as_ref(), "mirrored")?,
                         window: keyframe.inset.as_ref().map(RegionHashes::from),
+                        turned: match keyframe.turned.as_slice() {
+                            [] => None,
+                            [quarter, half, three_quarters] => Some([quarter.into(), half.into(), three_quarters.into()]),
+                            other => {
+                                return Err(invalid(format!(
+                                    "invalid fingerprint: keyframe {index} has {} turned views; none or three are expected",
+                                    other.len()
+                                )));
+                            }
+                        },
                     },
                     informative: keyframe.informative,
                 })
@@ -398,7 +409,11 @@ impl From<&Match> for v1::Match {
             score: evidence.score,
             matched_keyframes: evidence.matched_keyframes,
             speed: evidence.speed,
-            mirrored: evidence.mirrored,
+            mirrored: evidence.orientation == Orientation::Mirrored,
+            turned_degrees: match evidence.orientation {
+                Orientation::Turned(turn) => turn.degrees(),
+                Orientation::Upright | Orientation::Mirrored => 0,
+            },
             query_segment: Some(evidence.query_segment.into()),
             reference_segment: Some(evidence.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
@@ -454,6 +469,7 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(4);
         let mut views: Vec<ViewHashes> = (0..5).map(|_| random_views(&mut rng)).collect();
         views[2].window = Some(random_views(&mut rng).upright);
+        views[3].turned = Some([0, 1, 2].map(|_| random_views(&mut rng).upright));
         let original = fingerprint(&views);
         let wire = v1::Fingerprint::from(&original);
         assert_eq!(wire.recipe_version, RECIPE_VERSION);
@@ -462,6 +478,10 @@ mod tests {
         hashless.keyframes[1].mirrored = None;
         let refused = Fingerprint::try_from(&hashless).unwrap_err().to_string();
         assert_eq!(refused, "invalid fingerprint: keyframe 1 has no mirrored hashes");
+        let mut two_turns = wire.clone();
+        two_turns.keyframes[3].turned.pop();
+        let refused = Fingerprint::try_from(&two_turns).unwrap_err().to_string();
+        assert_eq!(refused, "invalid fingerprint: keyframe 3 has 2 turned views; none or three are expected");
         let older = v1::Fingerprint { recipe_version: RECIPE_VERSION - 1, ..wire };
         assert!(Fingerprint::try_from(&older).unwrap_err().to_string().contains("recipe version"));
     }

@@ -53,6 +53,59 @@ pub fn must_find_nothing() -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A look-alike: footage indexed beside a query that resembles it but is not it, as lavfi
+/// sources for [`synthetic`]. The query must not match the indexed look-alike.
+pub struct LookAlike {
+    pub name: &'static str,
+    pub indexed: String,
+    pub query: String,
+}
+
+/// Pairs of different videos that share what fools a matcher: a game's screen layout, a room,
+/// a title card.
+pub fn look_alikes() -> Vec<LookAlike> {
+    // A game's screen: a top bar and a side panel around the play, the play itself a session of
+    // the game of life.
+    let game = |seed: u32| {
+        format!(
+            "life=s=640x360:r=25:seed={seed}:mold=10:ratio=0.3:life_color=#40ff80:death_color=#101830,\
+             drawbox=x=0:y=0:w=iw:h=48:c=0x222244:t=fill,drawbox=x=16:y=12:w=180:h=24:c=0xffcc00:t=fill,\
+             drawbox=x=480:y=48:w=160:h=312:c=0x333355:t=fill,drawbox=x=496:y=70:w=128:h=96:c=0x6688aa:t=fill,\
+             trim=duration=8"
+        )
+    };
+    // A room filmed by a fixed camera: the same still scene, someone moving through it along
+    // another path each time.
+    let room = |path: &str| {
+        format!(
+            "gradients=s=640x360:r=25:seed=77:speed=0.0001:n=4,drawbox=x=60:y=200:w=200:h=120:c=0x5a3a1a:t=fill,\
+             drawbox=x=420:y=40:w=140:h=100:c=0xd0d8e0:t=fill[room];color=c=0x202020:s=60x150:r=25[person];\
+             [room][person]overlay={path}:shortest=1,trim=duration=8[out0]"
+        )
+    };
+    // A channel's title card (a logo of boxes on its colour) before different footage.
+    let titled = |footage: &str| {
+        format!(
+            "color=c=0x0b3d91:s=640x360:r=25:d=2,drawbox=x=220:y=120:w=200:h=60:c=white:t=fill,\
+             drawbox=x=250:y=200:w=140:h=24:c=0xfc3d21:t=fill,format=yuv420p[card];\
+             {footage},trim=duration=5,format=yuv420p[footage];[card][footage]concat=n=2:v=1[out0]"
+        )
+    };
+    vec![
+        LookAlike { name: "same game, another session", indexed: game(4242), query: game(5151) },
+        LookAlike {
+            name: "same room, another recording",
+            indexed: room("x=40+t*60:y=170"),
+            query: room("x=560-t*50:y=150+10*sin(t)"),
+        },
+        LookAlike {
+            name: "only a title card in common",
+            indexed: titled("cellauto=s=640x360:r=25:rule=110:scroll=1"),
+            query: titled("mandelbrot=s=640x360:r=25:start_x=-1.4:start_y=0.01"),
+        },
+    ]
+}
+
 /// A reference clip and how long it is.
 pub struct Reference {
     pub name: &'static str,
@@ -254,6 +307,15 @@ pub fn edits() -> Vec<Edit> {
         Edit {
             family: "cropped 15 % and zoomed",
             args: |_| video("crop=iw*0.85:ih*0.85,scale=640:-2", 28),
+            truth: starts_at_zero,
+        },
+        Edit {
+            family: "turned 90° (orientation lost)", args: |_| video("transpose=clock", 28), truth: starts_at_zero
+        },
+        Edit { family: "upside down", args: |_| video("hflip,vflip", 28), truth: starts_at_zero },
+        Edit {
+            family: "turned 270° + cropped 10 %",
+            args: |_| video("transpose=cclock,crop=iw*0.9:ih*0.9", 28),
             truth: starts_at_zero,
         },
         Edit { family: "sped up 1.25x", args: |_| video("setpts=PTS/1.25", 28), truth: starts_at_zero },

@@ -15,6 +15,7 @@ use tonic::transport::Channel;
 
 pub mod bench;
 pub mod corpus;
+pub mod random_edits;
 
 /// What the tests talk to the server with: a FirstSeen client that presents a key, or none.
 pub type Client = KeyedClient;

@@ -838,6 +838,7 @@
       el('ul', { class: 'match-facts' },
         el('li', { class: 'speed' }, format.speed(match.speed)),
         match.mirrored ? el('li', { class: 'mirrored' }, 'mirrored') : null,
+        match.turned_degrees ? el('li', { class: 'mirrored' }, match.turned_degrees === 180 ? 'upside down' : `turned ${match.turned_degrees}°`) : null,
         match.matched_keyframes != null ? el('li', null, format.plural(match.matched_keyframes, 'matching keyframe', 'matching keyframes')) : null,
         el('li', null, 'first seen ', dateBoth(match.first_seen))),
       el('p', null, el('a', { href: `#/footage/${encodeURIComponent(match.footage_id)}`, class: 'footage-link' },
