@@ -15,16 +15,17 @@ use common::{Server, fixture, ingest, lookup, sighting};
 /// The seed of the floor's random draws: neither the benchmark's tuning nor its held-out seed.
 const FLOOR_SEED: u64 = 3;
 
-/// Per random family, how many of the two references' draws must lead to the reference.
+/// Per random family, how many of the two references' draws must lead to the reference: what
+/// the recipe found when the floor was last raised. Raise it when a change finds more.
 const RANDOM_FLOOR: [(Family, usize); 9] = [
     (Family::Window, 0),
     (Family::SplitScreen, 0),
-    (Family::Padded, 0),
+    (Family::Padded, 1),
     (Family::Cropped, 0),
-    (Family::Turned, 0),
-    (Family::Tilted, 0),
-    (Family::Speed, 0),
-    (Family::Excerpt, 0),
+    (Family::Turned, 2),
+    (Family::Tilted, 1),
+    (Family::Speed, 2),
+    (Family::Excerpt, 2),
     (Family::Chain, 0),
 ];
 
