@@ -66,6 +66,15 @@ impl ContentBox {
         sides(self).iter().zip(sides(other)).all(|(&mine, theirs)| mine.abs_diff(theirs) <= 2)
     }
 
+    /// Whether `other` lies within this box, give or take the two analysis pixels scaling blurs an
+    /// edge by.
+    pub fn contains(&self, other: &ContentBox) -> bool {
+        other.left + 2 >= self.left
+            && other.top + 2 >= self.top
+            && other.left + other.width <= self.left + self.width + 2
+            && other.top + other.height <= self.top + self.height + 2
+    }
+
     /// The box's pixels of a row-major picture `row_width` pixels wide (an analysis frame, or a
     /// part of one), row-major.
     pub fn crop(&self, pixels: &[u8], row_width: usize) -> Vec<u8> {

@@ -22,6 +22,7 @@
 mod borders;
 mod budget;
 mod decode;
+mod detail;
 mod error;
 mod keyframes;
 mod sample_tables;

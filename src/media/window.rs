@@ -12,7 +12,9 @@
 //! between the pixels two apart across it (two, so that the one pixel a scaled-down edge blends
 //! into does not hide it), and looks for rectangles whose sides are persistently stronger than
 //! the picture just beside them. Of those, it keeps the one that holds the most moving picture
-//! and the least still picture: the footage, not the static page or panel around it.
+//! and the least still picture: the footage, not the static page or panel around it. Over a
+//! soft background (a blurred copy of the clip, a flat card) the edges may not stand out; there
+//! the window is the run of detailed picture that `media::detail` finds.
 //!
 //! Like the bars, the window is decided over the whole video, so every keyframe gets the same
 //! crop. Only lookups search the window (see `fingerprint::views`), beside the usual views: a
@@ -94,11 +96,38 @@ impl WindowDetector {
         }
     }
 
+    /// The picture inside the window, without its edges: the window framed by four edges, or
+    /// else footage on a soft background found by its detail (`media::detail`). `None` when
+    /// there is neither, or when the window is just the picture inside the bars, `content`.
+    pub fn window_box(&self, content: ContentBox) -> Option<ContentBox> {
+        if self.frames == 0 {
+            return None;
+        }
+        let motion = MotionMap::new(&self.activity);
+        let framed = self.framed_window(&motion);
+        // Less its still margins, like a framed window: a page's title above a player shares
+        // the player's columns.
+        let detailed = super::detail::detailed_box(&self.across_columns, &self.across_rows)
+            .filter(|found| motion.moves(found))
+            .map(|found| motion.without_still_margins(found));
+        // Footage has rectangles of its own (a car's window, a doorway), which the edge test
+        // takes for a window when nothing better frames one. One that leans on the frame's edge
+        // within the detailed picture on a soft background is such a rectangle, and the picture
+        // is the footage; a window with four edges of its own is a window.
+        let window = match (framed, detailed) {
+            (Some((framed, real_sides)), Some(detailed)) if real_sides < 4 && detailed.contains(&framed) => {
+                Some(detailed)
+            }
+            (framed, detailed) => framed.map(|(framed, _)| framed).or(detailed),
+        };
+        window.filter(|window| !window.nearly_equals(&content))
+    }
+
     /// The picture inside the window found, without its edges: of the closed rectangles, the one
     /// with the most real sides, then the one that holds the most motion and the least stillness,
-    /// less any still rows and columns along its sides. `None` when there is no window, when the
-    /// best rectangle stands still more than it moves, or when the window is just the picture
-    /// inside the bars, `content`.
+    /// less any still rows and columns along its sides, with how many of its sides are edges of
+    /// its own rather than the frame's. `None` when there is no closed rectangle or when the best
+    /// one stands still more than it moves.
     ///
     /// Motion decides between rectangles because a page around a player is full of them (the
     /// player, a side panel of thumbnails, both together) and only the footage moves. What counts
@@ -109,10 +138,7 @@ impl WindowDetector {
     /// A window may run off the frame (a split screen, or a window placed partly outside), so the
     /// frame's own edges count as sides; but at least one side across and one down must be a
     /// real edge, or the "window" is the whole frame.
-    pub fn window_box(&self, content: ContentBox) -> Option<ContentBox> {
-        if self.frames == 0 {
-            return None;
-        }
+    fn framed_window(&self, motion: &MotionMap) -> Option<(ContentBox, usize)> {
         let vertical = EdgeMap::new(&self.across_columns, self.frames, Axis::Columns);
         let horizontal = EdgeMap::new(&self.across_rows, self.frames, Axis::Rows);
         let lines = |map: &EdgeMap| -> Vec<usize> {
@@ -122,7 +148,6 @@ impl WindowDetector {
             std::iter::once(FRAME_START).chain(edges).chain(std::iter::once(FRAME_END)).collect()
         };
         let (columns, rows) = (lines(&vertical), lines(&horizontal));
-        let motion = MotionMap::new(&self.activity);
         let mut best: Option<((usize, i32), ContentBox)> = None;
         for (left, right) in pairs(&columns) {
             for (top, bottom) in pairs(&rows) {
@@ -143,14 +168,9 @@ impl WindowDetector {
                 }
             }
         }
-        let (_, window) = best?;
-        // A rectangle where more stands still than moves is a panel, not footage: a frozen test
-        // card is full of them, and trimming its stillness would leave any 16-pixel patch.
-        if motion.moving_within(&window) < 0 {
-            return None;
-        }
-        let window = motion.without_still_margins(window);
-        (!window.nearly_equals(&content)).then_some(window)
+        let ((real_sides, _), window) = best?;
+        // Trimming a still rectangle's stillness would leave any 16-pixel patch.
+        motion.moves(&window).then(|| (motion.without_still_margins(window), real_sides))
     }
 }
 
@@ -249,6 +269,12 @@ impl MotionMap {
                 return window;
             };
         }
+    }
+
+    /// Whether at least as much of `area` moves as stands still. Less, and it is a still
+    /// picture, not footage: a frozen test card is full of rectangles and of detail.
+    fn moves(&self, area: &ContentBox) -> bool {
+        self.moving_within(area) >= 0
     }
 
     /// Moving pixels less still ones within `area`.
