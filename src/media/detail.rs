@@ -82,7 +82,10 @@ mod tests {
     fn finds_footage_off_centre_on_a_blurred_fill() {
         // A landscape clip across the width of a square canvas, low on it, over a blurred copy.
         let rows = |_: usize, y: usize| if (36..60).contains(&y) { 30 + (y as u32 % 7) * 5 } else { 2 };
-        assert_eq!(detailed_box(&sums(rows), &sums(rows)), Some(ContentBox { left: 0, top: 36, width: 64, height: 24 }));
+        assert_eq!(
+            detailed_box(&sums(rows), &sums(rows)),
+            Some(ContentBox { left: 0, top: 36, width: 64, height: 24 })
+        );
         // A tall clip on a wide canvas, at its left edge, over a flat card.
         let columns = |x: usize, _: usize| if x < 30 { 25 } else { 0 };
         let found = detailed_box(&sums(columns), &sums(columns));
