@@ -247,25 +247,17 @@ fn main() {
         println!("| {name} | {matches} |");
     }
     println!();
-    let sum = |count: fn(&FamilyResult) -> usize| rows.iter().map(count).sum::<usize>();
-    let total = sum(|row| row.tuned.total + row.held_out.total);
-    let random_sum = |count: fn(&FamilyResult) -> usize| random_rows.iter().map(count).sum::<usize>();
     let look_alike_matches: usize = look_alike_rows.iter().map(|(_, matches)| matches).sum();
     let negative_matches: usize = negative_rows.iter().map(|(_, matches)| matches).sum();
+    let [tuned_right, tuned_total, held_out_right, held_out_total] = split_totals(&rows);
+    let total = tuned_total + held_out_total;
     println!(
-        "overall: earliest right {}/{} on tuning footage, {}/{} held out; {negative_matches} matches on must-find-nothing queries",
-        sum(|row| row.tuned.right),
-        sum(|row| row.tuned.total),
-        sum(|row| row.held_out.right),
-        sum(|row| row.held_out.total),
+        "overall: earliest right {tuned_right}/{tuned_total} on tuning footage, {held_out_right}/{held_out_total} held out; {negative_matches} matches on must-find-nothing queries",
     );
+    let [tuned_right, tuned_total, held_out_right, held_out_total] = split_totals(&random_rows);
+    let random_false_matches: usize = random_rows.iter().map(|row| row.false_matches).sum();
     println!(
-        "random edits: earliest right {}/{} on the tuning split, {}/{} on the sealed held-out split; {} false matches; {look_alike_matches} matches on look-alikes",
-        random_sum(|row| row.tuned.right),
-        random_sum(|row| row.tuned.total),
-        random_sum(|row| row.held_out.right),
-        random_sum(|row| row.held_out.total),
-        random_sum(|row| row.false_matches),
+        "random edits: earliest right {tuned_right}/{tuned_total} on the tuning split, {held_out_right}/{held_out_total} on the sealed held-out split; {random_false_matches} false matches; {look_alike_matches} matches on look-alikes",
     );
     match baseline {
         Ok(baseline) => {
@@ -336,6 +328,18 @@ fn print_table(heading: &str, rows: &[FamilyResult], baseline: &Result<serde_jso
             row.family, row.tuned.right, row.tuned.total, row.held_out.right, row.held_out.total, row.false_matches
         );
     }
+}
+
+/// Right and total per split, summed over `rows`: tuning right, tuning total, held-out right,
+/// held-out total.
+fn split_totals(rows: &[FamilyResult]) -> [usize; 4] {
+    let sum = |count: fn(&FamilyResult) -> usize| rows.iter().map(count).sum::<usize>();
+    [
+        sum(|row| row.tuned.right),
+        sum(|row| row.tuned.total),
+        sum(|row| row.held_out.right),
+        sum(|row| row.held_out.total),
+    ]
 }
 
 /// Of how many queries the earliest appearance was right.

@@ -184,28 +184,26 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn finds_the_picture_off_centre_between_bars_of_one_fill_but_not_beside_one_flat_strip() {
+    /// The picture a detector finds after ten moving frames letterboxed to rows `top..bottom`.
+    fn content_box_of_letterboxed(top: usize, bottom: usize) -> ContentBox {
         let mut detector = BorderDetector::default();
         for phase in 0..10 {
-            detector.observe(&letterboxed(6, 40, phase));
+            detector.observe(&letterboxed(top, bottom, phase));
         }
-        assert_eq!(detector.content_box(), ContentBox { left: 0, top: 6, width: 64, height: 34 });
-        let mut one_strip = BorderDetector::default();
-        for phase in 0..10 {
-            one_strip.observe(&letterboxed(0, 52, phase));
-        }
-        assert_eq!(one_strip.content_box(), ContentBox::WHOLE_FRAME, "a caption bar is not padding");
+        detector.content_box()
+    }
+
+    #[test]
+    fn finds_the_picture_off_centre_between_bars_of_one_fill_but_not_beside_one_flat_strip() {
+        assert_eq!(content_box_of_letterboxed(6, 40), ContentBox { left: 0, top: 6, width: 64, height: 34 });
+        assert_eq!(content_box_of_letterboxed(0, 52), ContentBox::WHOLE_FRAME, "a caption bar is not padding");
     }
 
     #[test]
     fn finds_the_picture_between_letterbox_bars() {
-        let mut detector = BorderDetector::default();
-        for phase in 0..10 {
-            detector.observe(&letterboxed(20, 44, phase));
-        }
-        assert_eq!(detector.content_box(), ContentBox { left: 0, top: 20, width: 64, height: 24 });
-        let cropped = detector.content_box().crop(&letterboxed(20, 44, 0), ANALYSIS_SIDE);
+        let found = content_box_of_letterboxed(20, 44);
+        assert_eq!(found, ContentBox { left: 0, top: 20, width: 64, height: 24 });
+        let cropped = found.crop(&letterboxed(20, 44, 0), ANALYSIS_SIDE);
         assert_eq!(cropped.len(), 64 * 24);
         assert_eq!(cropped[0], letterboxed(20, 44, 0)[20 * 64]);
     }
@@ -220,11 +218,7 @@ mod tests {
 
     #[test]
     fn a_flat_edge_on_one_side_only_is_picture_not_a_bar() {
-        let mut detector = BorderDetector::default();
-        for phase in 0..10 {
-            detector.observe(&letterboxed(12, 64, phase));
-        }
-        assert_eq!(detector.content_box(), ContentBox::WHOLE_FRAME);
+        assert_eq!(content_box_of_letterboxed(12, 64), ContentBox::WHOLE_FRAME);
     }
 
     #[test]
