@@ -241,7 +241,7 @@ fn hashes_of_variants(work: &std::path::Path, filters: &[String]) -> Vec<ViewHas
                 &["-i", source.to_str().unwrap(), "-vf", &format!("{filter},scale=320:-2"), "-an"],
             );
             let fingerprint = Fingerprint::of_file(&variant, &limits).expect("fingerprint a pool variant");
-            pool.extend(fingerprint.informative_keyframes().map(|keyframe| keyframe.hashes));
+            pool.extend(fingerprint.informative_keyframes().map(|keyframe| keyframe.hashes.clone()));
         }
     }
     pool
@@ -277,7 +277,7 @@ fn filler(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
     let start = rng.usize(..pool.len());
     let keyframes = (0..KEYFRAMES_PER_FOOTAGE)
         .map(|i| {
-            let real = pool[(start + i) % pool.len()];
+            let real = pool[(start + i) % pool.len()].clone();
             Keyframe { time_ms: i as u32 * 500, hashes: perturbed(real, 8..=24, rng), informative: true }
         })
         .collect();
@@ -286,7 +286,7 @@ fn filler(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
 
 /// One real keyframe moved by 0–4 bits, as a lookup of a single frame grab would send.
 fn single_keyframe(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
-    let hashes = perturbed(pool[rng.usize(..pool.len())], 0..=4, rng);
+    let hashes = perturbed(pool[rng.usize(..pool.len())].clone(), 0..=4, rng);
     Fingerprint { duration_ms: 500, keyframes: vec![Keyframe { time_ms: 0, hashes, informative: true }] }
 }
 
@@ -307,5 +307,5 @@ fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut f
     // search them as they would in use; a window is rare, and left out.
     let upright = regions(real.upright);
     let mirrored = regions(real.mirrored);
-    ViewHashes { upright, mirrored, window: None, turned: real.turned.map(|turned| turned.map(&mut regions)) }
+    ViewHashes { upright, mirrored, windows: Vec::new(), turned: real.turned.map(|turned| turned.map(&mut regions)) }
 }

@@ -30,7 +30,7 @@ pub fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
         centre: PerceptualHash(rng.u64(..)),
         band: PerceptualHash(rng.u64(..)),
     };
-    ViewHashes { upright: region(), mirrored: region(), window: None, turned: None }
+    ViewHashes { upright: region(), mirrored: region(), windows: Vec::new(), turned: None }
 }
 
 /// Footage with an informative keyframe every half second, of the given views.
@@ -38,7 +38,7 @@ pub fn fingerprint(views: &[ViewHashes]) -> Fingerprint {
     let keyframes: Vec<Keyframe> = views
         .iter()
         .enumerate()
-        .map(|(i, &hashes)| Keyframe { time_ms: i as u32 * 500, hashes, informative: true })
+        .map(|(i, hashes)| Keyframe { time_ms: i as u32 * 500, hashes: hashes.clone(), informative: true })
         .collect();
     Fingerprint { duration_ms: keyframes.len() as u32 * 500, keyframes }
 }

@@ -83,7 +83,7 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
         informative: true,
         upright: Some(regions),
         mirrored: Some(regions),
-        inset: None,
+        windows: Vec::new(),
         turned: Vec::new(),
     };
     let bad_fingerprints = [

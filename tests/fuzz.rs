@@ -37,13 +37,15 @@ fn keyframe() -> impl Strategy<Value = v1::Keyframe> {
     // Turned views: none, the three a fingerprint carries, or a wrong count.
     let turned = prop_oneof![Just(0usize), Just(3), 0..5usize]
         .prop_flat_map(|count| prop::collection::vec(regions().prop_map(Option::unwrap_or_default), count));
-    (prop_oneof![0..20_000u32, any::<u32>()], any::<bool>(), regions(), regions(), regions(), turned).prop_map(
-        |(time_ms, informative, upright, mirrored, window, turned)| v1::Keyframe {
+    // Windows: up to the three a fingerprint may carry, or one too many.
+    let windows = prop::collection::vec(regions().prop_map(Option::unwrap_or_default), 0..5usize);
+    (prop_oneof![0..20_000u32, any::<u32>()], any::<bool>(), regions(), regions(), windows, turned).prop_map(
+        |(time_ms, informative, upright, mirrored, windows, turned)| v1::Keyframe {
             time_ms,
             informative,
             upright,
             mirrored,
-            inset: window,
+            windows,
             turned,
         },
     )

@@ -84,8 +84,8 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
         fingerprint.informative_keyframes().count(),
         crate::fingerprint::RECIPE_VERSION,
     );
-    if fingerprint.keyframes.iter().any(|keyframe| keyframe.hashes.window.is_some()) {
-        println!("footage shown in a window over other footage: lookups search the window too");
+    if fingerprint.keyframes.iter().any(|keyframe| !keyframe.hashes.windows.is_empty()) {
+        println!("footage shown in a window or a part of the frame: lookups search each window too");
     }
     println!("{:>9}  {:<16}  {:<16}  {:<16}", "time (s)", "whole", "centre", "band");
     for keyframe in &fingerprint.keyframes {

@@ -219,7 +219,7 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                 upright: Some(keyframe.upright.to_wire().map_err(anyhow::Error::msg)?),
                 mirrored: Some(keyframe.mirrored.to_wire().map_err(anyhow::Error::msg)?),
                 // An export holds indexed footage, which has no window or turned views.
-                inset: None,
+                windows: Vec::new(),
                 turned: Vec::new(),
             })
         })

@@ -38,7 +38,9 @@ use crate::media::{
 /// 7: bars of one fill at both ends are cut wherever the footage sits between them, not only
 /// when it is centred; every keyframe also carries its picture turned back from each quarter
 /// turn (searched only).
-pub const RECIPE_VERSION: u32 = 7;
+/// 8: footage on a soft background (a blurred copy, a flat card) is searched as a window, and so
+/// is each part of a split screen: a keyframe carries up to three windows.
+pub const RECIPE_VERSION: u32 = 8;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -48,7 +50,7 @@ pub const MAX_KEYFRAMES: usize = 64_000;
 pub const MAX_DURATION_MS: u32 = MAX_VIDEO_SECONDS * 1000;
 
 /// One keyframe of a video.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Keyframe {
     pub time_ms: u32,
     pub hashes: ViewHashes,
@@ -115,7 +117,7 @@ impl Fingerprint {
             picked.extend(selector.push(frame));
         })?;
         let bars = borders.content_box();
-        let window = windows.window_box(bars);
+        let windows = windows.windows(bars);
         let content = bars.landscape_band(info.display_aspect);
         let hasher = FrameHasher::default();
         let keyframes = picked
@@ -123,9 +125,17 @@ impl Fingerprint {
             .map(|frame| {
                 let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
                 let hashes = ViewHashes {
-                    window: window.map(|window| {
-                        RegionHashes::of(&hasher, &window.crop(&frame.luma, ANALYSIS_SIDE), window.width, window.height)
-                    }),
+                    windows: windows
+                        .iter()
+                        .map(|window| {
+                            RegionHashes::of(
+                                &hasher,
+                                &window.crop(&frame.luma, ANALYSIS_SIDE),
+                                window.width,
+                                window.height,
+                            )
+                        })
+                        .collect(),
                     // Turned back from inside the bars only, not from the landscape band a tall
                     // picture is cut to: a landscape video turned a quarter is a tall picture.
                     turned: Some(ViewHashes::turned_back(
@@ -205,7 +215,7 @@ mod tests {
         let mut late = four_keyframes();
         late.keyframes[3].time_ms = late.duration_ms + 1;
         assert!(refused(late, RECIPE_VERSION).starts_with("keyframe 3 is at 2001 ms, after the end"));
-        let keyframe = four_keyframes().keyframes[0];
+        let keyframe = four_keyframes().keyframes[0].clone();
         let crowded = Fingerprint { duration_ms: 1_000, keyframes: vec![keyframe; MAX_KEYFRAMES + 1] };
         assert!(refused(crowded, RECIPE_VERSION).contains("at most 64000"));
     }

@@ -17,9 +17,10 @@
 //! accuracy benchmark, pHash tolerates a scale change of about 5 % (a 6 % mismatch costs 4–6 bits),
 //! which is why the centre sits at the deep end of the crops it must meet.
 //!
-//! A video that shows footage in a window over other footage (picture-in-picture, found by
-//! `media::WindowDetector`) also gets the three regions of the window, upright. Like the mirrored
-//! views they are only searched: it is the copy that puts footage in a window, not the original.
+//! A video that shows footage in a window over other footage (picture-in-picture), or in a part of
+//! a split screen, found by `media::WindowDetector`, also gets the three regions of each window,
+//! upright. Like the mirrored views they are only searched: it is the copy that puts footage in a
+//! window, not the original.
 //!
 //! A copy whose orientation was lost (a phone video re-encoded without its rotation flag, a clip
 //! turned upside down to dodge a filter) shows the footage turned by a quarter or a half turn.
@@ -67,15 +68,16 @@ impl RegionHashes {
 }
 
 /// The hashes of one keyframe: every region upright and mirrored left to right, the regions of
-/// the window when the video shows footage in a window over other footage, and the regions of
+/// the windows when the video shows footage in windows or parts of the frame, and the regions of
 /// the picture turned back by each [`Turn`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewHashes {
     pub upright: RegionHashes,
     pub mirrored: RegionHashes,
     /// Only searched, never indexed or stored: indexed footage is matched as the whole picture
     /// it is, and a window is what a copy puts it in.
-    pub window: Option<RegionHashes>,
+    /// At most [`crate::media::MAX_WINDOWS`].
+    pub windows: Vec<RegionHashes>,
     /// The regions of the picture as it looks turned back from each of [`Turn::ALL`], in that
     /// order. Only searched, never indexed or stored, like the window; absent from fingerprints
     /// made before turns were searched, which are then simply not searched turned.
@@ -123,7 +125,7 @@ impl ViewHashes {
         ViewHashes {
             upright: RegionHashes::of(hasher, pixels, width, height),
             mirrored: RegionHashes::of(hasher, &mirror(pixels, width), width, height),
-            window: None,
+            windows: Vec::new(),
             turned: None,
         }
     }
@@ -156,7 +158,7 @@ impl ViewHashes {
 
     /// The views a lookup searches with, and their orientation.
     pub fn searched(&self) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
-        let upright = self.upright.all().into_iter().chain(self.window.iter().flat_map(RegionHashes::all));
+        let upright = self.upright.all().into_iter().chain(self.windows.iter().flat_map(RegionHashes::all));
         let upright = upright.map(|hash| (hash, Orientation::Upright));
         let mirrored = self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored));
         let turned = self.turned.iter().flat_map(|turned| {
@@ -178,7 +180,7 @@ impl ViewHashes {
             centre: PerceptualHash(hash.rotate_left(32)),
             band: PerceptualHash(hash.rotate_left(16)),
         };
-        ViewHashes { upright: regions(hash), mirrored: regions(!hash), window: None, turned: None }
+        ViewHashes { upright: regions(hash), mirrored: regions(!hash), windows: Vec::new(), turned: None }
     }
 }
 

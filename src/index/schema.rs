@@ -471,7 +471,7 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
                 hashes: ViewHashes {
                     upright: RegionHashes { whole: hash(0), centre: hash(1), band: hash(2) },
                     mirrored: RegionHashes { whole: hash(3), centre: hash(4), band: hash(5) },
-                    window: None,
+                    windows: Vec::new(),
                     turned: None,
                 },
                 informative: packed[PACKED_KEYFRAME_LEN - 1] != 0,
@@ -517,8 +517,12 @@ mod tests {
             centre: PerceptualHash(n + 1),
             band: PerceptualHash(n << 32),
         };
-        let hashes =
-            |n: u64| ViewHashes { upright: regions(n), mirrored: regions(u64::MAX - n), window: None, turned: None };
+        let hashes = |n: u64| ViewHashes {
+            upright: regions(n),
+            mirrored: regions(u64::MAX - n),
+            windows: Vec::new(),
+            turned: None,
+        };
         let keyframes = vec![
             Keyframe { time_ms: 0, hashes: hashes(7), informative: true },
             Keyframe { time_ms: 500, hashes: hashes(42), informative: false },

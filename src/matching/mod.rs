@@ -205,7 +205,12 @@ mod tests {
         let (references, views) = references(&mut rng);
         let flipped: Vec<ViewHashes> = views
             .iter()
-            .map(|view| ViewHashes { upright: view.mirrored, mirrored: view.upright, window: None, turned: None })
+            .map(|view| ViewHashes {
+                upright: view.mirrored,
+                mirrored: view.upright,
+                windows: Vec::new(),
+                turned: None,
+            })
             .collect();
         let [evidence] = Matcher::default().lookup(&references, &fingerprint(&flipped)).unwrap().try_into().unwrap();
         assert_eq!(evidence.orientation, Orientation::Mirrored);
@@ -238,8 +243,8 @@ mod tests {
         assert!(Matcher::default().lookup(&references, &fingerprint(&unrelated)).unwrap().is_empty());
         // Two shared keyframes among unrelated ones: below the quorum of three.
         let mut two = unrelated.clone();
-        two[3] = views[3];
-        two[4] = views[4];
+        two[3] = views[3].clone();
+        two[4] = views[4].clone();
         assert!(Matcher::default().lookup(&references, &fingerprint(&two)).unwrap().is_empty());
     }
 

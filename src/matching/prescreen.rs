@@ -83,7 +83,7 @@ mod tests {
     /// A query of eight keyframes whose listed ones are the indexed footage's, the rest unrelated.
     fn query_sharing(known: &[ViewHashes], shared: &[usize], rng: &mut fastrand::Rng) -> Fingerprint {
         let views: Vec<ViewHashes> =
-            (0..8).map(|i| if shared.contains(&i) { known[i] } else { random_views(rng) }).collect();
+            (0..8).map(|i| if shared.contains(&i) { known[i].clone() } else { random_views(rng) }).collect();
         fingerprint(&views)
     }
 

@@ -38,4 +38,4 @@ pub use decode::{
 pub use error::MediaError;
 pub use keyframes::{KeyframePolicy, KeyframeSelector, SAMPLING_INTERVAL_MS};
 pub use thumbnails::{MAX_THUMBNAIL_BYTES, MAX_THUMBNAILS, THUMBNAIL_WIDTH, Thumbnail, ThumbnailGrid, nearest};
-pub use window::WindowDetector;
+pub use window::{MAX_WINDOWS, WindowDetector};

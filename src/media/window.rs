@@ -36,6 +36,21 @@ const MIN_SIDE_COVERAGE: usize = 60;
 /// Smallest window, in analysis pixels per side: a quarter of the frame. Smaller windows are
 /// logos and thumbnails, too small to hash.
 const MIN_WINDOW_SIDE: usize = ANALYSIS_SIDE / 4;
+/// Share of a seam's length, in percent, that must be edge: a seam runs the whole frame, and only
+/// where the two parts happen to look alike does it fade.
+const MIN_SEAM_COVERAGE: usize = 80;
+/// Lines where a split screen's seam may lie: its parts take 30–70 % of the frame each way.
+const SPLIT_ZONE: std::ops::RangeInclusive<usize> = ANALYSIS_SIDE * 3 / 10..=ANALYSIS_SIDE * 7 / 10;
+/// Thinnest part of a split screen, in analysis pixels: a landscape clip fitted into half of a
+/// vertical frame is a fifth of its height, less the lines its blurred edges take.
+const MIN_PART_SIDE: usize = ANALYSIS_SIDE * 3 / 16;
+/// A line along a split screen's part with less than this share, in percent, of the part's
+/// detail per pixel is flat: a bar, where a clip's own lines, however calm, keep detail.
+const FLAT_SHARE: u64 = 20;
+/// Most windows a video is searched in: both parts of a split screen and a framed window. Each
+/// costs three more searches per query keyframe, and a fingerprint from elsewhere may carry no
+/// more.
+pub const MAX_WINDOWS: usize = 3;
 /// Pixels between an edge and the picture it is compared with.
 const BESIDE: usize = 3;
 /// Lines with a difference measured across them: the frame's first and last have a neighbour on
@@ -96,15 +111,21 @@ impl WindowDetector {
         }
     }
 
-    /// The picture inside the window, without its edges: the window framed by four edges, or
-    /// else footage on a soft background found by its detail (`media::detail`). `None` when
-    /// there is neither, or when the window is just the picture inside the bars, `content`.
-    pub fn window_box(&self, content: ContentBox) -> Option<ContentBox> {
+    /// Where footage may be shown within the frame, at most [`MAX_WINDOWS`]: the parts of a split
+    /// screen, and the window framed by four edges or else footage on a soft background found by
+    /// its detail (`media::detail`). Empty when there is none of these, and never the picture
+    /// inside the bars, `content`, which is hashed anyway.
+    pub fn windows(&self, content: ContentBox) -> Vec<ContentBox> {
         if self.frames == 0 {
-            return None;
+            return Vec::new();
         }
         let motion = MotionMap::new(&self.activity);
-        let framed = self.framed_window(&motion);
+        let vertical = EdgeMap::new(&self.across_columns, self.frames, Axis::Columns);
+        let horizontal = EdgeMap::new(&self.across_rows, self.frames, Axis::Rows);
+        let detail: Vec<u32> =
+            self.across_columns.iter().zip(&self.across_rows).map(|(across, down)| across + down).collect();
+        let mut windows = split_parts(&vertical, &horizontal, &motion, &detail);
+        let framed = framed_window(&vertical, &horizontal, &motion);
         // Less its still margins, like a framed window: a page's title above a player shares
         // the player's columns.
         let detailed = super::detail::detailed_box(&self.across_columns, &self.across_rows)
@@ -120,57 +141,143 @@ impl WindowDetector {
             }
             (framed, detailed) => framed.map(|(framed, _)| framed).or(detailed),
         };
-        window.filter(|window| !window.nearly_equals(&content))
-    }
-
-    /// The picture inside the window found, without its edges: of the closed rectangles, the one
-    /// with the most real sides, then the one that holds the most motion and the least stillness,
-    /// less any still rows and columns along its sides, with how many of its sides are edges of
-    /// its own rather than the frame's. `None` when there is no closed rectangle or when the best
-    /// one stands still more than it moves.
-    ///
-    /// Motion decides between rectangles because a page around a player is full of them (the
-    /// player, a side panel of thumbnails, both together) and only the footage moves. What counts
-    /// against a rectangle is stillness, not moving less than the frame does on average: over a
-    /// busy background, a clip's calm parts (the inside of a car, a dark sky) move less than the
-    /// average, and ranking against it would prefer a busy part of the clip to the whole window.
-    ///
-    /// A window may run off the frame (a split screen, or a window placed partly outside), so the
-    /// frame's own edges count as sides; but at least one side across and one down must be a
-    /// real edge, or the "window" is the whole frame.
-    fn framed_window(&self, motion: &MotionMap) -> Option<(ContentBox, usize)> {
-        let vertical = EdgeMap::new(&self.across_columns, self.frames, Axis::Columns);
-        let horizontal = EdgeMap::new(&self.across_rows, self.frames, Axis::Rows);
-        let lines = |map: &EdgeMap| -> Vec<usize> {
-            let edges = MEASURED_LINES.filter(|&line| {
-                map.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 >= MIN_WINDOW_SIDE * MIN_SIDE_COVERAGE
-            });
-            std::iter::once(FRAME_START).chain(edges).chain(std::iter::once(FRAME_END)).collect()
-        };
-        let (columns, rows) = (lines(&vertical), lines(&horizontal));
-        let mut best: Option<((usize, i32), ContentBox)> = None;
-        for (left, right) in pairs(&columns) {
-            for (top, bottom) in pairs(&rows) {
-                let closed = vertical.covers(left, top, bottom)
-                    && vertical.covers(right, top, bottom)
-                    && horizontal.covers(top, left, right)
-                    && horizontal.covers(bottom, left, right);
-                if !closed {
-                    continue;
-                }
-                // Real edges before motion: a window's own four sides, not a larger box that
-                // leans on the frame's edges.
-                let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
-                let window = window_within([left, right, top, bottom]);
-                let rank = (real_sides, motion.moving_within(&window));
-                if best.is_none_or(|(best_rank, _)| rank > best_rank) {
-                    best = Some((rank, window));
-                }
+        windows.extend(window);
+        let mut distinct: Vec<ContentBox> = Vec::new();
+        for window in windows {
+            if !window.nearly_equals(&content) && !distinct.iter().any(|kept| kept.nearly_equals(&window)) {
+                distinct.push(window);
             }
         }
-        let ((real_sides, _), window) = best?;
-        // Trimming a still rectangle's stillness would leave any 16-pixel patch.
-        motion.moves(&window).then(|| (motion.without_still_margins(window), real_sides))
+        distinct.truncate(MAX_WINDOWS);
+        distinct
+    }
+}
+
+/// The picture inside the window found, without its edges: of the closed rectangles, the one
+/// with the most real sides, then the one that holds the most motion and the least stillness,
+/// less any still rows and columns along its sides, with how many of its sides are edges of
+/// its own rather than the frame's. `None` when there is no closed rectangle or when the best
+/// one stands still more than it moves.
+///
+/// Motion decides between rectangles because a page around a player is full of them (the
+/// player, a side panel of thumbnails, both together) and only the footage moves. What counts
+/// against a rectangle is stillness, not moving less than the frame does on average: over a
+/// busy background, a clip's calm parts (the inside of a car, a dark sky) move less than the
+/// average, and ranking against it would prefer a busy part of the clip to the whole window.
+///
+/// A window may run off the frame (a split screen, or a window placed partly outside), so the
+/// frame's own edges count as sides; but at least one side across and one down must be a
+/// real edge, or the "window" is the whole frame.
+fn framed_window(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap) -> Option<(ContentBox, usize)> {
+    let lines = |map: &EdgeMap| -> Vec<usize> {
+        let edges = MEASURED_LINES
+            .filter(|&line| map.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 >= MIN_WINDOW_SIDE * MIN_SIDE_COVERAGE);
+        std::iter::once(FRAME_START).chain(edges).chain(std::iter::once(FRAME_END)).collect()
+    };
+    let (columns, rows) = (lines(vertical), lines(horizontal));
+    let mut best: Option<((usize, i32), ContentBox)> = None;
+    for (left, right) in pairs(&columns) {
+        for (top, bottom) in pairs(&rows) {
+            let closed = vertical.covers(left, top, bottom)
+                && vertical.covers(right, top, bottom)
+                && horizontal.covers(top, left, right)
+                && horizontal.covers(bottom, left, right);
+            if !closed {
+                continue;
+            }
+            // Real edges before motion: a window's own four sides, not a larger box that
+            // leans on the frame's edges.
+            let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
+            let window = window_within([left, right, top, bottom]);
+            let rank = (real_sides, motion.moving_within(&window));
+            if best.is_none_or(|(best_rank, _)| rank > best_rank) {
+                best = Some((rank, window));
+            }
+        }
+    }
+    let ((real_sides, _), window) = best?;
+    // Trimming a still rectangle's stillness would leave any 16-pixel patch.
+    motion.moves(&window).then(|| (motion.without_still_margins(window), real_sides))
+}
+
+/// The parts of a split screen: the frame cut along one axis by seams, straight edges across
+/// its whole length that persist while the pictures on either side change independently, at
+/// least one of them in the middle [`SPLIT_ZONE`]. A seam blurred over adjacent lines by scaling
+/// is one seam, cut at its middle. A clip fitted into its part keeps bars of its own, whose
+/// edges are seams too: strips that stand still (those bars, a static panel) are no part, and
+/// each part is trimmed of the flat, still lines along its sides. Empty unless exactly one axis
+/// has a moving part: a frame cut both ways is a grid, left to the framed window.
+fn split_parts(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap, detail: &[u32]) -> Vec<ContentBox> {
+    let along = |map: &EdgeMap, axis: Axis| -> Vec<ContentBox> {
+        let mut seams: Vec<(usize, usize)> = Vec::new();
+        for line in MEASURED_LINES {
+            if map.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 < ANALYSIS_SIDE * MIN_SEAM_COVERAGE {
+                continue;
+            }
+            match seams.last_mut() {
+                Some((_, last)) if *last + 1 == line => *last = line,
+                _ => seams.push((line, line)),
+            }
+        }
+        if !seams.iter().any(|&(first, last)| (first..=last).any(|line| SPLIT_ZONE.contains(&line))) {
+            return Vec::new();
+        }
+        let cuts: Vec<usize> = std::iter::once(0)
+            .chain(seams.iter().map(|&(first, last)| (first + last + 1) / 2))
+            .chain(std::iter::once(ANALYSIS_SIDE))
+            .collect();
+        cuts.windows(2)
+            .filter(|cut| cut[1] - cut[0] >= MIN_PART_SIDE)
+            .map(|cut| {
+                let (first, length) = (cut[0], cut[1] - cut[0]);
+                let strip = match axis {
+                    Axis::Columns => ContentBox { left: first, top: 0, width: length, height: ANALYSIS_SIDE },
+                    Axis::Rows => ContentBox { left: 0, top: first, width: ANALYSIS_SIDE, height: length },
+                };
+                without_bars(strip, motion, detail)
+            })
+            .filter(|part| motion.moves(part))
+            .collect()
+    };
+    let (side_by_side, stacked) = (along(vertical, Axis::Columns), along(horizontal, Axis::Rows));
+    match (side_by_side.is_empty(), stacked.is_empty()) {
+        (false, true) => side_by_side,
+        (true, false) => stacked,
+        _ => Vec::new(),
+    }
+}
+
+/// `part` without the lines along its sides that are bars: still, and with less than
+/// [`FLAT_SHARE`] of the part's detail. Still alone is not enough: a clip's own calm edge (the
+/// inside of a car) stands still, but has the clip's detail, and cutting it off makes the part
+/// a different picture from the footage.
+fn without_bars(mut part: ContentBox, motion: &MotionMap, detail: &[u32]) -> ContentBox {
+    let detail_within = |area: ContentBox| -> u64 {
+        (area.top..area.top + area.height)
+            .flat_map(|row| (area.left..area.left + area.width).map(move |column| row * ANALYSIS_SIDE + column))
+            .map(|pixel| u64::from(detail[pixel]))
+            .sum()
+    };
+    let area = |area: ContentBox| (area.width * area.height) as u64;
+    let typical = detail_within(part) / area(part).max(1);
+    let bar = |line: ContentBox| {
+        motion.moving_within(&line) < 0 && detail_within(line) * 100 < FLAT_SHARE * typical * area(line)
+    };
+    loop {
+        let ContentBox { left, top, width, height } = part;
+        let row = |top| ContentBox { left, top, width, height: 1 };
+        let column = |left| ContentBox { left, top, width: 1, height };
+        part = if height > MIN_PART_SIDE && bar(row(top)) {
+            ContentBox { top: top + 1, height: height - 1, ..part }
+        } else if height > MIN_PART_SIDE && bar(row(top + height - 1)) {
+            ContentBox { height: height - 1, ..part }
+        } else if width > MIN_PART_SIDE && bar(column(left)) {
+            ContentBox { left: left + 1, width: width - 1, ..part }
+        } else if width > MIN_PART_SIDE && bar(column(left + width - 1)) {
+            ContentBox { width: width - 1, ..part }
+        } else {
+            return part;
+        };
     }
 }
 
@@ -378,8 +485,9 @@ mod tests {
         page(window, &[], true)
     }
 
-    fn assert_found(found: Option<ContentBox>, (left, top, right, bottom): Rectangle) {
-        let found = found.expect("a window");
+    /// Asserts that `found` is one window, within a pixel of the rectangle.
+    fn assert_found(found: Vec<ContentBox>, (left, top, right, bottom): Rectangle) {
+        let [found] = found.try_into().expect("one window");
         assert!(found.left.abs_diff(left) <= 1 && found.top.abs_diff(top) <= 1, "{found:?}");
         assert!(
             (found.left + found.width).abs_diff(right) <= 1 && (found.top + found.height).abs_diff(bottom) <= 1,
@@ -389,19 +497,19 @@ mod tests {
 
     #[test]
     fn finds_a_window_over_other_footage() {
-        assert_found(frames(Some((8, 10, 40, 38))).window_box(ContentBox::WHOLE_FRAME), (8, 10, 40, 38));
+        assert_found(frames(Some((8, 10, 40, 38))).windows(ContentBox::WHOLE_FRAME), (8, 10, 40, 38));
     }
 
     #[test]
     fn finds_a_window_close_to_the_frame_border() {
         let window = (30, 2, 62, 34);
-        assert_found(frames(Some(window)).window_box(ContentBox::WHOLE_FRAME), window);
+        assert_found(frames(Some(window)).windows(ContentBox::WHOLE_FRAME), window);
     }
 
     #[test]
     fn of_a_player_page_the_window_is_the_one_that_moves() {
         let (player, title, side_panel) = ((4, 10, 44, 50), (4, 2, 30, 5), (48, 10, 60, 50));
-        let found = page(Some(player), &[title, side_panel], false).window_box(ContentBox::WHOLE_FRAME);
+        let found = page(Some(player), &[title, side_panel], false).windows(ContentBox::WHOLE_FRAME);
         assert_found(found, player);
     }
 
@@ -421,15 +529,46 @@ mod tests {
     }
 
     #[test]
+    fn a_split_screen_gives_both_parts_and_a_fitted_clip_without_its_bars() {
+        // The clip fitted into the left part, on bars above and below it; other footage, moving
+        // on its own, in the right part.
+        let clip = (0, 8, 28, 40);
+        let mut detector = WindowDetector::default();
+        for frame in 0..40 {
+            let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+                .map(|i| {
+                    let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                    if within(clip, x, y) {
+                        texture(x, y, frame)
+                    } else if x < clip.2 {
+                        16
+                    } else {
+                        ((x * 5 + y * 2 + frame * 13) % 97) as u8 + 100
+                    }
+                })
+                .collect();
+            detector.observe(&luma);
+        }
+        let windows = detector.windows(ContentBox::WHOLE_FRAME);
+        for part in [clip, (28, 0, 64, 64)] {
+            let found = windows.iter().filter(|window| {
+                let sides = [window.left, window.top, window.left + window.width, window.top + window.height];
+                sides.iter().zip([part.0, part.1, part.2, part.3]).all(|(&found, truth)| found.abs_diff(truth) <= 1)
+            });
+            assert_eq!(found.count(), 1, "{part:?} in {windows:?}");
+        }
+    }
+
+    #[test]
     fn a_window_may_run_off_the_frame() {
-        let found = frames(Some((12, 8, 64, 64))).window_box(ContentBox::WHOLE_FRAME).expect("a window");
+        let found = frames(Some((12, 8, 64, 64))).windows(ContentBox::WHOLE_FRAME)[0];
         assert!(found.left.abs_diff(12) <= 1 && found.top.abs_diff(8) <= 1, "{found:?}");
         assert_eq!((found.left + found.width, found.top + found.height), (ANALYSIS_SIDE, ANALYSIS_SIDE));
     }
 
     #[test]
     fn footage_without_a_window_has_none() {
-        assert_eq!(frames(None).window_box(ContentBox::WHOLE_FRAME), None);
+        assert_eq!(frames(None).windows(ContentBox::WHOLE_FRAME), []);
     }
 
     #[test]
@@ -447,14 +586,14 @@ mod tests {
         for _ in 0..40 {
             detector.observe(&frozen);
         }
-        assert_eq!(detector.window_box(ContentBox::WHOLE_FRAME), None);
+        assert_eq!(detector.windows(ContentBox::WHOLE_FRAME), []);
     }
 
     #[test]
     fn a_window_that_is_the_picture_inside_the_bars_is_not_a_window() {
         let detector = frames(Some((8, 10, 56, 54)));
         let bars = ContentBox { left: 8, top: 10, width: 48, height: 44 };
-        assert_eq!(detector.window_box(bars), None);
-        assert!(detector.window_box(ContentBox::WHOLE_FRAME).is_some());
+        assert_eq!(detector.windows(bars), []);
+        assert_eq!(detector.windows(ContentBox::WHOLE_FRAME).len(), 1);
     }
 }

@@ -405,9 +405,9 @@ pub struct KeyframeJson {
     pub informative: bool,
     pub upright: HexRegions,
     pub mirrored: HexRegions,
-    /// The window's views, under the key `inset` that this public format has always used.
-    #[serde(default, skip_serializing_if = "Option::is_none", rename = "inset")]
-    pub window: Option<HexRegions>,
+    /// The views of each window the footage may be shown in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<HexRegions>,
     /// The picture turned back from a quarter, a half and three quarters of a clockwise turn:
     /// none (older fingerprints) or three.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -434,7 +434,7 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
                 time: time::seconds(keyframe.time_ms),
                 upright: keyframe.hashes.upright.into(),
                 mirrored: keyframe.hashes.mirrored.into(),
-                window: keyframe.hashes.window.map(HexRegions::from),
+                windows: keyframe.hashes.windows.iter().map(|&regions| regions.into()).collect(),
                 turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
                 informative: keyframe.informative,
             })
@@ -456,7 +456,7 @@ pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, Str
                 informative: keyframe.informative,
                 upright: Some(keyframe.upright.to_wire()?),
                 mirrored: Some(keyframe.mirrored.to_wire()?),
-                inset: keyframe.window.as_ref().map(HexRegions::to_wire).transpose()?,
+                windows: keyframe.windows.iter().map(HexRegions::to_wire).collect::<Result<_, _>>()?,
                 turned: keyframe.turned.iter().map(HexRegions::to_wire).collect::<Result<_, _>>()?,
             })
         })
@@ -487,13 +487,14 @@ mod tests {
     }
 
     #[test]
-    fn a_fingerprint_reads_back_as_written_with_its_window_under_the_key_inset() {
+    fn a_fingerprint_reads_back_as_written_with_its_windows() {
         let mut rng = fastrand::Rng::with_seed(5);
         let mut views: Vec<_> = (0..4).map(|_| crate::test_kit::random_views(&mut rng)).collect();
-        views[1].window = Some(crate::test_kit::random_views(&mut rng).upright);
+        views[1].windows = (0..2).map(|_| crate::test_kit::random_views(&mut rng).upright).collect();
         let fingerprint = crate::test_kit::fingerprint(&views);
         let written = serde_json::to_value(fingerprint_json(&fingerprint)).unwrap();
-        assert!(written["keyframes"][1]["inset"].is_object(), "the public key stays: {written}");
+        assert_eq!(written["keyframes"][1]["windows"].as_array().map(Vec::len), Some(2), "{written}");
+        assert!(written["keyframes"][0].get("windows").is_none(), "no windows, no key: {written}");
         assert_eq!(fingerprint_from_json(written).unwrap(), fingerprint);
     }
 }

@@ -10,6 +10,7 @@ use crate::engine::{FootageDetails, Match, Report, Verdict};
 use crate::fingerprint::{Fingerprint, Keyframe, Orientation, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::matching::Segment;
+use crate::media::MAX_WINDOWS;
 use crate::time;
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
@@ -64,7 +65,7 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     time_ms: keyframe.time_ms,
                     upright: Some(keyframe.hashes.upright.into()),
                     mirrored: Some(keyframe.hashes.mirrored.into()),
-                    inset: keyframe.hashes.window.map(Into::into),
+                    windows: keyframe.hashes.windows.iter().map(|&regions| regions.into()).collect(),
                     turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
                     informative: keyframe.informative,
                 })
@@ -93,7 +94,14 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                     hashes: ViewHashes {
                         upright: regions(keyframe.upright.as_ref(), "upright")?,
                         mirrored: regions(keyframe.mirrored.as_ref(), "mirrored")?,
-                        window: keyframe.inset.as_ref().map(RegionHashes::from),
+                        windows: if keyframe.windows.len() <= MAX_WINDOWS {
+                            keyframe.windows.iter().map(RegionHashes::from).collect()
+                        } else {
+                            return Err(invalid(format!(
+                                "invalid fingerprint: keyframe {index} has {} windows; at most {MAX_WINDOWS} are expected",
+                                keyframe.windows.len()
+                            )));
+                        },
                         turned: match keyframe.turned.as_slice() {
                             [] => None,
                             [quarter, half, three_quarters] => Some([quarter.into(), half.into(), three_quarters.into()]),
@@ -468,7 +476,7 @@ mod tests {
     fn a_fingerprint_crosses_the_wire_and_back_unchanged_and_a_bad_one_is_refused() {
         let mut rng = fastrand::Rng::with_seed(4);
         let mut views: Vec<ViewHashes> = (0..5).map(|_| random_views(&mut rng)).collect();
-        views[2].window = Some(random_views(&mut rng).upright);
+        views[2].windows = (0..MAX_WINDOWS).map(|_| random_views(&mut rng).upright).collect();
         views[3].turned = Some([0, 1, 2].map(|_| random_views(&mut rng).upright));
         let original = fingerprint(&views);
         let wire = v1::Fingerprint::from(&original);
@@ -482,6 +490,10 @@ mod tests {
         two_turns.keyframes[3].turned.pop();
         let refused = Fingerprint::try_from(&two_turns).unwrap_err().to_string();
         assert_eq!(refused, "invalid fingerprint: keyframe 3 has 2 turned views; none or three are expected");
+        let mut crowded = wire.clone();
+        crowded.keyframes[2].windows.push(v1::RegionHashes::default());
+        let refused = Fingerprint::try_from(&crowded).unwrap_err().to_string();
+        assert_eq!(refused, "invalid fingerprint: keyframe 2 has 4 windows; at most 3 are expected");
         let older = v1::Fingerprint { recipe_version: RECIPE_VERSION - 1, ..wire };
         assert!(Fingerprint::try_from(&older).unwrap_err().to_string().contains("recipe version"));
     }
