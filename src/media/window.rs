@@ -223,7 +223,7 @@ fn split_parts(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap, det
             return Vec::new();
         }
         let cuts: Vec<usize> = std::iter::once(0)
-            .chain(seams.iter().map(|&(first, last)| (first + last + 1) / 2))
+            .chain(seams.iter().map(|&(first, last)| (first + last).div_ceil(2)))
             .chain(std::iter::once(ANALYSIS_SIDE))
             .collect();
         cuts.windows(2)
