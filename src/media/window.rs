@@ -47,6 +47,8 @@ const MIN_PART_SIDE: usize = ANALYSIS_SIDE * 3 / 16;
 /// A line along a split screen's part with less than this share, in percent, of the part's
 /// detail per pixel is flat: a bar, where a clip's own lines, however calm, keep detail.
 const FLAT_SHARE: u64 = 20;
+/// Pixels at either end of a line across a split screen's part that its seam blurs into.
+const SEAM_BLUR: usize = 2;
 /// Most windows a video is searched in: both parts of a split screen and a framed window. Each
 /// costs three more searches per query keyframe, and a fingerprint from elsewhere may carry no
 /// more.
@@ -260,9 +262,16 @@ fn without_bars(mut part: ContentBox, motion: &MotionMap, detail: &[u32]) -> Con
     };
     let area = |area: ContentBox| (area.width * area.height) as u64;
     let typical = detail_within(part) / area(part).max(1);
+    // A line's ends are left out: they carry the seam's difference, blurred over a pixel or two.
+    let inner = |line: ContentBox| match line.height {
+        1 => ContentBox { left: line.left + SEAM_BLUR, width: line.width - 2 * SEAM_BLUR, ..line },
+        _ => ContentBox { top: line.top + SEAM_BLUR, height: line.height - 2 * SEAM_BLUR, ..line },
+    };
     let bar = |line: ContentBox| {
+        let line = inner(line);
         motion.moving_within(&line) < 0 && detail_within(line) * 100 < FLAT_SHARE * typical * area(line)
     };
+
     loop {
         let ContentBox { left, top, width, height } = part;
         let row = |top| ContentBox { left, top, width, height: 1 };

@@ -354,6 +354,20 @@ pub fn edits() -> Vec<Edit> {
             truth: starts_at_zero,
         },
         Edit {
+            family: "split screen: fitted beside other footage",
+            // The clip is brought to the other part's 25 fps: hstack mixing 25 and 29.97 fps
+            // writes at a time base of its own, thousands of frames a second.
+            args: |r| {
+                complex(
+                    "[1:v]setsar=1[other];\
+                     [0:v]scale=320:360:force_original_aspect_ratio=decrease,pad=320:360:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25[part];\
+                     [other][part]hstack=inputs=2:shortest=1[out]",
+                    &[&format!("testsrc2=s=320x360:r=25,trim=duration={:.2}", r.seconds)],
+                )
+            },
+            truth: starts_at_zero,
+        },
+        Edit {
             family: "screen recording of a player",
             args: |r| {
                 complex(
