@@ -16,6 +16,11 @@
 //! soft background (a blurred copy of the clip, a flat card) the edges may not stand out; there
 //! the window is the run of detailed picture that `media::detail` finds.
 //!
+//! A split screen (a reaction beside the clip, two clips stacked in a vertical frame) has no
+//! frame around either part, only a seam: one such edge running across the whole frame. Each
+//! part on either side of it is searched as a window too, after the bars a clip fitted into a
+//! part of another shape carries are trimmed off.
+//!
 //! Like the bars, the window is decided over the whole video, so every keyframe gets the same
 //! crop. Only lookups search the window (see `fingerprint::views`), beside the usual views: a
 //! window found where there is none costs a few searches, not a false match, because the crop
