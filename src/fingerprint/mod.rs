@@ -14,7 +14,7 @@ mod views;
 use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
-pub use views::{Orientation, RegionHashes, Turn, ViewHashes};
+pub use views::{Orientation, RegionHashes, SearchedViews, Turn, ViewHashes};
 
 use crate::media::{
     ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MAX_VIDEO_SECONDS,

@@ -109,6 +109,24 @@ impl Turn {
     }
 }
 
+/// A part of the views a lookup searches with: the picture as the copy shows it (upright,
+/// mirrored, each window), or the picture turned back from one [`Turn`]. A copy is turned as a
+/// whole, so a lookup may search the turned parts of a few keyframes before the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchedViews {
+    AsShown,
+    TurnedBack(Turn),
+}
+
+impl SearchedViews {
+    pub const ALL: [SearchedViews; 4] = [
+        SearchedViews::AsShown,
+        SearchedViews::TurnedBack(Turn::Quarter),
+        SearchedViews::TurnedBack(Turn::Half),
+        SearchedViews::TurnedBack(Turn::ThreeQuarters),
+    ];
+}
+
 /// How a query keyframe's view relates to the original it met.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Orientation {
@@ -158,15 +176,24 @@ impl ViewHashes {
 
     /// The views a lookup searches with, and their orientation.
     pub fn searched(&self) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
-        let upright = self.upright.all().into_iter().chain(self.windows.iter().flat_map(RegionHashes::all));
-        let upright = upright.map(|hash| (hash, Orientation::Upright));
-        let mirrored = self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored));
-        let turned = self.turned.iter().flat_map(|turned| {
-            Turn::ALL.into_iter().zip(turned).flat_map(|(turn, regions)| {
-                regions.all().into_iter().map(move |hash| (hash, Orientation::Turned(turn)))
-            })
+        SearchedViews::ALL.into_iter().flat_map(|views| self.searched_in(views))
+    }
+
+    /// The views of one part of what a lookup searches with, and their orientation.
+    pub fn searched_in(&self, views: SearchedViews) -> impl Iterator<Item = (PerceptualHash, Orientation)> {
+        let as_shown = (views == SearchedViews::AsShown).then(|| {
+            let upright = self.upright.all().into_iter().chain(self.windows.iter().flat_map(RegionHashes::all));
+            let mirrored = self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored));
+            upright.map(|hash| (hash, Orientation::Upright)).chain(mirrored)
         });
-        upright.chain(mirrored).chain(turned)
+        let turned = match (views, &self.turned) {
+            (SearchedViews::TurnedBack(turn), Some(turned)) => {
+                let regions = turned[Turn::ALL.iter().position(|&each| each == turn).expect("one of the turns")];
+                Some(regions.all().map(|hash| (hash, Orientation::Turned(turn))))
+            }
+            _ => None,
+        };
+        as_shown.into_iter().flatten().chain(turned.into_iter().flatten())
     }
 }
 

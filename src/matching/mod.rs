@@ -1,8 +1,9 @@
 //! Matching: the fourth stage. From a query fingerprint to the indexed footage it contains.
 //!
 //! For every informative query keyframe the [`References`] return the indexed keyframes within
-//! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored);
-//! those hits are grouped by footage and [`alignment`] keeps, per footage, only the run of
+//! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored,
+//! each window's, and turned back from each turn: see [`Matcher::lookup`] for when the turned
+//! ones are searched); those hits are grouped by footage and [`alignment`] keeps, per footage, only the run of
 //! keyframes that agree on one playback speed and time offset. Footage with enough agreeing
 //! keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
 //! Matching knows nothing of dates: the engine joins sightings to evidence.
@@ -21,11 +22,22 @@ pub use evidence::{Evidence, Segment};
 pub use extension::ExtensionPolicy;
 pub use references::References;
 
-use crate::fingerprint::{Fingerprint, Keyframe, Orientation, Turn};
+use rustc_hash::FxHashMap;
+
+use crate::fingerprint::{Fingerprint, Keyframe, Orientation, SearchedViews, Turn};
 use crate::index::{FootageId, IndexError};
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
 const UNRELATED_DISTANCE: f64 = 32.0;
+
+/// Query keyframes, spread over the query, whose turned-back views are searched before the
+/// others'. A copy is turned as a whole, so its turn shows in keyframes anywhere in it, and the
+/// nine turned views are three fifths of a keyframe's searches: a long query searches them all
+/// only for a turn that some footage meets in the sample.
+const TURN_SAMPLE: usize = 16;
+/// Sampled keyframes that must meet one footage through a turn for every keyframe to be
+/// searched turned that way: one is any stray hit, of which a large index has plenty.
+const TURN_SAMPLE_QUORUM: usize = 2;
 
 /// How strict a lookup is.
 #[derive(Clone, Debug)]
@@ -66,15 +78,51 @@ impl Matcher {
     }
 
     /// The evidence that `query` contains each footage it does, in no particular order.
+    ///
+    /// Every keyframe is searched as the copy shows it. Turned back, a query of more than
+    /// [`TURN_SAMPLE`] keyframes is searched in full only for the turns through which some
+    /// footage meets [`TURN_SAMPLE_QUORUM`] keyframes of a sample spread over it. The trade-off:
+    /// turned footage that fills only a small part of a long query (one turned clip of a long
+    /// compilation) can go unseen.
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
         let mut found = Vec::new();
-        for (footage, pairs) in references.hits_by_footage(&keyframes, self.policy.radius) {
+        for (footage, pairs) in self.hits_by_footage(references, &keyframes) {
             if let Some(evidence) = self.evidence(references, query, &keyframes, footage, &pairs)? {
                 found.push(evidence);
             }
         }
         Ok(found)
+    }
+
+    /// The hits of every searched view of `keyframes`, the turned ones as [`Matcher::lookup`]
+    /// says, grouped by footage, each group in query time order.
+    fn hits_by_footage(
+        &self,
+        references: &impl References,
+        keyframes: &[&Keyframe],
+    ) -> FxHashMap<FootageId, Vec<Pair>> {
+        let radius = self.policy.radius;
+        let mut hits = references.hits_by_footage(keyframes, SearchedViews::AsShown, radius);
+        let sample = search::spread_sample(keyframes, TURN_SAMPLE);
+        for turn in Turn::ALL {
+            let views = SearchedViews::TurnedBack(turn);
+            let sampled = references.hits_by_footage(&sample, views, radius);
+            let turned = if sample.len() == keyframes.len() {
+                sampled
+            } else if sampled.values().any(|pairs| alignment::distinct_query_keyframes(pairs) >= TURN_SAMPLE_QUORUM) {
+                references.hits_by_footage(keyframes, views, radius)
+            } else {
+                continue;
+            };
+            for (footage, pairs) in turned {
+                let all = hits.entry(footage).or_default();
+                all.extend(pairs);
+                // Stable: a keyframe's pairs keep the order of its views.
+                all.sort_by_key(|pair| pair.query_ms);
+            }
+        }
+        hits
     }
 
     /// Whether the hits on one footage hold up as evidence, and what they show.
@@ -233,6 +281,70 @@ mod tests {
         let [evidence] = Matcher::default().lookup(&references, &fingerprint(&turned)).unwrap().try_into().unwrap();
         assert_eq!(evidence.orientation, Orientation::Turned(Turn::Half));
         assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 10_000 });
+    }
+
+    /// References that count the keyframes searched through each part of the views.
+    struct Counted<'a> {
+        references: &'a InMemory,
+        searched: std::cell::RefCell<Vec<(SearchedViews, usize)>>,
+    }
+
+    impl References for Counted<'_> {
+        fn hits_by_footage(
+            &self,
+            keyframes: &[&Keyframe],
+            views: SearchedViews,
+            radius: u32,
+        ) -> FxHashMap<FootageId, Vec<Pair>> {
+            self.searched.borrow_mut().push((views, keyframes.len()));
+            self.references.hits_by_footage(keyframes, views, radius)
+        }
+
+        fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {
+            self.references.keyframes(footage)
+        }
+
+        fn duration_ms(&self, footage: FootageId) -> Result<Option<u32>, IndexError> {
+            self.references.duration_ms(footage)
+        }
+    }
+
+    #[test]
+    fn a_long_query_is_searched_turned_only_through_the_turn_its_sample_meets() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let views: Vec<ViewHashes> = (0..40).map(|_| random_views(&mut rng)).collect();
+        let references = InMemory(vec![(FootageId(1), fingerprint(&views))]);
+        let with_turns = |view: &ViewHashes, turned_quarter: Option<&ViewHashes>, rng: &mut fastrand::Rng| {
+            let unrelated = [random_views(rng), random_views(rng), random_views(rng)];
+            let quarter = turned_quarter.map_or(unrelated[0].upright, |original| original.upright);
+            ViewHashes { turned: Some([quarter, unrelated[1].upright, unrelated[2].upright]), ..view.clone() }
+        };
+        let searched = |query: &Fingerprint| {
+            let counted = Counted { references: &references, searched: Default::default() };
+            let found = Matcher::default().lookup(&counted, query).unwrap();
+            (found, counted.searched.into_inner())
+        };
+
+        // An upright copy: the sample of each turn meets nothing, so no turn is searched in full.
+        let upright: Vec<ViewHashes> = views.iter().map(|view| with_turns(view, None, &mut rng)).collect();
+        let (found, searches) = searched(&fingerprint(&upright));
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].orientation, Orientation::Upright);
+        let sample_only: Vec<(SearchedViews, usize)> = std::iter::once((SearchedViews::AsShown, 40))
+            .chain(Turn::ALL.map(|turn| (SearchedViews::TurnedBack(turn), TURN_SAMPLE)))
+            .collect();
+        assert_eq!(searches, sample_only);
+
+        // A copy turned a quarter: that turn, and only that one, is searched in full.
+        let turned: Vec<ViewHashes> =
+            views.iter().map(|view| with_turns(&random_views(&mut rng), Some(view), &mut rng)).collect();
+        let (found, searches) = searched(&fingerprint(&turned));
+        let [evidence] = found.try_into().expect("one footage");
+        assert_eq!(evidence.orientation, Orientation::Turned(Turn::Quarter));
+        assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 20_000 });
+        let quarter_in_full = (SearchedViews::TurnedBack(Turn::Quarter), 40);
+        assert_eq!(searches.iter().filter(|&&search| search == quarter_in_full).count(), 1);
+        assert_eq!(searches.len(), 5, "as shown, three samples, one turn in full: {searches:?}");
     }
 
     #[test]

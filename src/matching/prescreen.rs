@@ -10,13 +10,15 @@
 //! the few footage that part met.
 //!
 //! The trade-off: a copy so degraded that fewer than half of the sampled keyframes are within
-//! the radius of the original becomes footage of its own rather than a sighting of the original.
-//! Lookups are unaffected: they report the earliest sighting over every footage they match, so
+//! the radius of the original becomes footage of its own rather than a sighting of the original,
+//! and so does a turned copy: the sample is searched as the video shows its picture, because
+//! searching it turned back from each turn too would cost two and a half times as much, on
+//! every ingest, for the rare turned re-upload. Lookups are unaffected: they report the earliest sighting over every footage they match, so
 //! the answer to "when was this first seen" stays the same; only the grouping of sightings
 //! differs.
 
-use super::{References, alignment};
-use crate::fingerprint::{Fingerprint, Keyframe};
+use super::{References, alignment, search};
+use crate::fingerprint::{Fingerprint, Keyframe, SearchedViews};
 use crate::index::IndexError;
 
 /// Keyframes sampled, evenly spread over the video.
@@ -35,8 +37,8 @@ pub(super) fn may_be_indexed(
     if informative.len() < quorum {
         return Ok(false);
     }
-    let sampled = informative.len().min(SAMPLED_KEYFRAMES);
-    let samples: Vec<_> = (0..sampled).map(|sample| informative[sample * informative.len() / sampled]).collect();
+    let samples = search::spread_sample(&informative, SAMPLED_KEYFRAMES);
+    let sampled = samples.len();
     // Known footage meets at least half the samples (it covers nine tenths of the video).
     let sample_quorum = sampled.div_ceil(2);
     // Footage that none of the first `sampled - sample_quorum + 1` samples meets can no longer
@@ -45,7 +47,7 @@ pub(super) fn may_be_indexed(
     // nearly every sample meets some stray footage, so stopping early rarely happens, but a
     // handful of stored fingerprints costs far less than three more radius searches.
     let (searched, compared) = samples.split_at(sampled - sample_quorum + 1);
-    for (footage, pairs) in references.hits_by_footage(searched, radius) {
+    for (footage, pairs) in references.hits_by_footage(searched, SearchedViews::AsShown, radius) {
         let met_by_search = alignment::distinct_query_keyframes(&pairs);
         if met_by_search + compared.len() < sample_quorum {
             continue;
@@ -97,6 +99,21 @@ mod tests {
             let query = query_sharing(&known, shared, &mut rng);
             assert!(may_be_indexed(&index, &query, RADIUS, 3).unwrap(), "keyframes {shared:?} shared");
         }
+    }
+
+    #[test]
+    fn a_turned_copy_is_not_searched_turned() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = fastrand::Rng::with_seed(5);
+        let (index, known) = index_with_one_footage(dir.path(), &mut rng);
+        let turned: Vec<ViewHashes> = known
+            .iter()
+            .map(|original| {
+                let unrelated = random_views(&mut rng);
+                ViewHashes { turned: Some([original.upright, unrelated.upright, unrelated.mirrored]), ..unrelated }
+            })
+            .collect();
+        assert!(!may_be_indexed(&index, &fingerprint(&turned), RADIUS, 3).unwrap());
     }
 
     #[test]

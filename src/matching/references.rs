@@ -6,13 +6,18 @@
 use rustc_hash::FxHashMap;
 
 use super::{Pair, search};
-use crate::fingerprint::Keyframe;
+use crate::fingerprint::{Keyframe, SearchedViews};
 use crate::index::{FootageId, Index, IndexError};
 
 pub trait References {
-    /// Every indexed keyframe within `radius` of a searched view of one of `keyframes` (in time
+    /// Every indexed keyframe within `radius` of one of `views` of one of `keyframes` (in time
     /// order), grouped by footage, each group in query time order.
-    fn hits_by_footage(&self, keyframes: &[&Keyframe], radius: u32) -> FxHashMap<FootageId, Vec<Pair>>;
+    fn hits_by_footage(
+        &self,
+        keyframes: &[&Keyframe],
+        views: SearchedViews,
+        radius: u32,
+    ) -> FxHashMap<FootageId, Vec<Pair>>;
 
     /// The footage's stored keyframes, every one (informative or not), in time order.
     fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError>;
@@ -21,8 +26,13 @@ pub trait References {
 }
 
 impl References for Index {
-    fn hits_by_footage(&self, keyframes: &[&Keyframe], radius: u32) -> FxHashMap<FootageId, Vec<Pair>> {
-        search::hits_by_footage(&self.search_view(), keyframes, radius)
+    fn hits_by_footage(
+        &self,
+        keyframes: &[&Keyframe],
+        views: SearchedViews,
+        radius: u32,
+    ) -> FxHashMap<FootageId, Vec<Pair>> {
+        search::hits_by_footage(&self.search_view(), keyframes, views, radius)
     }
 
     fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {
@@ -41,10 +51,15 @@ pub(super) struct InMemory(pub Vec<(FootageId, crate::fingerprint::Fingerprint)>
 
 #[cfg(test)]
 impl References for InMemory {
-    fn hits_by_footage(&self, keyframes: &[&Keyframe], radius: u32) -> FxHashMap<FootageId, Vec<Pair>> {
+    fn hits_by_footage(
+        &self,
+        keyframes: &[&Keyframe],
+        views: SearchedViews,
+        radius: u32,
+    ) -> FxHashMap<FootageId, Vec<Pair>> {
         let mut by_footage: FxHashMap<FootageId, Vec<Pair>> = FxHashMap::default();
         for query in keyframes {
-            for (hash, orientation) in query.hashes.searched() {
+            for (hash, orientation) in query.hashes.searched_in(views) {
                 for (footage, fingerprint) in &self.0 {
                     for indexed in fingerprint.informative_keyframes() {
                         let distance = indexed.hashes.indexed().iter().map(|&view| hash.distance(view)).min();

@@ -1,8 +1,8 @@
 //! The radius searches of a set of query keyframes, spread over the cores.
 //!
 //! Both a lookup (every informative keyframe) and an ingest's prescreen (a sample of them) start
-//! the same way: search every searched view of each keyframe and group the hash matches by
-//! footage. A long query's searches are most of its cost, and one lookup would otherwise keep a
+//! the same way: search some of the searched views of each keyframe (those as the copy shows the
+//! picture, or those turned back from one turn) and group the hash matches by footage. A long query's searches are most of its cost, and one lookup would otherwise keep a
 //! single core busy while the others idle, so the keyframes are split into consecutive runs,
 //! each searched on its own thread over one shared [`SearchView`], and the runs' matches joined
 //! in order.
@@ -10,7 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use super::Pair;
-use crate::fingerprint::Keyframe;
+use crate::fingerprint::{Keyframe, SearchedViews};
 use crate::index::{FootageId, Hit, SearchView};
 
 /// A thread is worth starting for this many query keyframes (a dozen searches, a fraction
@@ -18,16 +18,17 @@ use crate::index::{FootageId, Hit, SearchView};
 /// thread.
 const KEYFRAMES_WORTH_A_THREAD: usize = 2;
 
-/// Every hash match within `radius` of `keyframes` (in time order), grouped by footage, each
-/// group in query time order.
+/// Every hash match within `radius` of `views` of `keyframes` (in time order), grouped by
+/// footage, each group in query time order.
 pub(super) fn hits_by_footage(
     view: &SearchView,
     keyframes: &[&Keyframe],
+    views: SearchedViews,
     radius: u32,
 ) -> FxHashMap<FootageId, Vec<Pair>> {
     let runs = crate::available_cores().min(keyframes.len() / KEYFRAMES_WORTH_A_THREAD).max(1);
     let run_length = keyframes.len().div_ceil(runs).max(1);
-    let search_run = |run: &[&Keyframe]| hits_of(view, run, radius);
+    let search_run = |run: &[&Keyframe]| hits_of(view, run, views, radius);
     let found: Vec<Vec<(FootageId, Pair)>> = std::thread::scope(|scope| {
         let mut chunks = keyframes.chunks(run_length);
         let first = chunks.next().unwrap_or_default();
@@ -44,14 +45,14 @@ pub(super) fn hits_by_footage(
 }
 
 /// The hash matches of a run of query keyframes, in query time order.
-fn hits_of(view: &SearchView, keyframes: &[&Keyframe], radius: u32) -> Vec<(FootageId, Pair)> {
+fn hits_of(view: &SearchView, keyframes: &[&Keyframe], views: SearchedViews, radius: u32) -> Vec<(FootageId, Pair)> {
     let mut hits = Vec::new();
     let mut hits_of_hash = Vec::new();
     let mut searcher = view.searcher();
     for keyframe in keyframes {
         // Pairs met through several views of one keyframe are all kept: alignment votes once
         // per query keyframe, with its closest pair.
-        for (hash, orientation) in keyframe.hashes.searched() {
+        for (hash, orientation) in keyframe.hashes.searched_in(views) {
             hits_of_hash.clear();
             searcher.search(hash, radius, &mut hits_of_hash);
             hits.extend(hits_of_hash.iter().map(|&Hit { footage, time_ms, distance }| {
@@ -60,4 +61,11 @@ fn hits_of(view: &SearchView, keyframes: &[&Keyframe], radius: u32) -> Vec<(Foot
         }
     }
     hits
+}
+
+/// At most `count` of `keyframes`, spread evenly over them from the first; all of them when
+/// there are no more.
+pub(super) fn spread_sample<'a>(keyframes: &[&'a Keyframe], count: usize) -> Vec<&'a Keyframe> {
+    let sampled = keyframes.len().min(count);
+    (0..sampled).map(|sample| keyframes[sample * keyframes.len() / sampled]).collect()
 }
