@@ -166,12 +166,12 @@ impl ViewHashes {
     /// any view a lookup searches with to any view the index files, and the orientation of the
     /// searched view that came closest.
     pub fn closest_to(&self, reference: &ViewHashes) -> (u32, Orientation) {
-        self.searched()
-            .flat_map(|(hash, orientation)| {
-                reference.indexed().into_iter().map(move |indexed| (hash.distance(indexed), orientation))
-            })
-            .min_by_key(|&(distance, _)| distance)
-            .expect("every keyframe has upright views")
+        closest(self.searched(), reference)
+    }
+
+    /// [`ViewHashes::closest_to`] through the views as the copy shows them, none turned back.
+    pub fn closest_as_shown(&self, reference: &ViewHashes) -> (u32, Orientation) {
+        closest(self.searched_in(SearchedViews::AsShown), reference)
     }
 
     /// The views a lookup searches with, and their orientation.
@@ -209,6 +209,21 @@ impl ViewHashes {
         };
         ViewHashes { upright: regions(hash), mirrored: regions(!hash), windows: Vec::new(), turned: None }
     }
+}
+
+/// The least distance from any of `searched` to any view `reference` is indexed under, and the
+/// orientation of the searched view that came closest. Both the views as shown and the indexed
+/// views always include the upright ones, so there is always a distance.
+fn closest(
+    searched: impl Iterator<Item = (PerceptualHash, Orientation)>,
+    reference: &ViewHashes,
+) -> (u32, Orientation) {
+    searched
+        .flat_map(|(hash, orientation)| {
+            reference.indexed().into_iter().map(move |indexed| (hash.distance(indexed), orientation))
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .expect("every keyframe has upright views")
 }
 
 /// The pixels of `region`, with their width and height; never empty.

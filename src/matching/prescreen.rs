@@ -53,8 +53,9 @@ pub(super) fn may_be_indexed(
             continue;
         }
         let Some(keyframes) = references.keyframes(footage)? else { continue };
+        // Compared through the views the others were searched with.
         let meets = |sample: &&&Keyframe| {
-            keyframes.iter().any(|known| known.informative && sample.hashes.closest_to(&known.hashes).0 <= radius)
+            keyframes.iter().any(|known| known.informative && sample.hashes.closest_as_shown(&known.hashes).0 <= radius)
         };
         let met_by_comparison = compared.iter().filter(meets).count();
         if met_by_search + met_by_comparison >= sample_quorum {
