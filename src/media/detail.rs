@@ -7,6 +7,9 @@
 //! blurred or flat, it has next to no difference between neighbouring pixels, while footage at
 //! any scale has plenty. So each row and each column is given its mean detail over the whole
 //! video, and the footage is the one run of lines whose detail stands well above the rest.
+//! When there is such a run both ways, the footage is a window over a plain background (a flat
+//! card, or a texture that flickers too finely to survive the analysis scale): a rectangle of
+//! detail with calm all around it.
 //!
 //! Only the copy's side ever uses this: the box is searched as the window is, never indexed, so
 //! a video with a calm sky over a busy street costs a few more searches, not a different index.
@@ -28,10 +31,36 @@ const MIN_BACKGROUND_LINES: usize = 4;
 /// Fewest lines the run may span: a quarter of the frame, as for a window.
 const MIN_RUN: usize = ANALYSIS_SIDE / 4;
 
-/// The box of detailed picture on a soft background, given per pixel the summed difference
-/// across rows (`across_columns`, neighbours left and right) and across columns (`across_rows`,
-/// neighbours above and below). `None` unless the detail splits the frame along exactly one axis.
-pub(super) fn detailed_box(across_columns: &[u32], across_rows: &[u32]) -> Option<ContentBox> {
+/// Detailed picture on a soft background.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SoftBackground {
+    /// Fill on one axis: a copy padded to another aspect.
+    Padding(ContentBox),
+    /// Fill all around: a window over a plain background.
+    Around(ContentBox),
+}
+
+impl SoftBackground {
+    pub(super) fn footage(self) -> ContentBox {
+        match self {
+            SoftBackground::Padding(footage) | SoftBackground::Around(footage) => footage,
+        }
+    }
+
+    /// The same layout with its footage changed by `change`.
+    pub(super) fn map(self, change: impl FnOnce(ContentBox) -> ContentBox) -> SoftBackground {
+        match self {
+            SoftBackground::Padding(footage) => SoftBackground::Padding(change(footage)),
+            SoftBackground::Around(footage) => SoftBackground::Around(change(footage)),
+        }
+    }
+}
+
+/// The detailed picture on a soft background, given per pixel the summed difference across
+/// rows (`across_columns`, neighbours left and right) and across columns (`across_rows`,
+/// neighbours above and below). `None` unless the detail makes one run of lines along at least
+/// one axis.
+pub(super) fn detailed_box(across_columns: &[u32], across_rows: &[u32]) -> Option<SoftBackground> {
     // A row's detail is measured along the row, so a fill's edge with the footage above or below
     // it (a horizontal edge) adds nothing to it; likewise for columns.
     let per_row: Vec<u64> = (0..ANALYSIS_SIDE)
@@ -41,12 +70,20 @@ pub(super) fn detailed_box(across_columns: &[u32], across_rows: &[u32]) -> Optio
         .map(|column| (0..ANALYSIS_SIDE).map(|row| u64::from(across_rows[row * ANALYSIS_SIDE + column])).sum())
         .collect();
     // Padding fits the footage to the canvas's width or its height, so the detail splits along
-    // one axis only. Split along both, it is a window over a plain background, whose edges
-    // `window` finds, or a picture with detail in one corner, which is no layout at all.
+    // one axis only. Split along both, it is a window over a plain background, or a picture
+    // with detail in one corner only: searched as a window, that costs a few searches, and the
+    // search decides.
     match (detailed_run(&per_row), detailed_run(&per_column)) {
-        (Some((top, height)), None) => Some(ContentBox { left: 0, top, width: ANALYSIS_SIDE, height }),
-        (None, Some((left, width))) => Some(ContentBox { left, top: 0, width, height: ANALYSIS_SIDE }),
-        _ => None,
+        (Some((top, height)), None) => {
+            Some(SoftBackground::Padding(ContentBox { left: 0, top, width: ANALYSIS_SIDE, height }))
+        }
+        (None, Some((left, width))) => {
+            Some(SoftBackground::Padding(ContentBox { left, top: 0, width, height: ANALYSIS_SIDE }))
+        }
+        (Some((top, height)), Some((left, width))) => {
+            Some(SoftBackground::Around(ContentBox { left, top, width, height }))
+        }
+        (None, None) => None,
     }
 }
 
@@ -84,12 +121,12 @@ mod tests {
         let rows = |_: usize, y: usize| if (36..60).contains(&y) { 30 + (y as u32 % 7) * 5 } else { 2 };
         assert_eq!(
             detailed_box(&sums(rows), &sums(rows)),
-            Some(ContentBox { left: 0, top: 36, width: 64, height: 24 })
+            Some(SoftBackground::Padding(ContentBox { left: 0, top: 36, width: 64, height: 24 }))
         );
         // A tall clip on a wide canvas, at its left edge, over a flat card.
         let columns = |x: usize, _: usize| if x < 30 { 25 } else { 0 };
         let found = detailed_box(&sums(columns), &sums(columns));
-        assert_eq!(found, Some(ContentBox { left: 0, top: 0, width: 30, height: 64 }));
+        assert_eq!(found, Some(SoftBackground::Padding(ContentBox { left: 0, top: 0, width: 30, height: 64 })));
     }
 
     #[test]
@@ -102,9 +139,12 @@ mod tests {
     }
 
     #[test]
-    fn detail_in_a_corner_or_in_two_parts_is_no_padding() {
-        let corner = |x: usize, y: usize| if x < 30 && y < 30 { 30 } else { 1 };
-        assert_eq!(detailed_box(&sums(corner), &sums(corner)), None);
+    fn detail_with_calm_all_around_is_a_window_and_two_parts_are_nothing() {
+        let window = |x: usize, y: usize| if (6..36).contains(&x) && (20..50).contains(&y) { 30 } else { 1 };
+        assert_eq!(
+            detailed_box(&sums(window), &sums(window)),
+            Some(SoftBackground::Around(ContentBox { left: 6, top: 20, width: 30, height: 30 }))
+        );
         let two_parts = |_: usize, y: usize| if (4..24).contains(&y) || (40..60).contains(&y) { 30 } else { 1 };
         assert_eq!(detailed_box(&sums(two_parts), &sums(two_parts)), None);
     }

@@ -28,6 +28,7 @@
 
 use super::ANALYSIS_SIDE;
 use super::borders::ContentBox;
+use super::detail::{SoftBackground, detailed_box};
 
 /// Least mean difference across a window's edge, on the 0–255 scale.
 const MIN_EDGE_STRENGTH: u32 = 12;
@@ -135,18 +136,26 @@ impl WindowDetector {
         let framed = framed_window(&vertical, &horizontal, &motion);
         // Less its still margins, like a framed window: a page's title above a player shares
         // the player's columns.
-        let detailed = super::detail::detailed_box(&self.across_columns, &self.across_rows)
-            .filter(|found| motion.moves(found))
-            .map(|found| motion.without_still_margins(found));
+        let detailed = detailed_box(&self.across_columns, &self.across_rows)
+            .filter(|found| motion.moves(&found.footage()))
+            .map(|found| found.map(|footage| motion.without_still_margins(footage)));
         // Footage has rectangles of its own (a car's window, a doorway), which the edge test
-        // takes for a window when nothing better frames one. One that leans on the frame's edge
-        // within the detailed picture on a soft background is such a rectangle, and the picture
-        // is the footage; a window with four edges of its own is a window.
+        // takes for a window when nothing better frames one. Any such rectangle within detailed
+        // picture that has calm all around it is the footage's own; within the detailed picture
+        // of a padded copy, one that leans on the frame's edge is too, while one with four edges
+        // of its own is a window over the copy.
         let window = match (framed, detailed) {
-            (Some((framed, real_sides)), Some(detailed)) if real_sides < 4 && detailed.contains(&framed) => {
+            (Some((framed, _)), Some(SoftBackground::Around(detailed)))
+                if detailed.contains(&framed) && flat_around(detailed, &detail) =>
+            {
                 Some(detailed)
             }
-            (framed, detailed) => framed.map(|(framed, _)| framed).or(detailed),
+            (Some((framed, real_sides)), Some(SoftBackground::Padding(detailed)))
+                if real_sides < 4 && detailed.contains(&framed) =>
+            {
+                Some(detailed)
+            }
+            (framed, detailed) => framed.map(|(framed, _)| framed).or(detailed.map(SoftBackground::footage)),
         };
         windows.extend(window);
         let mut distinct: Vec<ContentBox> = Vec::new();
@@ -259,12 +268,7 @@ fn split_parts(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap, det
 /// inside of a car) stands still, but has the clip's detail, and cutting it off makes the part
 /// a different picture from the footage.
 fn without_bars(mut part: ContentBox, motion: &MotionMap, detail: &[u32]) -> ContentBox {
-    let detail_within = |area: ContentBox| -> u64 {
-        (area.top..area.top + area.height)
-            .flat_map(|row| (area.left..area.left + area.width).map(move |column| row * ANALYSIS_SIDE + column))
-            .map(|pixel| u64::from(detail[pixel]))
-            .sum()
-    };
+    let detail_within = |area: ContentBox| detail_within(area, detail);
     let area = |area: ContentBox| (area.width * area.height) as u64;
     let typical = detail_within(part) / area(part).max(1);
     // A line's ends are left out: they carry the seam's difference, blurred over a pixel or two.
@@ -293,6 +297,25 @@ fn without_bars(mut part: ContentBox, motion: &MotionMap, detail: &[u32]) -> Con
             return part;
         };
     }
+}
+
+/// Whether the picture around `footage` is flat: under [`FLAT_SHARE`] of the footage's detail per
+/// pixel. A window over a calm stretch of busy footage (a fractal's smooth bands) has a detailed
+/// box around it too, but with detail outside it; over a flat card there is next to none.
+fn flat_around(footage: ContentBox, detail: &[u32]) -> bool {
+    let within = detail_within(footage, detail);
+    let outside = detail.iter().map(|&pixel| u64::from(pixel)).sum::<u64>() - within;
+    let area = (footage.width * footage.height) as u64;
+    let around = (ANALYSIS_SIDE * ANALYSIS_SIDE) as u64 - area;
+    outside * area * 100 < FLAT_SHARE * within * around
+}
+
+/// The summed detail of the pixels within `area`.
+fn detail_within(area: ContentBox, detail: &[u32]) -> u64 {
+    (area.top..area.top + area.height)
+        .flat_map(|row| (area.left..area.left + area.width).map(move |column| row * ANALYSIS_SIDE + column))
+        .map(|pixel| u64::from(detail[pixel]))
+        .sum()
 }
 
 /// The frame's own first and last line, standing in for a window's side that runs off it.
@@ -512,6 +535,28 @@ mod tests {
     #[test]
     fn finds_a_window_over_other_footage() {
         assert_found(frames(Some((8, 10, 40, 38))).windows(ContentBox::WHOLE_FRAME), (8, 10, 40, 38));
+    }
+
+    #[test]
+    fn over_a_flat_background_a_rectangle_inside_the_footage_is_not_the_window() {
+        // Footage against the frame's left edge (three sides of its own) over a flat card, with
+        // a brighter rectangle of its own (four sides), as a car's window is.
+        let (window, inner) = ((0, 6, 40, 50), (10, 14, 28, 34));
+        let mut detector = WindowDetector::default();
+        for frame in 0..40 {
+            let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+                .map(|i| {
+                    let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                    match (within(window, x, y), within(inner, x, y)) {
+                        (true, true) => texture(x, y, frame).saturating_add(90),
+                        (true, false) => texture(x, y, frame),
+                        _ => 128,
+                    }
+                })
+                .collect();
+            detector.observe(&luma);
+        }
+        assert_found(detector.windows(ContentBox::WHOLE_FRAME), window);
     }
 
     #[test]
