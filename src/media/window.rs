@@ -267,7 +267,7 @@ fn split_parts(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap, det
 /// [`FLAT_SHARE`] of the part's detail. Still alone is not enough: a clip's own calm edge (the
 /// inside of a car) stands still, but has the clip's detail, and cutting it off makes the part
 /// a different picture from the footage.
-fn without_bars(mut part: ContentBox, motion: &MotionMap, detail: &[u32]) -> ContentBox {
+fn without_bars(part: ContentBox, motion: &MotionMap, detail: &[u32]) -> ContentBox {
     let detail_within = |area: ContentBox| detail_within(area, detail);
     let area = |area: ContentBox| (area.width * area.height) as u64;
     let typical = detail_within(part) / area(part).max(1);
@@ -280,21 +280,26 @@ fn without_bars(mut part: ContentBox, motion: &MotionMap, detail: &[u32]) -> Con
         let line = inner(line);
         motion.moving_within(&line) < 0 && detail_within(line) * 100 < FLAT_SHARE * typical * area(line)
     };
+    trimmed(part, MIN_PART_SIDE, bar)
+}
 
+/// `area` without the rows and columns along its sides that are `margin`, one line at a time,
+/// top, bottom, left and right, until none is or a side would be `min_side` or less.
+fn trimmed(mut area: ContentBox, min_side: usize, margin: impl Fn(ContentBox) -> bool) -> ContentBox {
     loop {
-        let ContentBox { left, top, width, height } = part;
+        let ContentBox { left, top, width, height } = area;
         let row = |top| ContentBox { left, top, width, height: 1 };
         let column = |left| ContentBox { left, top, width: 1, height };
-        part = if height > MIN_PART_SIDE && bar(row(top)) {
-            ContentBox { top: top + 1, height: height - 1, ..part }
-        } else if height > MIN_PART_SIDE && bar(row(top + height - 1)) {
-            ContentBox { height: height - 1, ..part }
-        } else if width > MIN_PART_SIDE && bar(column(left)) {
-            ContentBox { left: left + 1, width: width - 1, ..part }
-        } else if width > MIN_PART_SIDE && bar(column(left + width - 1)) {
-            ContentBox { width: width - 1, ..part }
+        area = if height > min_side && margin(row(top)) {
+            ContentBox { top: top + 1, height: height - 1, ..area }
+        } else if height > min_side && margin(row(top + height - 1)) {
+            ContentBox { height: height - 1, ..area }
+        } else if width > min_side && margin(column(left)) {
+            ContentBox { left: left + 1, width: width - 1, ..area }
+        } else if width > min_side && margin(column(left + width - 1)) {
+            ContentBox { width: width - 1, ..area }
         } else {
-            return part;
+            return area;
         };
     }
 }
@@ -395,24 +400,8 @@ impl MotionMap {
     /// `window` without the rows and columns along its sides where more pixels stand still than
     /// move: chrome inside the window's frame, such as a player's control bar, whose edge with
     /// dark footage may not show at all.
-    fn without_still_margins(&self, mut window: ContentBox) -> ContentBox {
-        let still = |line: ContentBox| self.moving_within(&line) < 0;
-        loop {
-            let ContentBox { left, top, width, height } = window;
-            let row = |top| ContentBox { left, top, width, height: 1 };
-            let column = |left| ContentBox { left, top, width: 1, height };
-            window = if height > MIN_WINDOW_SIDE && still(row(top)) {
-                ContentBox { top: top + 1, height: height - 1, ..window }
-            } else if height > MIN_WINDOW_SIDE && still(row(top + height - 1)) {
-                ContentBox { height: height - 1, ..window }
-            } else if width > MIN_WINDOW_SIDE && still(column(left)) {
-                ContentBox { left: left + 1, width: width - 1, ..window }
-            } else if width > MIN_WINDOW_SIDE && still(column(left + width - 1)) {
-                ContentBox { width: width - 1, ..window }
-            } else {
-                return window;
-            };
-        }
+    fn without_still_margins(&self, window: ContentBox) -> ContentBox {
+        trimmed(window, MIN_WINDOW_SIDE, |line| self.moving_within(&line) < 0)
     }
 
     /// Whether at least as much of `area` moves as stands still. Less, and it is a still
