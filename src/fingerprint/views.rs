@@ -95,6 +95,15 @@ pub enum Turn {
 impl Turn {
     pub const ALL: [Turn; 3] = [Turn::Quarter, Turn::Half, Turn::ThreeQuarters];
 
+    /// Where this turn is in [`Turn::ALL`], and so in [`ViewHashes::turned`].
+    pub fn position(self) -> usize {
+        match self {
+            Turn::Quarter => 0,
+            Turn::Half => 1,
+            Turn::ThreeQuarters => 2,
+        }
+    }
+
     pub fn degrees(self) -> u32 {
         match self {
             Turn::Quarter => 90,
@@ -188,7 +197,7 @@ impl ViewHashes {
         });
         let turned = match (views, &self.turned) {
             (SearchedViews::TurnedBack(turn), Some(turned)) => {
-                let regions = turned[Turn::ALL.iter().position(|&each| each == turn).expect("one of the turns")];
+                let regions = turned[turn.position()];
                 Some(regions.all().map(|hash| (hash, Orientation::Turned(turn))))
             }
             _ => None,
@@ -289,6 +298,13 @@ mod tests {
         let flipped = ViewHashes::of_picture(&hasher, &mirror(&picture(64, 48), 64), 64, 48);
         assert!(original.upright.whole.distance(flipped.upright.whole) >= 16);
         assert_eq!(flipped.mirrored, original.upright);
+    }
+
+    #[test]
+    fn each_turn_knows_its_place_among_the_turned_views() {
+        for (position, turn) in Turn::ALL.into_iter().enumerate() {
+            assert_eq!(turn.position(), position);
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The in-memory table a radius search reads: every indexed view hash, filed by multi-index
 //! hashing, with the keyframe it belongs to.
 //!
-//! Why in memory: a lookup probes 68 buckets for each searched view of every query keyframe (15,
-//! and three more per window), and a RocksDB seek costs 5–10 µs: with six views, a 60 s clip
-//! cost 300 ms from disk. Here a probe is one bucket
+//! Why in memory: a lookup probes 68 buckets for each searched view of every query keyframe (6
+//! to 15 as shown, and up to 9 turned back; see `matching`), and a RocksDB seek costs 5–10 µs:
+//! with six views, a 60 s clip cost 300 ms from disk. Here a probe is one bucket
 //! read and a linear scan of its hashes, which the CPU streams through with `popcnt`.
 //!
 //! Why it can be trusted: RocksDB stays the source of truth. The table is rebuilt from the

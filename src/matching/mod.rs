@@ -22,7 +22,7 @@ pub use evidence::{Evidence, Segment};
 pub use extension::ExtensionPolicy;
 pub use references::References;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::fingerprint::{Fingerprint, Keyframe, Orientation, SearchedViews, Turn};
 use crate::index::{FootageId, IndexError};
@@ -87,7 +87,7 @@ impl Matcher {
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
         let mut found = Vec::new();
-        for (footage, pairs) in self.hits_by_footage(references, &keyframes) {
+        for (footage, pairs) in self.hits_of_every_view(references, &keyframes) {
             if let Some(evidence) = self.evidence(references, query, &keyframes, footage, &pairs)? {
                 found.push(evidence);
             }
@@ -97,7 +97,7 @@ impl Matcher {
 
     /// The hits of every searched view of `keyframes`, the turned ones as [`Matcher::lookup`]
     /// says, grouped by footage, each group in query time order.
-    fn hits_by_footage(
+    fn hits_of_every_view(
         &self,
         references: &impl References,
         keyframes: &[&Keyframe],
@@ -105,6 +105,7 @@ impl Matcher {
         let radius = self.policy.radius;
         let mut hits = references.hits_by_footage(keyframes, SearchedViews::AsShown, radius);
         let sample = search::spread_sample(keyframes, TURN_SAMPLE);
+        let mut met_turned = FxHashSet::default();
         for turn in Turn::ALL {
             let views = SearchedViews::TurnedBack(turn);
             let sampled = references.hits_by_footage(&sample, views, radius);
@@ -116,10 +117,14 @@ impl Matcher {
                 continue;
             };
             for (footage, pairs) in turned {
-                let all = hits.entry(footage).or_default();
-                all.extend(pairs);
+                hits.entry(footage).or_default().extend(pairs);
+                met_turned.insert(footage);
+            }
+        }
+        for footage in met_turned {
+            if let Some(pairs) = hits.get_mut(&footage) {
                 // Stable: a keyframe's pairs keep the order of its views.
-                all.sort_by_key(|pair| pair.query_ms);
+                pairs.sort_by_key(|pair| pair.query_ms);
             }
         }
         hits

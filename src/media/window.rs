@@ -53,8 +53,11 @@ const MIN_PART_SIDE: usize = ANALYSIS_SIDE * 3 / 16;
 /// A line along a split screen's part with less than this share, in percent, of the part's
 /// detail per pixel is flat: a bar, where a clip's own lines, however calm, keep detail.
 const FLAT_SHARE: u64 = 20;
-/// Pixels at either end of a line across a split screen's part that its seam blurs into.
+/// Pixels at each end of a line along a split screen's part left out when measuring its
+/// detail: at a seam, they carry the seam's difference blurred over a pixel or two.
 const SEAM_BLUR: usize = 2;
+// A part's lines, at least `MIN_PART_SIDE` long, keep pixels between their ends.
+const _: () = assert!(MIN_PART_SIDE > 2 * SEAM_BLUR);
 /// Most windows a video is searched in: both parts of a split screen and a framed window. Each
 /// costs three more searches per query keyframe, and a fingerprint from elsewhere may carry no
 /// more.
