@@ -151,7 +151,9 @@ fn main() {
         families.iter().map(|family| FamilyResult { family: family.name(), ..FamilyResult::default() }).collect();
     let mut random_missed = Vec::new();
     let splits = [(TUNING_SEED, 0..tuned), (HELD_OUT_SEED, tuned..references.len())];
-    for (seed, span) in splits {
+    // Each split's draws go on from where its single families left them, for the re-uploads.
+    let mut split_rngs = Vec::new();
+    for (seed, span) in splits.clone() {
         let held_out = seed == HELD_OUT_SEED;
         let mut rng = fastrand::Rng::with_seed(seed);
         for (row, &family) in random_rows.iter_mut().zip(families) {
@@ -178,6 +180,55 @@ fn main() {
                 }
             }
         }
+        split_rngs.push(rng);
+    }
+    // Re-uploads of re-uploads, after every single family so that the first hops, indexed, do
+    // not change what those met.
+    let mut reupload_row = FamilyResult { family: Family::Reupload.name(), ..FamilyResult::default() };
+    // Per split, the re-uploads of re-uploads found only through a link.
+    let mut reupload_traced = [0; 2];
+    for ((seed, span), mut rng) in splits.into_iter().zip(split_rngs).filter(|_| full) {
+        let held_out = seed == HELD_OUT_SEED;
+        for (reference, &id) in references[span.clone()].iter().zip(&reference_ids[span]) {
+            for _ in 0..DRAWS {
+                let first_hop = random_edits::draw(Family::Reupload, reference, &mut rng);
+                let path =
+                    common::bench::derived(&work.join(random_edits::file_name(reference, &first_hop)), &first_hop.args);
+                let sighting = common::bench::indexed_sighting(format!("reupload:{}", path.display()), day(2500));
+                let first_hop_fingerprint = fingerprint(&path);
+                let seconds = f64::from(first_hop_fingerprint.duration_ms) / 1000.0;
+                let item = IngestItem {
+                    fingerprint: first_hop_fingerprint,
+                    sighting: sighting.clone(),
+                    thumbnails: Vec::new(),
+                    reviews: Vec::new(),
+                };
+                engine.ingest(&item).expect("ingest");
+                manifest.index.push(IndexedVideo::new(&path, &sighting));
+                let reupload = Reference { name: reference.name, seconds, path };
+                let family = Family::SINGLE[rng.usize(..Family::SINGLE.len())];
+                let edit = random_edits::draw(family, &reupload, &mut rng);
+                let query = common::bench::derived(&work.join(random_edits::file_name(&reupload, &edit)), &edit.args);
+                manifest.queries.push(Query {
+                    family: Family::Reupload.name(),
+                    path: query.clone(),
+                    expected: format!("reference:{}", reference.name),
+                });
+                let report = engine.lookup(&fingerprint(&query), None).expect("lookup");
+                let steps = || format!("{}; then {}", first_hop.steps.join(", "), edit.steps.join(", "));
+                match reupload_row.score(&report, id, held_out) {
+                    Some(found) => {
+                        reupload_row.boundary(found, (edit.truth.0, first_hop.truth.1 + edit.truth.1));
+                        reupload_traced[usize::from(held_out)] += usize::from(found.traced_through.is_some());
+                    }
+                    None if !held_out || unsealed => random_missed.push(format!("{}: {}", reference.name, steps())),
+                    None => {}
+                }
+            }
+        }
+    }
+    if full {
+        random_rows.push(reupload_row);
     }
     let mut look_alike_rows = Vec::new();
     for (n, look_alike) in look_alikes().iter().enumerate().filter(|_| full) {
@@ -225,6 +276,13 @@ fn main() {
         if unsealed { "UNSEALED: the held-out split is spent" } else { "sealed" }
     );
     print_table("random family", &random_rows, &baseline);
+    if full {
+        println!();
+        println!(
+            "re-uploads of re-uploads found only through a link: {} tuning, {} held out",
+            reupload_traced[0], reupload_traced[1]
+        );
+    }
     if !random_missed.is_empty() {
         println!();
         println!("random edits not found{}:", if unsealed { "" } else { " (tuning split only)" });

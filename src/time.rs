@@ -15,6 +15,27 @@ pub fn millis(seconds: f64) -> u32 {
     (seconds * 1000.0).round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
+/// A stretch of a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub start_ms: u32,
+    pub end_ms: u32,
+}
+
+impl Segment {
+    pub fn start_seconds(&self) -> f64 {
+        seconds(self.start_ms)
+    }
+
+    pub fn end_seconds(&self) -> f64 {
+        seconds(self.end_ms)
+    }
+
+    pub fn duration_ms(&self) -> u32 {
+        self.end_ms.saturating_sub(self.start_ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

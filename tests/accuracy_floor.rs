@@ -4,7 +4,8 @@
 //! queries that must match nothing, all through the real server over gRPC. Then the same two
 //! references under every random family, drawn with the floor's own seed: nothing may match but
 //! the reference, and each family must find at least what it found when the floor was last
-//! raised ([`RANDOM_FLOOR`]).
+//! raised ([`RANDOM_FLOOR`]). Last, a re-upload of each reference is indexed and a copy of it
+//! looked up: it must lead to the reference's date at least [`REUPLOAD_FLOOR`] times.
 
 mod common;
 
@@ -28,6 +29,9 @@ const RANDOM_FLOOR: [(Family, usize); 9] = [
     (Family::Excerpt, 2),
     (Family::Chain, 0),
 ];
+
+/// Of the two references' re-uploads of re-uploads, how many must lead to the reference.
+const REUPLOAD_FLOOR: usize = 1;
 
 #[tokio::test]
 async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
@@ -102,5 +106,37 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
         }
         println!("{}: {}/{} found {found:?}", family.name(), found.len(), references.len());
     }
+    // After every single family, so that the indexed first hops change nothing they met.
+    let mut found = Vec::new();
+    for reference in &references {
+        let first_hop = random_edits::draw(Family::Reupload, reference, &mut rng);
+        let reupload_path = ffmpeg(&first_hop.args, &random_edits::file_name(reference, &first_hop));
+        let reupload_url = format!("reupload:{}", reference.name);
+        ingest(&mut client, &reupload_path, sighting(&reupload_url, "2022-03-01", "")).await.unwrap();
+        let duration_ms =
+            firstseen::fingerprint::Fingerprint::of_file(&reupload_path, &Default::default()).unwrap().duration_ms;
+        let reupload =
+            Reference { name: reference.name, seconds: f64::from(duration_ms) / 1000.0, path: reupload_path };
+        let family = Family::SINGLE[rng.usize(..Family::SINGLE.len())];
+        let edit = random_edits::draw(family, &reupload, &mut rng);
+        let query = ffmpeg(&edit.args, &random_edits::file_name(&reupload, &edit));
+        let report = lookup(&mut client, &query, None).await.unwrap();
+        let case = format!("{} / {}; then {}", reference.name, first_hop.steps.join(", "), edit.steps.join(", "));
+        let reference_url = format!("reference:{}", reference.name);
+        let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+        if urls.iter().any(|url| *url != reference_url && *url != reupload_url) {
+            failures.push(format!("{case}: matched {urls:?}"));
+        } else if urls.first() == Some(&reference_url.as_str()) {
+            found.push(case);
+        }
+    }
+    if found.len() < REUPLOAD_FLOOR {
+        failures.push(format!(
+            "{}: {} found, the floor is {REUPLOAD_FLOOR} ({found:?})",
+            Family::Reupload.name(),
+            found.len()
+        ));
+    }
+    println!("{}: {}/{} found {found:?}", Family::Reupload.name(), found.len(), references.len());
     assert!(failures.is_empty(), "below the accuracy floor:\n{}", failures.join("\n"));
 }

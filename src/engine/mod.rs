@@ -9,6 +9,7 @@
 //! The engine also joins what the index knows *about* footage to the evidence matching found:
 //! each matched footage's standing sightings and fact-checks ([`Review`]s), into a [`Report`].
 
+mod links;
 mod report;
 
 pub use report::{Match, Report, Verdict};
@@ -20,10 +21,11 @@ use chrono::{DateTime, Utc};
 
 use crate::fingerprint::Fingerprint;
 use crate::index::{
-    Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Retraction, Review, Sighting,
+    Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Link, Retraction, Review, Sighting,
 };
-use crate::matching::{Evidence, Matcher, Segment};
+use crate::matching::{Evidence, Matcher};
 use crate::media::Thumbnail;
+use crate::time::Segment;
 
 /// Share of both videos' durations a match must cover for them to be the same footage rather
 /// than one containing the other.
@@ -93,12 +95,15 @@ impl Engine {
         let _one_ingest_at_a_time = self.ingest_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let keyframes = fingerprint.keyframes.len() as u32;
         let (footage, new_footage, new_sighting) = match self.known_footage(fingerprint)? {
-            Some(same) => {
+            Known::Same(same) => {
                 let (footage, new_sighting) = self.index.add_sighting(same, sighting, durability)?;
                 (footage, false, new_sighting)
             }
             // Thumbnails are stored with new footage only: known footage keeps the pictures it has.
-            None => (self.index.insert_footage(fingerprint, sighting, thumbnails, durability)?, true, true),
+            Known::Overlapping(contained) => {
+                let links: Vec<Link> = contained.iter().map(links::link_to).collect();
+                (self.index.insert_footage(fingerprint, sighting, thumbnails, &links, durability)?, true, true)
+            }
         };
         let mut new_reviews = 0;
         for review in reviews {
@@ -107,14 +112,24 @@ impl Engine {
         Ok(IngestOutcome { footage, new_footage, new_sighting, keyframes, new_reviews })
     }
 
-    /// The indexed footage `fingerprint` is a copy of, if any. Most ingested videos are new, and
-    /// the prescreen tells so from a few keyframes without the full lookup.
-    fn known_footage(&self, fingerprint: &Fingerprint) -> Result<Option<FootageId>, IndexError> {
+    /// What the index holds of `fingerprint`'s pictures. Most ingested videos are new, and the
+    /// prescreen tells so from a few keyframes without the full lookup.
+    fn known_footage(&self, fingerprint: &Fingerprint) -> Result<Known, IndexError> {
         if !self.matcher.may_be_indexed(&self.index, fingerprint)? {
-            return Ok(None);
+            return Ok(Known::Overlapping(Vec::new()));
         }
-        let report = self.report(fingerprint, None)?;
-        Ok(report.matches.iter().find(|found| is_same_footage(&found.evidence, fingerprint)).map(Match::footage))
+        // Only the pictures' own evidence: a link is recorded where they met, never inferred.
+        let met: Vec<Evidence> = self
+            .report(fingerprint, None)?
+            .matches
+            .into_iter()
+            .filter(|found| found.traced_through.is_none())
+            .map(|found| found.evidence)
+            .collect();
+        Ok(match met.iter().find(|evidence| is_same_footage(evidence, fingerprint)) {
+            Some(same) => Known::Same(same.footage),
+            None => Known::Overlapping(met),
+        })
     }
 
     /// What `fingerprint` contains, with the standing fact-checks of each matched footage.
@@ -126,14 +141,25 @@ impl Engine {
         Ok(report)
     }
 
-    /// The evidence matching found, each with its footage's standing sightings, earliest first.
+    /// The evidence matching found and the footage its links lead to, each with its footage's
+    /// standing sightings, earliest first.
     fn report(&self, fingerprint: &Fingerprint, claimed: Option<DateTime<Utc>>) -> Result<Report, IndexError> {
         let mut matches = Vec::new();
-        for evidence in self.matcher.lookup(&self.index, fingerprint)? {
+        let mut met = self.matcher.lookup(&self.index, fingerprint)?;
+        // Best first, so that footage reached through two links is traced through the better.
+        met.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.footage.cmp(&b.footage)));
+        let traced = links::trace(
+            &met,
+            |footage| self.index.links(footage),
+            |footage| Ok(self.index.footage(footage)?.map(|record| record.duration_ms)),
+        )?;
+        let met = met.into_iter().map(|evidence| (evidence, None));
+        let traced = traced.into_iter().map(|(evidence, through)| (evidence, Some(through)));
+        for (evidence, traced_through) in met.chain(traced) {
             // Retracted sightings are never reported; footage with none standing is not a match.
             let sightings = self.index.standing_sightings(evidence.footage)?;
             if !sightings.is_empty() {
-                matches.push(Match { evidence, sightings, reviews: Vec::new() });
+                matches.push(Match { evidence, traced_through, sightings, reviews: Vec::new() });
             }
         }
         Ok(Report::new(
@@ -239,6 +265,15 @@ impl Engine {
     }
 }
 
+/// What the index holds of an ingested video's pictures.
+enum Known {
+    /// The footage it is a copy of.
+    Same(FootageId),
+    /// The footage it shares stretches with (an excerpt of each, or a compilation holding
+    /// them), none of which it is: possibly none at all.
+    Overlapping(Vec<Evidence>),
+}
+
 /// Same footage: the match spans nearly all of the new video and of the indexed one. A trimmed
 /// excerpt or a compilation is different footage that merely overlaps.
 fn is_same_footage(found: &Evidence, fingerprint: &Fingerprint) -> bool {
@@ -251,7 +286,62 @@ fn is_same_footage(found: &Evidence, fingerprint: &Fingerprint) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::Orientation;
+    use crate::fingerprint::{Orientation, RegionHashes, ViewHashes};
+    use crate::test_kit::{fingerprint, random_views, sighting};
+
+    /// Pictures of their own, but for the whole upright picture, which is `whole`.
+    fn with_whole(whole: crate::fingerprint::PerceptualHash, rng: &mut fastrand::Rng) -> ViewHashes {
+        let own = random_views(rng);
+        ViewHashes { upright: RegionHashes { whole, ..own.upright }, ..own }
+    }
+
+    #[test]
+    fn a_copy_of_an_indexed_excerpt_is_traced_to_the_original_through_their_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path(), Matcher::default()).unwrap();
+        let mut rng = fastrand::Rng::with_seed(11);
+        let item = |views: &[ViewHashes], url: &str, day: &str| IngestItem {
+            fingerprint: fingerprint(views),
+            sighting: sighting(url, day),
+            thumbnails: Vec::new(),
+            reviews: Vec::new(),
+        };
+        // Twenty seconds of original footage.
+        let original: Vec<ViewHashes> = (0..40).map(|_| random_views(&mut rng)).collect();
+        let first = engine.ingest(&item(&original, "https://example.org/original", "2020-11-10")).unwrap();
+        // Its seconds 5–15, re-uploaded: the whole pictures are the original's, their centres
+        // (what a caption or a crop changes) the re-uploader's own.
+        let excerpt: Vec<ViewHashes> =
+            original[10..30].iter().map(|views| with_whole(views.upright.whole, &mut rng)).collect();
+        let second = engine.ingest(&item(&excerpt, "https://example.org/excerpt", "2023-09-20")).unwrap();
+        assert!(second.new_footage, "an excerpt is footage of its own");
+        let link = Link {
+            footage: second.footage.id,
+            segment: Segment { start_ms: 0, end_ms: 10_000 },
+            linked: first.footage.id,
+            linked_segment: Segment { start_ms: 5_000, end_ms: 15_000 },
+            speed: 1.0,
+        };
+        assert_eq!(engine.index.links(second.footage.id).unwrap(), vec![link]);
+
+        // A copy of the excerpt's seconds 2–8 that meets only the excerpt's own pictures.
+        let copy: Vec<ViewHashes> =
+            excerpt[4..16].iter().map(|views| with_whole(views.upright.centre, &mut rng)).collect();
+        let report = engine.lookup(&fingerprint(&copy), None).unwrap();
+        let [original_match, excerpt_match] = report.matches.as_slice() else { panic!("{:?}", report.matches) };
+        assert_eq!((excerpt_match.footage(), excerpt_match.traced_through), (second.footage.id, None));
+        assert_eq!(
+            (original_match.footage(), original_match.traced_through),
+            (first.footage.id, Some(second.footage.id))
+        );
+        assert_eq!(original_match.earliest().source_url, "https://example.org/original");
+        assert_eq!(original_match.evidence.query_segment, Segment { start_ms: 0, end_ms: 6_000 });
+        assert_eq!(original_match.evidence.reference_segment, Segment { start_ms: 7_000, end_ms: 13_000 });
+
+        // Its pictures alone lead to the excerpt's later date only.
+        let met = engine.matcher.lookup(&engine.index, &fingerprint(&copy)).unwrap();
+        assert_eq!(met.iter().map(|evidence| evidence.footage).collect::<Vec<_>>(), [second.footage.id]);
+    }
 
     #[test]
     fn the_same_footage_covers_nine_tenths_of_both_videos() {

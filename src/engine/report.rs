@@ -11,7 +11,13 @@ use crate::matching::Evidence;
 /// One indexed footage that the query contains, with what is on record about it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Match {
+    /// For a match traced through a link, the evidence of the footage it was traced through,
+    /// carried over the link: the stretches are the ones the link shares, but the score, the
+    /// keyframes and the orientation are that footage's.
     pub evidence: Evidence,
+    /// The matched footage whose link led here (see `engine::links`); none when the query's
+    /// pictures met this footage's own.
+    pub traced_through: Option<FootageId>,
     /// Earliest first; never empty.
     pub sightings: Vec<Sighting>,
     /// The fact-checks of the footage that stand, earliest published first.

@@ -38,7 +38,7 @@ use rocksdb::{
 };
 
 pub use records::{
-    FootageId, FootageRecord, Hit, IndexStats, KeyRecord, NumericRating, ProvenanceMut, Retraction, Review, Role,
+    FootageId, FootageRecord, Hit, IndexStats, KeyRecord, Link, NumericRating, ProvenanceMut, Retraction, Review, Role,
     Sighting,
 };
 use schema::{Counters, Undecodable};
@@ -164,13 +164,17 @@ impl Index {
         self.write_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds new footage with its keyframes and first sighting, in one atomic batch, and makes its
-    /// keyframes searchable.
+    /// Adds new footage with its keyframes, first sighting and links to the footage it shares
+    /// stretches with, in one atomic batch, and makes its keyframes searchable. Each of
+    /// `links_to` says which stretch of the new footage (`segment`) is which stretch of the
+    /// indexed footage it names (`linked`); its `footage` is ignored, the new id being unknown
+    /// until now.
     pub fn insert_footage(
         &self,
         fingerprint: &Fingerprint,
         sighting: &Sighting,
         thumbnails: &[Thumbnail],
+        links_to: &[Link],
         durability: Durability,
     ) -> Result<FootageRecord, IndexError> {
         let _writer = self.lock_writes();
@@ -198,6 +202,12 @@ impl Index {
                 schema::thumbnail_key(id, thumbnail.time_ms),
                 schema::encode_thumbnail(&thumbnail.jpeg),
             );
+        }
+        for link in links_to {
+            let link = Link { footage: id, ..*link };
+            for side in [link, link.reversed()] {
+                batch.put_cf(self.cf(schema::CF_LINKS), schema::link_key(&side), schema::encode_link(&side));
+            }
         }
         counters.footage += 1;
         counters.sightings += 1;
@@ -292,6 +302,20 @@ impl Index {
             sightings.push(schema::decode_sighting(&value).map_err(corrupt(schema::CF_SIGHTINGS))?);
         }
         Ok(sightings)
+    }
+
+    /// Every link of a footage, read from its side, in the linked footage's id order.
+    pub fn links(&self, id: FootageId) -> Result<Vec<Link>, IndexError> {
+        let prefix = schema::footage_key(id);
+        let mut read = ReadOptions::default();
+        read.set_iterate_range(PrefixRange(&prefix[..]));
+        self.db
+            .iterator_cf_opt(self.cf(schema::CF_LINKS), read, IteratorMode::From(&prefix, Direction::Forward))
+            .map(|entry| {
+                let (key, value) = entry?;
+                schema::decode_link(&key, &value).map_err(corrupt(schema::CF_LINKS))
+            })
+            .collect()
     }
 
     /// The times of a footage's stored thumbnails, in order; none when it was ingested as bare
@@ -589,7 +613,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
         let footage = index
-            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2023-09-20"), &[], Durability::Synced)
+            .insert_footage(
+                &fingerprint(&[1, 2, 3]),
+                &sighting("https://a", "2023-09-20"),
+                &[],
+                &[],
+                Durability::Synced,
+            )
             .unwrap();
         let (record, new) =
             index.add_sighting(footage.id, &sighting("https://b", "2020-11-10"), Durability::Synced).unwrap();
@@ -611,7 +641,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
         let original = sighting("https://original", "2020-11-10");
-        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &original, &[], Durability::Synced).unwrap();
+        let footage = index.insert_footage(&fingerprint(&[1, 2, 3]), &original, &[], &[], Durability::Synced).unwrap();
         let forged = sighting("https://forged", "2001-01-01");
         let (record, _) = index.add_sighting(footage.id, &forged, Durability::Synced).unwrap();
         assert_eq!(record.first_seen, forged.first_seen);
@@ -642,7 +672,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
         let footage = index
-            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2020-11-10"), &[], Durability::Synced)
+            .insert_footage(
+                &fingerprint(&[1, 2, 3]),
+                &sighting("https://a", "2020-11-10"),
+                &[],
+                &[],
+                Durability::Synced,
+            )
             .unwrap();
         let review = |url: &str, published: &str| Review {
             url: url.into(),
@@ -684,7 +720,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
         let footage = index
-            .insert_footage(&fingerprint(&[1, 2, 3]), &sighting("https://a", "2020-11-10"), &[], Durability::Synced)
+            .insert_footage(
+                &fingerprint(&[1, 2, 3]),
+                &sighting("https://a", "2020-11-10"),
+                &[],
+                &[],
+                Durability::Synced,
+            )
             .unwrap();
         let review = |n: usize| Review { url: format!("https://checker.example/{n}"), ..Review::default() };
         for n in 0..MAX_REVIEWS_A_FOOTAGE {
@@ -696,6 +738,42 @@ mod tests {
     }
 
     #[test]
+    fn new_footage_is_linked_from_both_sides_in_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(dir.path()).unwrap();
+        let original = index
+            .insert_footage(
+                &fingerprint(&[1, 2, 3, 4]),
+                &sighting("https://a", "2020-11-10"),
+                &[],
+                &[],
+                Durability::Synced,
+            )
+            .unwrap();
+        let stretch = |start_ms, end_ms| crate::time::Segment { start_ms, end_ms };
+        let to_original = Link {
+            footage: FootageId(0),
+            segment: stretch(0, 1_000),
+            linked: original.id,
+            linked_segment: stretch(500, 1_500),
+            speed: 1.0,
+        };
+        let excerpt = index
+            .insert_footage(
+                &fingerprint(&[5, 6]),
+                &sighting("https://b", "2023-09-20"),
+                &[],
+                &[to_original],
+                Durability::Synced,
+            )
+            .unwrap();
+        let from_excerpt = Link { footage: excerpt.id, ..to_original };
+        assert_eq!(index.links(excerpt.id).unwrap(), vec![from_excerpt]);
+        assert_eq!(index.links(original.id).unwrap(), vec![from_excerpt.reversed()]);
+        assert_eq!(from_excerpt.reversed().reversed(), from_excerpt);
+    }
+
+    #[test]
     fn search_finds_everything_within_the_radius_and_nothing_uninformative() {
         let dir = tempfile::tempdir().unwrap();
         let index = Index::open(dir.path()).unwrap();
@@ -703,8 +781,10 @@ mod tests {
         let near = base ^ 0x0003_0003_0003_0000; // 6 bits, spread over three chunks
         let far = base ^ 0x00ff_00ff_0000_0000; // 16 bits
         let stored = fingerprint(&[near, far, 0]);
-        let id =
-            index.insert_footage(&stored, &sighting("https://a", "2020-01-01"), &[], Durability::Synced).unwrap().id;
+        let id = index
+            .insert_footage(&stored, &sighting("https://a", "2020-01-01"), &[], &[], Durability::Synced)
+            .unwrap()
+            .id;
         let mut found = Vec::new();
         index.search_view().searcher().search(PerceptualHash(base), 8, &mut found);
         assert_eq!(found, vec![Hit { footage: id, time_ms: 0, distance: 6 }]);
@@ -721,12 +801,19 @@ mod tests {
         {
             let index = Index::open(dir.path()).unwrap();
             index
-                .insert_footage(&fingerprint(&[first]), &sighting("https://a", "2020-01-01"), &[], Durability::Synced)
+                .insert_footage(
+                    &fingerprint(&[first]),
+                    &sighting("https://a", "2020-01-01"),
+                    &[],
+                    &[],
+                    Durability::Synced,
+                )
                 .unwrap();
             index
                 .insert_footage(
                     &fingerprint(&[0, second]),
                     &sighting("https://b", "2021-01-01"),
+                    &[],
                     &[],
                     Durability::AtNextSync,
                 )
@@ -735,6 +822,7 @@ mod tests {
         }
         let index = Index::open(dir.path()).unwrap();
         assert_eq!(index.stats().unwrap().footage, 2);
+        assert_eq!(index.links(FootageId(1)).unwrap(), Vec::new());
         let mut found = Vec::new();
         index.search_view().searcher().search(PerceptualHash(second ^ 1), 7, &mut found);
         assert_eq!(found, vec![Hit { footage: FootageId(2), time_ms: 500, distance: 1 }]);

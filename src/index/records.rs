@@ -2,9 +2,38 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::time::Segment;
+
 /// Identifies one distinct piece of footage in the index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FootageId(pub u64);
+
+/// That a stretch of one footage shows a stretch of another: an excerpt re-uploaded with its
+/// own edits, a piece of a compilation. Found when the later of the two was ingested and
+/// matched the other without being the same footage, and kept so that a copy of either leads
+/// to both. Read from the side of `footage`; the index keeps it from both sides.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Link {
+    pub footage: FootageId,
+    pub segment: Segment,
+    pub linked: FootageId,
+    pub linked_segment: Segment,
+    /// How fast `footage` plays `linked`: 0.8 when the stretch is `linked` slowed down.
+    pub speed: f64,
+}
+
+impl Link {
+    /// The same link read from the other side.
+    pub fn reversed(&self) -> Link {
+        Link {
+            footage: self.linked,
+            segment: self.linked_segment,
+            linked: self.footage,
+            linked_segment: self.segment,
+            speed: 1.0 / self.speed,
+        }
+    }
+}
 
 /// One place and time footage was seen.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -16,6 +16,7 @@
 //! | `keyframes` | v, footage id | all keyframes of the footage |
 //! | `keys` | v, key name | the key's role, digest, dates (never the key itself) |
 //! | `thumbnails` | v, footage id, time (ms) | a small JPEG of the footage at that time |
+//! | `links` | v, footage id, linked footage id | the two stretches that show the same pictures, and the speed |
 //!
 //! There is no on-disk search structure: the radius search reads a table rebuilt in memory from
 //! `keyframes` at open (see `hamming_table`), which keeps the store at 53 bytes a keyframe.
@@ -23,8 +24,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::records::{FootageId, FootageRecord, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
+use super::records::{FootageId, FootageRecord, KeyRecord, Link, NumericRating, Retraction, Review, Role, Sighting};
 use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
+use crate::time::Segment;
 
 /// Version of the store as a whole; bumped with any layout change below.
 ///
@@ -36,9 +38,11 @@ use crate::fingerprint::{Keyframe, PerceptualHash, RegionHashes, ViewHashes};
 /// 5: reviews in their own column family, counted in the counters (a v2 value); sightings may
 ///    carry an archive URL (a v3 value). Older values still read; a version 3 or 4 store opens
 ///    as it is and is marked 5.
-pub const SCHEMA_VERSION: u32 = 5;
+/// 6: links between footage in their own column family, each kept under both footage. A
+///    version 3, 4 or 5 store opens as it is (it has no links) and is marked 6.
+pub const SCHEMA_VERSION: u32 = 6;
 /// Stores of these versions read as [`SCHEMA_VERSION`] without rewriting anything.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 3] = [3, 4, SCHEMA_VERSION];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 4] = [3, 4, 5, SCHEMA_VERSION];
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
 const VALUE_V2: u8 = 2;
@@ -51,8 +55,9 @@ pub const CF_KEYFRAMES: &str = "keyframes";
 pub const CF_KEYS: &str = "keys";
 pub const CF_THUMBNAILS: &str = "thumbnails";
 pub const CF_REVIEWS: &str = "reviews";
-pub const COLUMN_FAMILIES: [&str; 7] =
-    [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS, CF_THUMBNAILS, CF_REVIEWS];
+pub const CF_LINKS: &str = "links";
+pub const COLUMN_FAMILIES: [&str; 8] =
+    [CF_META, CF_FOOTAGE, CF_SIGHTINGS, CF_KEYFRAMES, CF_KEYS, CF_THUMBNAILS, CF_REVIEWS, CF_LINKS];
 
 pub const META_SCHEMA: &[u8] = b"schema";
 pub const META_COUNTERS: &[u8] = b"counters";
@@ -355,6 +360,51 @@ pub fn sighting_key_of(id: FootageId, first_seen: DateTime<Utc>, source_url: &st
     key
 }
 
+/// A link's key: the linked footage's id under the footage's key, so that reading every link of
+/// a footage is one prefix scan.
+pub fn link_key(link: &Link) -> [u8; 17] {
+    let mut key = [0; 17];
+    key[..9].copy_from_slice(&footage_key(link.footage));
+    key[9..].copy_from_slice(&link.linked.0.to_be_bytes());
+    key
+}
+
+/// Both stretches, (start, end) in ms, and the speed.
+#[derive(Serialize, Deserialize)]
+struct StoredLink {
+    segment: (u32, u32),
+    linked_segment: (u32, u32),
+    speed: f64,
+}
+
+pub fn encode_link(link: &Link) -> Vec<u8> {
+    let ends = |segment: Segment| (segment.start_ms, segment.end_ms);
+    encode_value(&StoredLink {
+        segment: ends(link.segment),
+        linked_segment: ends(link.linked_segment),
+        speed: link.speed,
+    })
+}
+
+pub fn decode_link(key: &[u8], bytes: &[u8]) -> Result<Link, Undecodable> {
+    let (footage, linked) = match key {
+        [KEY_V1, ids @ ..] if ids.len() == 16 => {
+            let id = |bytes: &[u8]| FootageId(u64::from_be_bytes(bytes.try_into().expect("8 bytes")));
+            (id(&ids[..8]), id(&ids[8..]))
+        }
+        _ => return Err(Undecodable("malformed link key".into())),
+    };
+    let stored: StoredLink = decode_value(bytes)?;
+    let segment = |(start_ms, end_ms): (u32, u32)| Segment { start_ms, end_ms };
+    Ok(Link {
+        footage,
+        segment: segment(stored.segment),
+        linked,
+        linked_segment: segment(stored.linked_segment),
+        speed: stored.speed,
+    })
+}
+
 /// Thumbnails of one footage sort by time under its footage key.
 pub fn thumbnail_key(id: FootageId, time_ms: u32) -> [u8; 13] {
     let mut key = [0; 13];
@@ -508,6 +558,20 @@ mod tests {
         let mid = sighting_key(id, &at("2020-11-10T00:00:00Z"));
         let new = sighting_key(id, &at("2023-09-20T00:00:00Z"));
         assert!(old < mid && mid < new);
+    }
+
+    #[test]
+    fn links_round_trip_and_sort_under_their_footage() {
+        let link = Link {
+            footage: FootageId(3),
+            segment: Segment { start_ms: 0, end_ms: 4_000 },
+            linked: FootageId(1 << 40),
+            linked_segment: Segment { start_ms: 10_000, end_ms: 15_000 },
+            speed: 1.25,
+        };
+        assert_eq!(decode_link(&link_key(&link), &encode_link(&link)).unwrap(), link);
+        assert!(link_key(&link).starts_with(&footage_key(FootageId(3))));
+        assert!(decode_link(&footage_key(FootageId(3)), &encode_link(&link)).is_err(), "a key without the linked id");
     }
 
     #[test]

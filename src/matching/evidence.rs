@@ -6,27 +6,7 @@
 
 use crate::fingerprint::Orientation;
 use crate::index::FootageId;
-
-/// A stretch of a video.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Segment {
-    pub start_ms: u32,
-    pub end_ms: u32,
-}
-
-impl Segment {
-    pub fn start_seconds(&self) -> f64 {
-        crate::time::seconds(self.start_ms)
-    }
-
-    pub fn end_seconds(&self) -> f64 {
-        crate::time::seconds(self.end_ms)
-    }
-
-    pub fn duration_ms(&self) -> u32 {
-        self.end_ms.saturating_sub(self.start_ms)
-    }
-}
+use crate::time::Segment;
 
 /// That the query contains one indexed footage: which stretch of each, how closely, played how.
 #[derive(Clone, Debug, PartialEq)]

@@ -18,7 +18,7 @@ mod search;
 use alignment::Alignment;
 
 pub use alignment::{AlignmentPolicy, Pair};
-pub use evidence::{Evidence, Segment};
+pub use evidence::Evidence;
 pub use extension::ExtensionPolicy;
 pub use references::References;
 
@@ -26,6 +26,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::fingerprint::{Fingerprint, Keyframe, Orientation, SearchedViews, Turn};
 use crate::index::{FootageId, IndexError};
+use crate::time::Segment;
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
 const UNRELATED_DISTANCE: f64 = 32.0;

@@ -79,7 +79,7 @@ mod tests {
         let index = Index::open(dir).unwrap();
         let views: Vec<ViewHashes> = (0..8).map(|_| random_views(rng)).collect();
         let sighting = sighting("https://example.org/original", "2020-11-10");
-        index.insert_footage(&fingerprint(&views), &sighting, &[], Durability::Synced).unwrap();
+        index.insert_footage(&fingerprint(&views), &sighting, &[], &[], Durability::Synced).unwrap();
         (index, views)
     }
 

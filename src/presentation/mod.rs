@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes};
 use crate::index::Review;
-use crate::matching::Segment;
 use crate::proto::{self, v1};
 use crate::time;
+use crate::time::Segment;
 
 mod sentences;
 
@@ -102,6 +102,10 @@ pub struct MatchJson {
     pub mirrored: bool,
     /// How far clockwise the copy shows the footage turned: 0, 90, 180 or 270.
     pub turned_degrees: u32,
+    /// The matched footage whose link led to this one, when the query's pictures did not meet
+    /// this footage's own (see the proto's `traced_through_footage_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traced_through_footage_id: Option<u64>,
     pub query_start: f64,
     pub query_end: f64,
     pub reference_start: f64,
@@ -281,6 +285,8 @@ pub fn report_json(report: &v1::LookupReport) -> ReportJson {
                     speed: found.speed,
                     mirrored: found.mirrored,
                     turned_degrees: found.turned_degrees,
+                    traced_through_footage_id: (found.traced_through_footage_id != 0)
+                        .then_some(found.traced_through_footage_id),
                     query_start,
                     query_end,
                     reference_start,

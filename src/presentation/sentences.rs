@@ -5,8 +5,8 @@
 use crate::engine::{Match, Report, Verdict};
 use crate::fingerprint::{Orientation, Turn};
 use crate::index::Review;
-use crate::matching::Segment;
 use crate::proto::{self, v1};
+use crate::time::Segment;
 
 /// Playback speeds this close to 1 are reported as normal: sampling grids alone move a fitted
 /// speed by a percent or two.
@@ -52,8 +52,19 @@ fn appearance(report: &Report) -> String {
         clock_range(first.evidence.query_segment),
         clock_range(first.evidence.reference_segment),
     );
-    if let Some(edits) = edits(first) {
-        summary.push_str(&format!(" This copy {edits}."));
+    let through = first.traced_through.and_then(|through| report.matches.iter().find(|m| m.footage() == through));
+    if let Some(through) = through {
+        let upload = through.earliest();
+        summary.push_str(&format!(
+            " Found through another upload that shows it, first seen {} at {}.",
+            upload.first_seen.format("%Y-%m-%d"),
+            upload.source_url
+        ));
+    }
+    match (edits(first), through) {
+        (None, _) => {}
+        (Some(edits), None) => summary.push_str(&format!(" This copy {edits}.")),
+        (Some(edits), Some(_)) => summary.push_str(&format!(" Compared with that upload, this copy {edits}.")),
     }
     let later = report.matches.iter().map(|m| m.sightings.len()).sum::<usize>() - 1;
     if later > 0 {
@@ -138,6 +149,7 @@ mod tests {
                 query_segment: Segment { start_ms: 0, end_ms: 6_000 },
                 reference_segment: Segment { start_ms: 2_000, end_ms: 8_000 },
             },
+            traced_through: None,
             sightings: vec![
                 sighting("https://example.org/original", "2020-11-10"),
                 sighting("https://x", "2023-09-20"),
@@ -164,6 +176,23 @@ mod tests {
         assert!(summary(&turned).contains("This copy is turned 90° clockwise."), "{}", summary(&turned));
         let nothing = Report::new(Vec::new(), claimed(), 6_000, 12, 12);
         assert_eq!(summary(&nothing), "No indexed footage matches this video. No known earlier footage.");
+    }
+
+    #[test]
+    fn a_match_traced_through_a_link_names_the_upload_that_led_to_it() {
+        let mut reupload = found(Orientation::Mirrored, 1.0, Vec::new());
+        reupload.evidence.footage = FootageId(2);
+        reupload.sightings = vec![sighting("https://example.org/reupload", "2022-03-01")];
+        let mut original = found(Orientation::Mirrored, 1.0, Vec::new());
+        original.sightings.truncate(1);
+        original.traced_through = Some(FootageId(2));
+        let report = Report::new(vec![reupload, original], None, 6_000, 12, 12);
+        assert_eq!(
+            summary(&report),
+            "Earliest known appearance: 2020-11-10 at https://example.org/original; the video's 0:00–0:06 is \
+             that footage's 0:02–0:08. Found through another upload that shows it, first seen 2022-03-01 at \
+             https://example.org/reupload. Compared with that upload, this copy is mirrored. Seen 1 more time since."
+        );
     }
 
     #[test]

@@ -9,9 +9,9 @@ use super::v1;
 use crate::engine::{FootageDetails, Match, Report, Verdict};
 use crate::fingerprint::{Fingerprint, Keyframe, Orientation, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
-use crate::matching::Segment;
 use crate::media::MAX_WINDOWS;
 use crate::time;
+use crate::time::Segment;
 
 /// Longest source URL accepted, in bytes; real URLs are far shorter.
 const MAX_URL_BYTES: usize = 4096;
@@ -426,6 +426,7 @@ impl From<&Match> for v1::Match {
             reference_segment: Some(evidence.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
             reviews: found.reviews.iter().map(v1::Review::from).collect(),
+            traced_through_footage_id: found.traced_through.map_or(0, |through| through.0),
         }
     }
 }

@@ -19,6 +19,12 @@
 //! | mirror, colour, caption | left–right flip; contrast 0.75–1.4, brightness ±0.08, saturation 0–1.6; a bar over 10–20 % of the top or bottom |
 //! | encoding (always, last) | 240–720 px high, 15–30 fps, CRF 23–38 |
 //!
+//! A re-upload of a re-upload takes two draws: the first re-upload ([`Family::Reupload`]) is
+//! 40–70 % of the reference from anywhere in it, put through one of window, split screen,
+//! padding, crop, turn, tilt or a mild step, and is indexed, dated after the reference; the
+//! query is then a copy of *that* re-upload, drawn from any of the single families above. The
+//! question stays the reference's date.
+//!
 //! Backgrounds and the other half of a split screen are FFmpeg's synthetic sources with seeds no
 //! indexed footage uses, so that any footage they match is a false match.
 
@@ -38,6 +44,10 @@ pub enum Family {
     /// Two to four of the steps above and the mild ones (mirror, colour, caption), at most one of
     /// them a layout (window, split screen or padding).
     Chain,
+    /// The first hop of a re-upload of a re-upload: part of the reference with one edit that
+    /// keeps its timing. Not in [`Family::ALL`]: the benchmark indexes it, then draws the query
+    /// from it under one of [`Family::SINGLE`].
+    Reupload,
 }
 
 impl Family {
@@ -53,6 +63,18 @@ impl Family {
         Family::Chain,
     ];
 
+    /// The families of one edit, each of which can be the second hop of a re-upload.
+    pub const SINGLE: [Family; 8] = [
+        Family::Window,
+        Family::SplitScreen,
+        Family::Padded,
+        Family::Cropped,
+        Family::Turned,
+        Family::Tilted,
+        Family::Speed,
+        Family::Excerpt,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Family::Window => "window anywhere, 30–90 %",
@@ -64,6 +86,7 @@ impl Family {
             Family::Speed => "speed 0.5–2×",
             Family::Excerpt => "excerpt of 1–3 s",
             Family::Chain => "chain of 2–4 edits",
+            Family::Reupload => "re-upload of an indexed re-upload of 40–70 %",
         }
     }
 }
@@ -93,6 +116,7 @@ pub fn draw(family: Family, reference: &Reference, rng: &mut fastrand::Rng) -> R
         Family::Speed => vec![graph.speed(rng)],
         Family::Excerpt => vec![graph.excerpt(rng)],
         Family::Chain => graph.chain(rng),
+        Family::Reupload => graph.reupload(rng),
     };
     let mut steps = steps;
     let (encoding, args) = graph.encode(rng);
@@ -325,6 +349,25 @@ impl Graph {
         self.seconds = length;
         self.reference_start = start;
         format!("{length:.1} s from {start:.1} s")
+    }
+
+    /// 40–70 % of the reference from anywhere in it, then one edit that keeps its timing.
+    fn reupload(&mut self, rng: &mut fastrand::Rng) -> Vec<String> {
+        let length = uniform(rng, 0.4, 0.7) * self.seconds;
+        let start = rng.f64() * (self.seconds - length);
+        self.then(&format!("trim=start={start:.3}:duration={length:.3},setpts=PTS-STARTPTS"));
+        self.seconds = length;
+        self.reference_start = start;
+        let edit = match rng.u8(0..7) {
+            0 => self.window(rng),
+            1 => self.split_screen(rng),
+            2 => self.padded(rng),
+            3 => self.cropped(rng),
+            4 => self.turned(rng),
+            5 => self.tilted(rng),
+            _ => self.coloured(rng),
+        };
+        vec![format!("{length:.1} s from {start:.1} s"), edit]
     }
 
     fn mirrored(&mut self) -> String {
