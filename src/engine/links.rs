@@ -15,8 +15,9 @@
 //! - a link exists only where an ingest looked: the prescreen runs the full lookup only when
 //!   known footage covers about half of the new video, so a long original ingested after a
 //!   short excerpt of it is not linked to it (the excerpt is linked when it comes second);
-//! - a lookup follows at most [`MAX_HOPS`] links in a row and reports at most [`MAX_TRACED`]
-//!   footage found that way: a chain of re-uploads is rarely longer, and every hop is reads.
+//! - a lookup follows at most [`MAX_HOPS`] links in a row, reads at most [`MAX_READ`] links of
+//!   any footage, and reports at most [`MAX_TRACED`] footage found that way: a chain of
+//!   re-uploads is rarely longer, and every hop is reads.
 
 use std::collections::VecDeque;
 
@@ -30,6 +31,10 @@ use crate::time::Segment;
 pub(super) const MAX_HOPS: usize = 3;
 /// Footage one lookup reports through links.
 pub(super) const MAX_TRACED: usize = 16;
+/// Links read of one footage: footage linked to thousands of excerpts (anyone who may ingest
+/// can make them) still costs a lookup one short scan. The earliest-indexed linked footage
+/// come first.
+pub(super) const MAX_READ: usize = 64;
 
 /// The link to record for `evidence` that a new video contains indexed footage.
 pub(super) fn link_to(evidence: &Evidence) -> Link {

@@ -23,7 +23,7 @@ use crate::fingerprint::Fingerprint;
 use crate::index::{
     Durability, FootageId, FootageRecord, Index, IndexError, IndexStats, KeyRecord, Link, Retraction, Review, Sighting,
 };
-use crate::matching::{Evidence, Matcher};
+use crate::matching::{Evidence, Matcher, References};
 use crate::media::Thumbnail;
 use crate::time::Segment;
 
@@ -150,8 +150,8 @@ impl Engine {
         met.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.footage.cmp(&b.footage)));
         let traced = links::trace(
             &met,
-            |footage| self.index.links(footage),
-            |footage| Ok(self.index.footage(footage)?.map(|record| record.duration_ms)),
+            |footage| self.index.links(footage, links::MAX_READ),
+            |footage| References::duration_ms(&self.index, footage),
         )?;
         let met = met.into_iter().map(|evidence| (evidence, None));
         let traced = traced.into_iter().map(|(evidence, through)| (evidence, Some(through)));
@@ -322,7 +322,7 @@ mod tests {
             linked_segment: Segment { start_ms: 5_000, end_ms: 15_000 },
             speed: 1.0,
         };
-        assert_eq!(engine.index.links(second.footage.id).unwrap(), vec![link]);
+        assert_eq!(engine.index.links(second.footage.id, links::MAX_READ).unwrap(), vec![link]);
 
         // A copy of the excerpt's seconds 2–8 that meets only the excerpt's own pictures.
         let copy: Vec<ViewHashes> =

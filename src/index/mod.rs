@@ -288,49 +288,20 @@ impl Index {
 
     /// All sightings of a footage, earliest first.
     pub fn sightings(&self, id: FootageId) -> Result<Vec<Sighting>, IndexError> {
-        let prefix = schema::footage_key(id);
-        let mut read = ReadOptions::default();
-        read.set_iterate_range(PrefixRange(&prefix[..]));
-        let iter = self.db.iterator_cf_opt(
-            self.cf(schema::CF_SIGHTINGS),
-            read,
-            IteratorMode::From(&prefix, Direction::Forward),
-        );
-        let mut sightings = Vec::new();
-        for entry in iter {
-            let (_, value) = entry?;
-            sightings.push(schema::decode_sighting(&value).map_err(corrupt(schema::CF_SIGHTINGS))?);
-        }
-        Ok(sightings)
+        self.decoded(schema::CF_SIGHTINGS, id, |_, value| schema::decode_sighting(value)).collect()
     }
 
-    /// Every link of a footage, read from its side, in the linked footage's id order.
-    pub fn links(&self, id: FootageId) -> Result<Vec<Link>, IndexError> {
-        let prefix = schema::footage_key(id);
-        let mut read = ReadOptions::default();
-        read.set_iterate_range(PrefixRange(&prefix[..]));
-        self.db
-            .iterator_cf_opt(self.cf(schema::CF_LINKS), read, IteratorMode::From(&prefix, Direction::Forward))
-            .map(|entry| {
-                let (key, value) = entry?;
-                schema::decode_link(&key, &value).map_err(corrupt(schema::CF_LINKS))
-            })
-            .collect()
+    /// The first `at_most` links of a footage, read from its side, in the linked footage's id
+    /// order. Anyone who may ingest can link footage to any other by ingesting excerpts of it,
+    /// so a reader that follows links bounds how many it reads.
+    pub fn links(&self, id: FootageId, at_most: usize) -> Result<Vec<Link>, IndexError> {
+        self.decoded(schema::CF_LINKS, id, schema::decode_link).take(at_most).collect()
     }
 
     /// The times of a footage's stored thumbnails, in order; none when it was ingested as bare
     /// hashes.
     pub fn thumbnail_times(&self, id: FootageId) -> Result<Vec<u32>, IndexError> {
-        let prefix = schema::footage_key(id);
-        let mut read = ReadOptions::default();
-        read.set_iterate_range(PrefixRange(&prefix[..]));
-        self.db
-            .iterator_cf_opt(self.cf(schema::CF_THUMBNAILS), read, IteratorMode::From(&prefix, Direction::Forward))
-            .map(|entry| {
-                let (key, _) = entry?;
-                schema::decode_thumbnail_time(&key).map_err(corrupt(schema::CF_THUMBNAILS))
-            })
-            .collect()
+        self.decoded(schema::CF_THUMBNAILS, id, |key, _| schema::decode_thumbnail_time(key)).collect()
     }
 
     /// The JPEG of a footage's thumbnail at exactly `time_ms`.
@@ -402,7 +373,7 @@ impl Index {
             }
             return Ok(false);
         }
-        if self.review_entries(id).take(MAX_REVIEWS_A_FOOTAGE).count() == MAX_REVIEWS_A_FOOTAGE {
+        if self.entries_of(schema::CF_REVIEWS, id).take(MAX_REVIEWS_A_FOOTAGE).count() == MAX_REVIEWS_A_FOOTAGE {
             return Err(IndexError::TooManyReviews { footage: id.0 });
         }
         let mut counters = self.counters()?;
@@ -415,22 +386,32 @@ impl Index {
     }
 
     /// The stored entries of a footage's reviews, in URL order, undecoded.
-    fn review_entries(&self, id: FootageId) -> rocksdb::DBIteratorWithThreadMode<'_, DB> {
+    /// The entries of `column` filed under footage `id`, in key order: one prefix scan.
+    fn entries_of(&self, column: &str, id: FootageId) -> rocksdb::DBIteratorWithThreadMode<'_, DB> {
         let prefix = schema::footage_key(id);
         let mut read = ReadOptions::default();
         read.set_iterate_range(PrefixRange(prefix));
-        self.db.iterator_cf_opt(self.cf(schema::CF_REVIEWS), read, IteratorMode::From(&prefix, Direction::Forward))
+        self.db.iterator_cf_opt(self.cf(column), read, IteratorMode::From(&prefix, Direction::Forward))
+    }
+
+    /// The entries of `column` under footage `id`, decoded from their keys and values, in key
+    /// order, as they are read.
+    fn decoded<T>(
+        &self,
+        column: &'static str,
+        id: FootageId,
+        decode: impl Fn(&[u8], &[u8]) -> Result<T, Undecodable>,
+    ) -> impl Iterator<Item = Result<T, IndexError>> {
+        self.entries_of(column, id).map(move |entry| {
+            let (key, value) = entry?;
+            decode(&key, &value).map_err(corrupt(column))
+        })
     }
 
     /// Every review of a footage, retracted ones included, earliest published first.
     pub fn reviews(&self, id: FootageId) -> Result<Vec<Review>, IndexError> {
-        let mut reviews = self
-            .review_entries(id)
-            .map(|entry| {
-                let (_, value) = entry?;
-                schema::decode_review(&value).map_err(corrupt(schema::CF_REVIEWS))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut reviews: Vec<Review> =
+            self.decoded(schema::CF_REVIEWS, id, |_, value| schema::decode_review(value)).collect::<Result<_, _>>()?;
         // Stored in URL order; read in the order a person wants them.
         reviews.sort_by(|a, b| (a.published, &a.url).cmp(&(b.published, &b.url)));
         Ok(reviews)
@@ -768,9 +749,21 @@ mod tests {
             )
             .unwrap();
         let from_excerpt = Link { footage: excerpt.id, ..to_original };
-        assert_eq!(index.links(excerpt.id).unwrap(), vec![from_excerpt]);
-        assert_eq!(index.links(original.id).unwrap(), vec![from_excerpt.reversed()]);
+        assert_eq!(index.links(excerpt.id, 8).unwrap(), vec![from_excerpt]);
+        assert_eq!(index.links(original.id, 8).unwrap(), vec![from_excerpt.reversed()]);
         assert_eq!(from_excerpt.reversed().reversed(), from_excerpt);
+        // A second excerpt: the original has two links, of which a bounded read returns the first.
+        index
+            .insert_footage(
+                &fingerprint(&[7, 8]),
+                &sighting("https://c", "2023-09-21"),
+                &[],
+                &[to_original],
+                Durability::Synced,
+            )
+            .unwrap();
+        assert_eq!(index.links(original.id, 8).unwrap().len(), 2);
+        assert_eq!(index.links(original.id, 1).unwrap(), vec![from_excerpt.reversed()]);
     }
 
     #[test]
@@ -822,7 +815,7 @@ mod tests {
         }
         let index = Index::open(dir.path()).unwrap();
         assert_eq!(index.stats().unwrap().footage, 2);
-        assert_eq!(index.links(FootageId(1)).unwrap(), Vec::new());
+        assert_eq!(index.links(FootageId(1), 8).unwrap(), Vec::new());
         let mut found = Vec::new();
         index.search_view().searcher().search(PerceptualHash(second ^ 1), 7, &mut found);
         assert_eq!(found, vec![Hit { footage: FootageId(2), time_ms: 500, distance: 1 }]);

@@ -63,17 +63,9 @@ impl Family {
         Family::Chain,
     ];
 
-    /// The families of one edit, each of which can be the second hop of a re-upload.
-    pub const SINGLE: [Family; 8] = [
-        Family::Window,
-        Family::SplitScreen,
-        Family::Padded,
-        Family::Cropped,
-        Family::Turned,
-        Family::Tilted,
-        Family::Speed,
-        Family::Excerpt,
-    ];
+    /// The families of one edit, each of which can be the second hop of a re-upload: all but
+    /// the chain, which is last.
+    pub const SINGLE: &'static [Family] = Family::ALL.split_at(Family::ALL.len() - 1).0;
 
     pub fn name(self) -> &'static str {
         match self {
