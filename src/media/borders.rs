@@ -75,6 +75,12 @@ impl ContentBox {
             && other.top + other.height <= self.top + self.height + 2
     }
 
+    /// Where the box's pixels are in an analysis frame, row-major.
+    pub fn pixels(self) -> impl Iterator<Item = usize> {
+        (self.top..self.top + self.height)
+            .flat_map(move |row| (self.left..self.left + self.width).map(move |column| row * ANALYSIS_SIDE + column))
+    }
+
     /// The box's pixels of a row-major picture `row_width` pixels wide (an analysis frame, or a
     /// part of one), row-major.
     pub fn crop(&self, pixels: &[u8], row_width: usize) -> Vec<u8> {

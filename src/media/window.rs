@@ -11,8 +11,10 @@
 //! out to the footage's own texture. So the detector keeps, at every pixel, the mean difference
 //! between the pixels two apart across it (two, so that the one pixel a scaled-down edge blends
 //! into does not hide it), and looks for rectangles whose sides are persistently stronger than
-//! the picture just beside them. Of those, it keeps the one that holds the most moving picture
-//! and the least still picture: the footage, not the static page or panel around it. Over a
+//! the picture just beside them. Of those, it keeps the one whose sides are edge nearly all
+//! along (over busy footage, a line through the background is edge only here and there), then
+//! the one that holds the most moving picture and the least still picture: the footage, not the
+//! static page or panel around it. Over a
 //! soft background (a blurred copy of the clip, a flat card) the edges may not stand out; there
 //! the window is the run of detailed picture that `media::detail` finds.
 //!
@@ -39,6 +41,10 @@ const EDGE_CONTRAST: u32 = 2;
 /// Share of a side's pixels, in percent, that must be edge: a side may run through a stretch
 /// where window and background happen to look alike.
 const MIN_SIDE_COVERAGE: usize = 60;
+/// Share of a side's pixels, in percent, that are edge along a window's own side: over busy
+/// footage a line through the background reaches [`MIN_SIDE_COVERAGE`] here and there, and the
+/// window's sides stand out by being edge nearly all along.
+const CLEAN_SIDE_COVERAGE: usize = 80;
 /// Smallest window, in analysis pixels per side: a quarter of the frame. Smaller windows are
 /// logos and thumbnails, too small to hash.
 const MIN_WINDOW_SIDE: usize = ANALYSIS_SIDE / 4;
@@ -130,18 +136,23 @@ impl WindowDetector {
         if self.frames == 0 {
             return Vec::new();
         }
-        let motion = MotionMap::new(&self.activity);
+        let motion = MotionMap::new(&self.activity, ContentBox::WHOLE_FRAME);
+        // A window's margins stand still or move by its own footage's motion: over busy footage
+        // the frame's average is the background's, beside which a clip's calm side is still.
+        let without_still_margins =
+            |window: ContentBox| MotionMap::new(&self.activity, window).without_still_margins(window);
         let vertical = EdgeMap::new(&self.across_columns, self.frames, Axis::Columns);
         let horizontal = EdgeMap::new(&self.across_rows, self.frames, Axis::Rows);
         let detail: Vec<u32> =
             self.across_columns.iter().zip(&self.across_rows).map(|(across, down)| across + down).collect();
         let mut windows = split_parts(&vertical, &horizontal, &motion, &detail);
-        let framed = framed_window(&vertical, &horizontal, &motion);
+        let framed = framed_window(&vertical, &horizontal, &motion)
+            .map(|(framed, real_sides)| (without_still_margins(framed), real_sides));
         // Less its still margins, like a framed window: a page's title above a player shares
         // the player's columns.
         let detailed = detailed_box(&self.across_columns, &self.across_rows)
             .filter(|found| motion.moves(&found.footage()))
-            .map(|found| found.map(|footage| motion.without_still_margins(footage)));
+            .map(|found| found.map(without_still_margins));
         // Footage has rectangles of its own (a car's window, a doorway), which the edge test
         // takes for a window when nothing better frames one. Any such rectangle within detailed
         // picture that has calm all around it is the footage's own; within the detailed picture
@@ -172,21 +183,26 @@ impl WindowDetector {
     }
 }
 
-/// The picture inside the window found, without its edges: of the closed rectangles, the one
-/// with the most real sides, then the one that holds the most motion and the least stillness,
-/// less any still rows and columns along its sides, with how many of its sides are edges of
-/// its own rather than the frame's. `None` when there is no closed rectangle or when the best
-/// one stands still more than it moves.
+/// The picture inside the window found, without its edges: of the closed rectangles that move
+/// more than they stand still, the one with the most real sides, then the one whose real sides
+/// are all [`CLEAN_SIDE_COVERAGE`] edge, then the one that holds the most motion and the least
+/// stillness, with how many of its sides are edges of its own rather than the frame's. `None`
+/// when there is no such rectangle.
 ///
 /// Motion decides between rectangles because a page around a player is full of them (the
 /// player, a side panel of thumbnails, both together) and only the footage moves. What counts
 /// against a rectangle is stillness, not moving less than the frame does on average: over a
 /// busy background, a clip's calm parts (the inside of a car, a dark sky) move less than the
 /// average, and ranking against it would prefer a busy part of the clip to the whole window.
+/// Over busy footage, though, a larger box that takes in some of the background moves more
+/// than the window does; its side through the background is edge only here and there, where
+/// the window's own sides are edge nearly all along, so clean sides come before motion.
 ///
 /// A window may run off the frame (a split screen, or a window placed partly outside), so the
 /// frame's own edges count as sides; but at least one side across and one down must be a
-/// real edge, or the "window" is the whole frame.
+/// real edge, or the "window" is the whole frame. The one exception is a window as tall (or as
+/// wide) as the frame, over busy footage that fills the rest: its two real sides then run the
+/// frame's whole length, as the seams of a split screen do, and must be edge as much of it.
 fn framed_window(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap) -> Option<(ContentBox, usize)> {
     let lines = |map: &EdgeMap| -> Vec<usize> {
         let edges = MEASURED_LINES
@@ -194,29 +210,41 @@ fn framed_window(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap) -
         std::iter::once(FRAME_START).chain(edges).chain(std::iter::once(FRAME_END)).collect()
     };
     let (columns, rows) = (lines(vertical), lines(horizontal));
-    let mut best: Option<((usize, i32), ContentBox)> = None;
+    let mut best: Option<((usize, bool, i32), ContentBox)> = None;
     for (left, right) in pairs(&columns) {
         for (top, bottom) in pairs(&rows) {
-            let closed = vertical.covers(left, top, bottom)
-                && vertical.covers(right, top, bottom)
-                && horizontal.covers(top, left, right)
-                && horizontal.covers(bottom, left, right);
-            if !closed {
+            let spans_the_frame = |first: usize, last: usize| (first, last) == (FRAME_START, FRAME_END);
+            let closed = match (spans_the_frame(left, right), spans_the_frame(top, bottom)) {
+                (true, true) => false,
+                (false, true) => vertical.is_seam(left) && vertical.is_seam(right),
+                (true, false) => horizontal.is_seam(top) && horizontal.is_seam(bottom),
+                (false, false) => {
+                    vertical.covers(left, top, bottom, MIN_SIDE_COVERAGE)
+                        && vertical.covers(right, top, bottom, MIN_SIDE_COVERAGE)
+                        && horizontal.covers(top, left, right, MIN_SIDE_COVERAGE)
+                        && horizontal.covers(bottom, left, right, MIN_SIDE_COVERAGE)
+                }
+            };
+            let window = window_within([left, right, top, bottom]);
+            // Trimming a still rectangle's stillness would leave any 16-pixel patch.
+            if !closed || !motion.moves(&window) {
                 continue;
             }
             // Real edges before motion: a window's own four sides, not a larger box that
             // leans on the frame's edges.
             let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
-            let window = window_within([left, right, top, bottom]);
-            let rank = (real_sides, motion.moving_within(&window));
+            let clean = vertical.covers(left, top, bottom, CLEAN_SIDE_COVERAGE)
+                && vertical.covers(right, top, bottom, CLEAN_SIDE_COVERAGE)
+                && horizontal.covers(top, left, right, CLEAN_SIDE_COVERAGE)
+                && horizontal.covers(bottom, left, right, CLEAN_SIDE_COVERAGE);
+            let rank = (real_sides, clean, motion.moving_within(&window));
             if best.is_none_or(|(best_rank, _)| rank > best_rank) {
                 best = Some((rank, window));
             }
         }
     }
-    let ((real_sides, _), window) = best?;
-    // Trimming a still rectangle's stillness would leave any 16-pixel patch.
-    motion.moves(&window).then(|| (motion.without_still_margins(window), real_sides))
+    let ((real_sides, _, _), window) = best?;
+    Some((window, real_sides))
 }
 
 /// The parts of a split screen: the frame cut along one axis by seams, straight edges across
@@ -230,7 +258,7 @@ fn split_parts(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap, det
     let along = |map: &EdgeMap, axis: Axis| -> Vec<ContentBox> {
         let mut seams: Vec<(usize, usize)> = Vec::new();
         for line in MEASURED_LINES {
-            if map.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 < ANALYSIS_SIDE * MIN_SEAM_COVERAGE {
+            if !map.is_seam(line) {
                 continue;
             }
             match seams.last_mut() {
@@ -320,10 +348,7 @@ fn flat_around(footage: ContentBox, detail: &[u32]) -> bool {
 
 /// The summed detail of the pixels within `area`.
 fn detail_within(area: ContentBox, detail: &[u32]) -> u64 {
-    (area.top..area.top + area.height)
-        .flat_map(|row| (area.left..area.left + area.width).map(move |column| row * ANALYSIS_SIDE + column))
-        .map(|pixel| u64::from(detail[pixel]))
-        .sum()
+    area.pixels().map(|pixel| u64::from(detail[pixel])).sum()
 }
 
 /// The frame's own first and last line, standing in for a window's side that runs off it.
@@ -348,14 +373,10 @@ fn inside(first_side: usize, last_side: usize) -> (usize, usize) {
     (first, end - first)
 }
 
-/// Every pair of lines at least a minimal window apart, first before second, except the
-/// frame's own two.
+/// Every pair of lines at least a minimal window apart, first before second.
 fn pairs(lines: &[usize]) -> impl Iterator<Item = (usize, usize)> + '_ {
     lines.iter().flat_map(move |&first| {
-        lines
-            .iter()
-            .filter(move |&&second| second > first + MIN_WINDOW_SIDE && (first, second) != (FRAME_START, FRAME_END))
-            .map(move |&second| (first, second))
+        lines.iter().filter(move |&&second| second > first + MIN_WINDOW_SIDE).map(move |&second| (first, second))
     })
 }
 
@@ -367,10 +388,11 @@ enum Axis {
     Rows,
 }
 
-/// A pixel moving less than this share of the frame's average motion counts as still: a page's
-/// chrome does not move at all, while footage, even a locked-off shot, carries noise and small
-/// motion. Measured on the accuracy benchmark's windows, any share from 1/16 to 1/4 picks the
-/// same rectangles; at 1/2 the calm inside of a car already counts as still.
+/// A pixel moving less than this share of the average motion (of the frame, or of a window when
+/// its margins are trimmed) counts as still: a page's chrome does not move at all, while footage,
+/// even a locked-off shot, carries noise and small motion. Measured on the accuracy benchmark's
+/// windows, any share from 1/16 to 1/4 picks the same rectangles; at 1/2 the calm inside of a
+/// car already counts as still.
 const STILL_SHARE_OF_AVERAGE: u32 = 8;
 
 /// Which pixels move and which stand still, counted over any rectangle at once.
@@ -384,9 +406,11 @@ struct MotionMap {
 }
 
 impl MotionMap {
-    fn new(activity: &[u32]) -> MotionMap {
+    /// Pixels moving less than [`STILL_SHARE_OF_AVERAGE`] of the average over `area` stand still.
+    fn new(activity: &[u32], area: ContentBox) -> MotionMap {
         let side = ANALYSIS_SIDE + 1;
-        let average = activity.iter().map(|&sum| u64::from(sum)).sum::<u64>() / activity.len() as u64;
+        let within: Vec<u64> = area.pixels().map(|pixel| u64::from(activity[pixel])).collect();
+        let average = within.iter().sum::<u64>() / within.len().max(1) as u64;
         let still = u32::try_from(average).expect("an average of u32 fits a u32") / STILL_SHARE_OF_AVERAGE;
         let mut summed = vec![0; side * side];
         for row in 0..ANALYSIS_SIDE {
@@ -463,10 +487,16 @@ impl EdgeMap {
         self.counted[start + last + 1] - self.counted[start + first]
     }
 
-    /// Whether `line` is edge along enough of the stretch from `first` to `last`; the frame's own
-    /// lines always are.
-    fn covers(&self, line: usize, first: usize, last: usize) -> bool {
-        is_frame_line(line) || self.edge_pixels(line, first, last) * 100 >= (last - first + 1) * MIN_SIDE_COVERAGE
+    /// Whether `line` is edge along `coverage` percent of the stretch from `first` to `last`; the
+    /// frame's own lines always are.
+    fn covers(&self, line: usize, first: usize, last: usize, coverage: usize) -> bool {
+        is_frame_line(line) || self.edge_pixels(line, first, last) * 100 >= (last - first + 1) * coverage
+    }
+
+    /// Whether `line`, not the frame's own, is edge along [`MIN_SEAM_COVERAGE`] of the frame's
+    /// whole length.
+    fn is_seam(&self, line: usize) -> bool {
+        !is_frame_line(line) && self.edge_pixels(line, 0, ANALYSIS_SIDE - 1) * 100 >= ANALYSIS_SIDE * MIN_SEAM_COVERAGE
     }
 }
 
@@ -575,7 +605,7 @@ mod tests {
                 if in_footage { 400 } else { 0 }
             })
             .collect();
-        let trimmed = MotionMap::new(&activity).without_still_margins(player);
+        let trimmed = MotionMap::new(&activity, player).without_still_margins(player);
         assert_eq!(trimmed, ContentBox { height: footage_bottom - player.top, ..player });
     }
 
@@ -608,6 +638,71 @@ mod tests {
             });
             assert_eq!(found.count(), 1, "{part:?} in {windows:?}");
         }
+    }
+
+    /// Footage in `window` over busy footage of its own (a game of life, a crowd): a fine,
+    /// flickering texture whose pixels change from frame to frame, with `mark`ed pixels of
+    /// something bright and still on it.
+    fn over_busy_footage(window: Rectangle, mark: impl Fn(usize, usize) -> bool) -> WindowDetector {
+        let mut detector = WindowDetector::default();
+        let mut rng = fastrand::Rng::with_seed(5);
+        for frame in 0..40 {
+            let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+                .map(|i| {
+                    let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                    let flicker = rng.u8(100..130);
+                    if within(window, x, y) {
+                        texture(x, y, frame)
+                    } else if mark(x, y) {
+                        230
+                    } else {
+                        flicker
+                    }
+                })
+                .collect();
+            detector.observe(&luma);
+        }
+        detector
+    }
+
+    #[test]
+    fn over_busy_footage_the_window_is_the_box_with_clean_sides_not_a_larger_one_that_moves_more() {
+        // A bright post in the background, four pixels right of the window, running most of the
+        // window's height: with the window's top and bottom it closes a larger box, which takes
+        // in flickering background and so moves more.
+        let window = (10, 12, 42, 44);
+        let post = |x: usize, y: usize| x == 46 && (12..36).contains(&y);
+        assert_found(over_busy_footage(window, post).windows(ContentBox::WHOLE_FRAME), window);
+    }
+
+    #[test]
+    fn over_busy_footage_a_window_as_tall_as_the_frame_is_found_by_its_two_sides() {
+        let window = (14, 0, 50, 64);
+        assert_found(over_busy_footage(window, |_, _| false).windows(ContentBox::WHOLE_FRAME), window);
+    }
+
+    #[test]
+    fn over_a_flickering_background_a_calm_side_of_the_window_is_kept() {
+        // Beside a background that flashes from frame to frame, the window's left side (a seat,
+        // a wall) moves only a little: still beside the frame's average, not beside the window's.
+        let window = (10, 12, 42, 44);
+        let mut detector = WindowDetector::default();
+        let mut rng = fastrand::Rng::with_seed(3);
+        for frame in 0..40 {
+            let flash = rng.u8(..);
+            let luma: Vec<u8> = (0..ANALYSIS_SIDE * ANALYSIS_SIDE)
+                .map(|i| {
+                    let (x, y) = (i % ANALYSIS_SIDE, i / ANALYSIS_SIDE);
+                    match (within(window, x, y), x < window.0 + 6) {
+                        (true, true) => texture(x, y, frame / 4),
+                        (true, false) => texture(x, y, frame),
+                        (false, _) => flash,
+                    }
+                })
+                .collect();
+            detector.observe(&luma);
+        }
+        assert_found(detector.windows(ContentBox::WHOLE_FRAME), window);
     }
 
     #[test]
