@@ -14,9 +14,9 @@
 //! the picture just beside them. Of those, it keeps the one whose sides are edge nearly all
 //! along (over busy footage, a line through the background is edge only here and there), then
 //! the one that holds the most moving picture and the least still picture: the footage, not the
-//! static page or panel around it. Over a
-//! soft background (a blurred copy of the clip, a flat card) the edges may not stand out; there
-//! the window is the run of detailed picture that `media::detail` finds.
+//! static page or panel around it. Over a soft background (a blurred copy of the clip, a flat
+//! card) the edges may not stand out; there the window is the run of detailed picture that
+//! `media::detail` finds.
 //!
 //! A split screen (a reaction beside the clip, two clips stacked in a vertical frame) has no
 //! frame around either part, only a seam: one such edge running across the whole frame. Each
