@@ -127,3 +127,44 @@ async fn footage_on_vertical_video_bars_is_found() {
     let report = lookup(&mut client, &vertical, None).await.unwrap();
     assert_eq!(report.earliest.expect("the vertical copy matches").source_url, "https://example.org/bikes");
 }
+
+/// Very short footage: a one-second excerpt of longer footage, and a 1.5 s clip whose copy
+/// keeps 0.8 s of it. At one keyframe every half second neither has the three keyframes a match
+/// needs; short videos are sampled densely, so both are found, with the right stretch.
+#[tokio::test]
+async fn a_one_second_excerpt_and_a_trimmed_short_clip_are_found() {
+    let (work, server) = Server::in_temp_dir(&[]);
+    let mut client = server.client().await;
+    let bikes = fixture("bikes.mp4");
+    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let short_clip = reencode(
+        &fixture("bigbuckbunny.mp4"),
+        "trim=start=1:end=2.5,setpts=PTS-STARTPTS",
+        &["-crf", "23"],
+        &work.path().join("short.mp4"),
+    );
+    ingest(&mut client, &short_clip, sighting("https://example.org/short", "2021-05-01", "")).await.unwrap();
+
+    let excerpt = reencode(
+        &bikes,
+        "trim=start=6.2:end=7.2,setpts=PTS-STARTPTS,scale=480:-2",
+        &["-crf", "30"],
+        &work.path().join("excerpt.mp4"),
+    );
+    let trimmed = reencode(
+        &short_clip,
+        "trim=start=0.4:end=1.2,setpts=PTS-STARTPTS,scale=480:-2",
+        &["-crf", "30"],
+        &work.path().join("trimmed.mp4"),
+    );
+    for (query, url, starts_at) in
+        [(&excerpt, "https://example.org/bikes", 6.2), (&trimmed, "https://example.org/short", 0.4)]
+    {
+        let report = lookup(&mut client, query, None).await.unwrap();
+        let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+        assert_eq!(urls, [url], "{}", query.display());
+        let found = &report.matches[0];
+        let offset = found.reference_segment.unwrap().start_seconds - found.query_segment.unwrap().start_seconds;
+        assert!((offset - starts_at).abs() < 0.5, "{}: {found:?}", query.display());
+    }
+}

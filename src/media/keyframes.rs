@@ -11,6 +11,13 @@
 //! interval apart elsewhere. A trimmed copy starts on its own grid; it re-joins the original's at
 //! its first cut, and until then matching tolerates the half-interval misalignment.
 //!
+//! A **short video** (under `short_video_ms`) is sampled more densely, every
+//! `short_interval_ms`: at the floor's interval a one-second clip has two or three keyframes,
+//! fewer than the matcher's quorum, however well each one matches. Dense keyframes of a short
+//! copy still meet a longer original's sparse ones: each of the original's keyframes has one of
+//! the copy's within half the short interval. Whether a video is short is known only at its
+//! end, so both samplings run until a frame at or past `short_video_ms` rules the dense one out.
+//!
 //! Frames with little information (black, flat colour, a title card that is mostly one colour,
 //! the bottom of a fade) hash to near-noise: they are kept for timing but marked, and the stages
 //! after this one never take them as evidence.
@@ -29,6 +36,10 @@ pub const SAMPLING_INTERVAL_MS: u32 = 500;
 pub struct KeyframePolicy {
     /// The sampling floor: the longest stretch without a keyframe.
     pub interval_ms: u32,
+    /// Videos shorter than this are sampled every `short_interval_ms` instead.
+    pub short_video_ms: u32,
+    /// The sampling floor of a short video.
+    pub short_interval_ms: u32,
     /// Mean absolute luma difference (0–255) between consecutive frames that counts as a cut.
     pub cut_threshold: f32,
     /// Cuts closer than this to the previous keyframe do not start another: flashes and strobes
@@ -45,6 +56,10 @@ impl Default for KeyframePolicy {
     fn default() -> Self {
         KeyframePolicy {
             interval_ms: SAMPLING_INTERVAL_MS,
+            // Up to three seconds, the length of the shortest excerpts a re-upload is cut to,
+            // where the floor gives at most six keyframes: every fourth frame of 25 fps video.
+            short_video_ms: 3_000,
+            short_interval_ms: SAMPLING_INTERVAL_MS / 4,
             cut_threshold: 28.0,
             min_gap_ms: 120,
             min_contrast: 10.0,
@@ -53,38 +68,78 @@ impl Default for KeyframePolicy {
     }
 }
 
-/// Streams frames in, keyframes out.
+/// Streams frames in; once the video has ended, tells which were keyframes.
 pub struct KeyframeSelector {
     policy: KeyframePolicy,
     previous: Option<Vec<u8>>,
+    floor: Sampling,
+    /// The short video's sampling, until a frame shows the video is not short. Holds at most
+    /// `short_video_ms / short_interval_ms` frames and the cuts between them.
+    dense: Option<Sampling>,
+}
+
+/// One sampling of a video: a keyframe at every cut and at least every `interval_ms`.
+struct Sampling {
+    interval_ms: u32,
     last_keyframe_ms: Option<u32>,
+    picked: Vec<AnalysisFrame>,
+}
+
+impl Sampling {
+    fn new(interval_ms: u32) -> Sampling {
+        Sampling { interval_ms, last_keyframe_ms: None, picked: Vec::new() }
+    }
+
+    /// Whether the frame at `time_ms` is a keyframe of this sampling, remembered as one if so.
+    fn takes(&mut self, time_ms: u32, is_cut: bool, min_gap_ms: u32) -> bool {
+        let take = match self.last_keyframe_ms.map(|last| time_ms.saturating_sub(last)) {
+            None => true,
+            Some(elapsed) => elapsed >= self.interval_ms || (is_cut && elapsed >= min_gap_ms),
+        };
+        if take {
+            self.last_keyframe_ms = Some(time_ms);
+        }
+        take
+    }
 }
 
 impl KeyframeSelector {
     pub fn new(policy: KeyframePolicy) -> Self {
-        KeyframeSelector { policy, previous: None, last_keyframe_ms: None }
+        KeyframeSelector {
+            floor: Sampling::new(policy.interval_ms),
+            dense: Some(Sampling::new(policy.short_interval_ms)),
+            policy,
+            previous: None,
+        }
     }
 
-    /// Feeds the next frame in presentation order; returns it when it is a keyframe.
-    pub fn push(&mut self, frame: AnalysisFrame) -> Option<AnalysisFrame> {
+    /// Feeds the next frame in presentation order.
+    pub fn push(&mut self, frame: AnalysisFrame) {
         let is_cut = self
             .previous
             .as_deref()
             .is_some_and(|previous| mean_abs_difference(previous, &frame.luma) >= self.policy.cut_threshold);
-        let since_last = self.last_keyframe_ms.map(|last| frame.time_ms.saturating_sub(last));
-        let take = match since_last {
-            None => true,
-            Some(elapsed) => elapsed >= self.policy.interval_ms || (is_cut && elapsed >= self.policy.min_gap_ms),
-        };
         match &mut self.previous {
             Some(previous) => previous.copy_from_slice(&frame.luma),
             None => self.previous = Some(frame.luma.clone()),
         }
-        if !take {
-            return None;
+        let min_gap_ms = self.policy.min_gap_ms;
+        if frame.time_ms >= self.policy.short_video_ms {
+            self.dense = None;
         }
-        self.last_keyframe_ms = Some(frame.time_ms);
-        Some(frame)
+        if let Some(dense) = &mut self.dense
+            && dense.takes(frame.time_ms, is_cut, min_gap_ms)
+        {
+            dense.picked.push(frame.clone());
+        }
+        if self.floor.takes(frame.time_ms, is_cut, min_gap_ms) {
+            self.floor.picked.push(frame);
+        }
+    }
+
+    /// The keyframes, in time order: the dense sampling's if the video was short.
+    pub fn keyframes(self) -> Vec<AnalysisFrame> {
+        self.dense.unwrap_or(self.floor).picked
     }
 }
 
@@ -183,26 +238,45 @@ mod tests {
             .collect()
     }
 
+    /// The keyframe times a selector picks from `frames` frames 40 ms apart, the `n`th frame's
+    /// picture `luma(n)`.
+    fn picked(frames: u32, luma: impl Fn(u32) -> Vec<u8>) -> Vec<u32> {
+        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
+        for n in 0..frames {
+            selector.push(frame(n * 40, luma(n)));
+        }
+        selector.keyframes().iter().map(|kept| kept.time_ms).collect()
+    }
+
     #[test]
     fn samples_a_still_shot_at_the_floor_interval() {
-        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
-        let picked: Vec<u32> =
-            (0..50).filter_map(|i| selector.push(frame(i * 40, gradient(0)))).map(|kept| kept.time_ms).collect();
-        assert_eq!(picked, vec![0, 520, 1040, 1560]);
+        assert_eq!(picked(100, |_| gradient(0)), vec![0, 520, 1040, 1560, 2080, 2600, 3120, 3640]);
     }
 
     #[test]
     fn a_cut_starts_a_keyframe_and_re_anchors_the_grid() {
-        let mut selector = KeyframeSelector::new(KeyframePolicy::default());
         let inverted: Vec<u8> = gradient(0).iter().map(|v| 255 - v).collect();
-        let picked: Vec<u32> = (0..30)
-            .filter_map(|i| {
-                let luma = if i < 10 { gradient(0) } else { inverted.clone() };
-                selector.push(frame(i * 40, luma))
-            })
-            .map(|kept| kept.time_ms)
-            .collect();
-        assert_eq!(picked, vec![0, 400, 920]);
+        let luma = |n| if n < 10 { gradient(0) } else { inverted.clone() };
+        assert_eq!(picked(90, luma), vec![0, 400, 920, 1440, 1960, 2480, 3000, 3520]);
+    }
+
+    #[test]
+    fn a_short_video_is_sampled_densely_and_still_cut_at_its_cuts() {
+        // 2 s: every 125 ms of 40 ms frames is every fourth frame, and the cut at 440 ms
+        // re-anchors the grid.
+        let inverted: Vec<u8> = gradient(0).iter().map(|v| 255 - v).collect();
+        let luma = |n| if n < 11 { gradient(0) } else { inverted.clone() };
+        let times = picked(50, luma);
+        assert_eq!(times[..6], [0, 160, 320, 440, 600, 760]);
+        assert_eq!(times.len(), 13);
+        assert!(times.windows(2).all(|pair| pair[1] - pair[0] == 160 || pair == [320, 440]), "{times:?}");
+    }
+
+    #[test]
+    fn a_video_that_reaches_the_short_length_is_sampled_at_the_floor() {
+        // The last frame at 3000 ms: not short.
+        assert_eq!(picked(76, |_| gradient(0)), vec![0, 520, 1040, 1560, 2080, 2600]);
+        assert_eq!(picked(75, |_| gradient(0)).len(), 19);
     }
 
     #[test]

@@ -50,6 +50,17 @@ pub fn must_find_nothing() -> Vec<(&'static str, String)> {
             "color=c=black:s=640x360:r=25:d=6,drawbox=x=20+t*30:y=30:w=40:h=24:c=white:t=fill".into(),
         ),
         ("mostly dark: dim noise", "color=c=0x080808:s=640x360:r=25:d=6,noise=alls=6:allf=t".into()),
+        // Short videos are sampled four times as densely: their keyframes, so much alike, must
+        // not add up to a quorum on their own.
+        (
+            "short, unindexed: 1.5 s of gradients",
+            "gradients=s=320x240:r=25:seed=998:speed=0.03,trim=duration=1.5".into(),
+        ),
+        (
+            "short, near-static: 2 s of a test card",
+            "testsrc2=s=640x360:r=25,select='eq(n\\,0)',loop=loop=50:size=1,trim=duration=2".into(),
+        ),
+        ("short, mostly dark: 1 s of dim noise", "color=c=0x080808:s=640x360:r=25:d=1,noise=alls=6:allf=t".into()),
     ]
 }
 
@@ -76,11 +87,11 @@ pub fn look_alikes() -> Vec<LookAlike> {
     };
     // A room filmed by a fixed camera: the same still scene, someone moving through it along
     // another path each time.
-    let room = |path: &str| {
+    let room = |path: &str, seconds: f64| {
         format!(
             "gradients=s=640x360:r=25:seed=77:speed=0.0001:n=4,drawbox=x=60:y=200:w=200:h=120:c=0x5a3a1a:t=fill,\
              drawbox=x=420:y=40:w=140:h=100:c=0xd0d8e0:t=fill[room];color=c=0x202020:s=60x150:r=25[person];\
-             [room][person]overlay={path}:shortest=1,trim=duration=8[out0]"
+             [room][person]overlay={path}:shortest=1,trim=duration={seconds}[out0]"
         )
     };
     // A channel's title card (a logo of boxes on its colour) before different footage.
@@ -95,13 +106,19 @@ pub fn look_alikes() -> Vec<LookAlike> {
         LookAlike { name: "same game, another session", indexed: game(4242), query: game(5151) },
         LookAlike {
             name: "same room, another recording",
-            indexed: room("x=40+t*60:y=170"),
-            query: room("x=560-t*50:y=150+10*sin(t)"),
+            indexed: room("x=40+t*60:y=170", 8.0),
+            query: room("x=560-t*50:y=150+10*sin(t)", 8.0),
         },
         LookAlike {
             name: "only a title card in common",
             indexed: titled("cellauto=s=640x360:r=25:rule=110:scroll=1"),
             query: titled("mandelbrot=s=640x360:r=25:start_x=-1.4:start_y=0.01"),
+        },
+        // Sampled densely, two seconds of the still room are a dozen keyframes of one picture.
+        LookAlike {
+            name: "same room, 2 s of another recording",
+            indexed: room("x=40+t*60:y=170", 8.0),
+            query: room("x=560-t*50:y=150+10*sin(t)", 2.0),
         },
     ]
 }
