@@ -307,5 +307,8 @@ fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut f
     // search them as they would in use; a window is rare, and left out.
     let upright = regions(real.upright);
     let mirrored = regions(real.mirrored);
-    ViewHashes { upright, mirrored, windows: Vec::new(), turned: real.turned.map(|turned| turned.map(&mut regions)) }
+    let turned = real.turned.map(|turned| turned.map(&mut regions));
+    let middle = real.middle.map(&mut move_bits);
+    let filled = real.filled.into_iter().map(&mut move_bits).collect();
+    ViewHashes { upright, mirrored, windows: Vec::new(), turned, middle, filled }
 }

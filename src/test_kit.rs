@@ -30,7 +30,15 @@ pub fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
         centre: PerceptualHash(rng.u64(..)),
         band: PerceptualHash(rng.u64(..)),
     };
-    ViewHashes { upright: region(), mirrored: region(), windows: Vec::new(), turned: None }
+    let (upright, mirrored) = (region(), region());
+    ViewHashes {
+        upright,
+        mirrored,
+        windows: Vec::new(),
+        turned: None,
+        middle: Some(PerceptualHash(rng.u64(..))),
+        filled: Vec::new(),
+    }
 }
 
 /// Footage with an informative keyframe every half second, of the given views.

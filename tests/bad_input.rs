@@ -85,6 +85,8 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
         mirrored: Some(regions),
         windows: Vec::new(),
         turned: Vec::new(),
+        middle: None,
+        filled: Vec::new(),
     };
     let bad_fingerprints = [
         (

@@ -57,7 +57,14 @@ fn made_up(seed: u64, count: u32) -> v1::Fingerprint {
                 centre: PerceptualHash(rng.u64(..)),
                 band: PerceptualHash(rng.u64(..)),
             };
-            let hashes = ViewHashes { upright: regions(), mirrored: regions(), windows: Vec::new(), turned: None };
+            let hashes = ViewHashes {
+                upright: regions(),
+                mirrored: regions(),
+                windows: Vec::new(),
+                turned: None,
+                middle: None,
+                filled: Vec::new(),
+            };
             Keyframe { time_ms: n * 500, hashes, informative: true }
         })
         .collect();

@@ -168,3 +168,27 @@ async fn a_one_second_excerpt_and_a_trimmed_short_clip_are_found() {
         assert!((offset - starts_at).abs() < 0.5, "{}: {found:?}", query.display());
     }
 }
+
+/// Crops that fill a narrower frame keep only the middle of the picture: a vertical re-upload
+/// filling 9:16 from 16:9 footage keeps 32 % of its width, one side of a split screen filled
+/// from it about half. Both meet the original through its indexed middle strip.
+#[tokio::test]
+async fn copies_cropped_to_fill_a_narrower_frame_are_found() {
+    let (work, server) = Server::in_temp_dir(&[]);
+    let mut client = server.client().await;
+    let bunny = fixture("bigbuckbunny.mp4");
+    ingest(&mut client, &bunny, sighting("https://example.org/bunny", "2008-05-30", "")).await.unwrap();
+    let vertical =
+        reencode(&bunny, "crop=ih*9/16:ih,scale=360:640", &["-crf", "30"], &work.path().join("vertical-filled.mp4"));
+    let split = reencode(
+        &bunny,
+        "scale=-2:360,crop=320:360,split[clip][copy];[copy]negate,boxblur=8[other];[other][clip]hstack=inputs=2",
+        &["-crf", "30"],
+        &work.path().join("split-filled.mp4"),
+    );
+    for query in [&vertical, &split] {
+        let report = lookup(&mut client, query, None).await.unwrap();
+        let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+        assert_eq!(urls, ["https://example.org/bunny"], "{}", query.display());
+    }
+}

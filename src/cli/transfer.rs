@@ -3,7 +3,7 @@
 //!
 //! The file is JSON Lines, one footage a line (the `Export` RPC's message, in plain JSON):
 //! `{"footage_id", "duration_ms", "recipe_version", "keyframes": [{"time_ms", "informative",
-//! "upright": {"whole", "centre", "band"}, "mirrored": {…}}], "sightings": [{"source_url",
+//! "upright": {"whole", "centre", "band"}, "mirrored": {…}, "middle"}], "sightings": [{"source_url",
 //! "first_seen", "title", "publisher", "recorded_by", "ingested_at", "retraction"}]}` with hashes
 //! as 16 hex digits, and `"reviews": [{"claimreview": {…ClaimReview JSON-LD…}, "recorded_by",
 //! "recorded_at", "retraction"}]`. An admin's import keeps who recorded each sighting and review,
@@ -26,7 +26,7 @@ use super::client::{self, Client, refused};
 use super::json_lines;
 use super::render;
 use crate::claimreview;
-use crate::fingerprint::RegionHashes;
+use crate::fingerprint::{PerceptualHash, RegionHashes};
 use crate::presentation;
 use crate::presentation::HexRegions;
 use crate::proto::{self, v1};
@@ -60,6 +60,9 @@ struct KeyframeLine {
     informative: bool,
     upright: HexRegions,
     mirrored: HexRegions,
+    /// Exports written before recipe version 10 have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    middle: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -141,6 +144,7 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                     informative: keyframe.informative,
                     upright: RegionHashes::from(&keyframe.upright.unwrap_or_default()).into(),
                     mirrored: RegionHashes::from(&keyframe.mirrored.unwrap_or_default()).into(),
+                    middle: keyframe.middle.map(|hash| PerceptualHash(hash).to_string()),
                 })
                 .collect(),
             sightings: footage
@@ -218,9 +222,16 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                 informative: keyframe.informative,
                 upright: Some(keyframe.upright.to_wire().map_err(anyhow::Error::msg)?),
                 mirrored: Some(keyframe.mirrored.to_wire().map_err(anyhow::Error::msg)?),
-                // An export holds indexed footage, which has no window or turned views.
+                middle: keyframe
+                    .middle
+                    .as_deref()
+                    .map(presentation::hex_hash)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                // An export holds indexed footage, which has no window, turned or fill-crop views.
                 windows: Vec::new(),
                 turned: Vec::new(),
+                filled: Vec::new(),
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

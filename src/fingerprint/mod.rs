@@ -14,11 +14,11 @@ mod views;
 use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
-pub use views::{Orientation, RegionHashes, SearchedViews, Turn, ViewHashes};
+pub use views::{MAX_FILLED, Orientation, RegionHashes, SearchedViews, Turn, ViewHashes};
 
 use crate::media::{
-    ANALYSIS_SIDE, AnalysisFrame, BorderDetector, DecodeLimits, KeyframePolicy, KeyframeSelector, MAX_VIDEO_SECONDS,
-    MediaError, Thumbnail, VideoInfo, WindowDetector, decode_video, decode_video_with_thumbnails,
+    ANALYSIS_SIDE, AnalysisFrame, BorderDetector, ContentBox, DecodeLimits, KeyframePolicy, KeyframeSelector,
+    MAX_VIDEO_SECONDS, MediaError, Thumbnail, VideoInfo, WindowDetector, decode_video, decode_video_with_thumbnails,
 };
 
 /// Version of the keyframe-selection and hashing recipe. Bump it whenever a change would make a
@@ -44,7 +44,9 @@ use crate::media::{
 /// over busy footage, the one whose sides are edge nearly all along wins, a window as tall or as
 /// wide as the frame is found by its two sides, and its still margins are judged against its
 /// own motion.
-pub const RECIPE_VERSION: u32 = 9;
+/// 10: every keyframe carries its middle strip (35–65 %, 10–90 %), indexed, and a query keyframe
+/// the strips where an original's middle would be if a picture of it were a fill crop.
+pub const RECIPE_VERSION: u32 = 10;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -128,7 +130,21 @@ impl Fingerprint {
             .into_iter()
             .map(|frame| {
                 let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
+                let displayed = |area: ContentBox| area.width as f64 * info.display_aspect / area.height as f64;
+                let filled = std::iter::once(bars)
+                    .chain(windows.iter().copied())
+                    .flat_map(|area| {
+                        ViewHashes::filled(
+                            &hasher,
+                            &area.crop(&frame.luma, ANALYSIS_SIDE),
+                            area.width,
+                            area.height,
+                            displayed(area),
+                        )
+                    })
+                    .collect();
                 let hashes = ViewHashes {
+                    filled,
                     windows: windows
                         .iter()
                         .map(|window| {

@@ -28,12 +28,25 @@
 //! commutes with a quarter turn, so turning the copy's picture back gives the original's picture:
 //! the query also carries the three regions of its picture turned back by each of the three
 //! turns. Searched only, like the others: the index holds every footage once, upright.
+//!
+//! A copy *cropped to fill* a narrower frame (a landscape clip filling a vertical 9:16 frame, or
+//! one part of a split screen) keeps only a middle slice of the picture's width, which none of
+//! the three regions holds. So the index also files each keyframe's **middle** strip, 35–65 %
+//! across and 10–90 % down, which any centred crop keeping 30 % of the width or more contains.
+//! Where the middle strip sits in a copy depends on how much of the width the copy kept, and
+//! that follows from the copy's shape and the original's: a 9:16 frame filled from 16:9 footage
+//! keeps 9/16 × 9/16 = 32 % of it. The original's shape is not known, so a query keyframe also
+//! carries, for each picture of it (inside the bars, each window) and each of
+//! [`ORIGINAL_ASPECTS`] that the picture would be a fill crop of, the strip where the original's
+//! middle would be (`filled`): searched only, like the other views of a copy. Centred crops
+//! only: a fill crop is centred unless someone moves it, and mirrored fill crops are not
+//! searched.
 
 use super::hash::{FrameHasher, PerceptualHash};
 use crate::media::ContentBox;
 
 /// A rectangle of a picture, in percent of its width and height.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Region {
     left: usize,
     top: usize,
@@ -44,6 +57,18 @@ struct Region {
 const WHOLE: Region = Region { left: 0, top: 0, right: 100, bottom: 100 };
 const CENTRE: Region = Region { left: 10, top: 10, right: 90, bottom: 90 };
 const BAND: Region = Region { left: 10, top: 20, right: 90, bottom: 80 };
+/// Indexed only: the strip a copy cropped to fill a narrower frame still shows.
+const MIDDLE: Region = Region { left: 35, top: 10, right: 65, bottom: 90 };
+
+/// The shapes (width over height, as displayed) an original is assumed to have when a query
+/// picture is taken for a fill crop of it: 1.25 to 2.47, 12 % apart, so that footage of any
+/// common shape (4:3, 16:9, 1.85, 2.39, and 11:9 of old video phones) is within 6 % of one,
+/// about what pHash shrugs off. Not the shapes of any footage measured.
+pub const ORIGINAL_ASPECTS: [f64; 7] = [1.25, 1.4, 1.57, 1.76, 1.97, 2.2, 2.47];
+/// Shares of the original's width a fill crop is taken to have kept: from the narrowest that
+/// still holds [`MIDDLE`] to the widest whose picture the centre region (80 %) does not already
+/// meet within pHash's tolerance.
+const FILL_KEPT: std::ops::RangeInclusive<f64> = 0.3..=0.76;
 
 /// One hash per region, in the order whole, centre, band.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +107,18 @@ pub struct ViewHashes {
     /// order. Only searched, never indexed or stored, like the window; absent from fingerprints
     /// made before turns were searched, which are then simply not searched turned.
     pub turned: Option<[RegionHashes; 3]>,
+    /// The middle strip of the upright picture, indexed beside its regions. Absent from
+    /// keyframes stored before recipe version 10, which fill crops then do not meet.
+    pub middle: Option<PerceptualHash>,
+    /// Only searched, never indexed or stored: where the original's middle strip would be if a
+    /// picture of this keyframe were a fill crop of it (see the module's docs), at most
+    /// [`MAX_FILLED`].
+    pub filled: Vec<PerceptualHash>,
 }
+
+/// Most fill-crop strips a keyframe carries: one per assumed original shape, for the picture
+/// inside the bars and for each window.
+pub const MAX_FILLED: usize = ORIGINAL_ASPECTS.len() * (1 + crate::media::MAX_WINDOWS);
 
 /// A turn a copy shows the footage with, clockwise as the viewer sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -149,12 +185,48 @@ pub enum Orientation {
 impl ViewHashes {
     /// Hashes the views of a row-major grey picture of `width` × `height` pixels.
     pub fn of_picture(hasher: &FrameHasher, pixels: &[u8], width: usize, height: usize) -> ViewHashes {
+        let (strip, strip_width, strip_height) = crop(pixels, width, height, MIDDLE);
         ViewHashes {
             upright: RegionHashes::of(hasher, pixels, width, height),
             mirrored: RegionHashes::of(hasher, &mirror(pixels, width), width, height),
             windows: Vec::new(),
             turned: None,
+            middle: Some(hasher.hash_luma(strip, strip_width, strip_height)),
+            filled: Vec::new(),
         }
+    }
+
+    /// The strips where an original's [`MIDDLE`] would be if the picture (row-major grey
+    /// pixels, `width` × `height`, displayed `aspect` wide to its height) were a centred crop of
+    /// it that fills the picture's shape: one per assumed original shape under which the crop
+    /// kept a share of the width within [`FILL_KEPT`], without repeats.
+    pub fn filled(
+        hasher: &FrameHasher,
+        pixels: &[u8],
+        width: usize,
+        height: usize,
+        aspect: f64,
+    ) -> Vec<PerceptualHash> {
+        let mut regions: Vec<Region> = Vec::new();
+        for original in ORIGINAL_ASPECTS {
+            let kept = aspect / original;
+            if !FILL_KEPT.contains(&kept) {
+                continue;
+            }
+            // The middle's half width, 15 % of the original's, in percent of the picture's.
+            let half = (15.0 / kept).round() as usize;
+            let region = Region { left: 50 - half, top: MIDDLE.top, right: 50 + half, bottom: MIDDLE.bottom };
+            if !regions.contains(&region) {
+                regions.push(region);
+            }
+        }
+        regions
+            .into_iter()
+            .map(|region| {
+                let (strip, strip_width, strip_height) = crop(pixels, width, height, region);
+                hasher.hash_luma(strip, strip_width, strip_height)
+            })
+            .collect()
     }
 
     /// The regions of a picture turned back from each of [`Turn::ALL`]: what [`ViewHashes::turned`]
@@ -167,8 +239,8 @@ impl ViewHashes {
     }
 
     /// The views an index files the keyframe under.
-    pub fn indexed(&self) -> [PerceptualHash; 3] {
-        self.upright.all()
+    pub fn indexed(&self) -> impl Iterator<Item = PerceptualHash> + '_ {
+        self.upright.all().into_iter().chain(self.middle)
     }
 
     /// How close this keyframe comes to `reference` (an indexed keyframe): the least distance from
@@ -193,7 +265,7 @@ impl ViewHashes {
         let as_shown = (views == SearchedViews::AsShown).then(|| {
             let upright = self.upright.all().into_iter().chain(self.windows.iter().flat_map(RegionHashes::all));
             let mirrored = self.mirrored.all().into_iter().map(|hash| (hash, Orientation::Mirrored));
-            upright.map(|hash| (hash, Orientation::Upright)).chain(mirrored)
+            upright.chain(self.filled.iter().copied()).map(|hash| (hash, Orientation::Upright)).chain(mirrored)
         });
         let turned = match (views, &self.turned) {
             (SearchedViews::TurnedBack(turn), Some(turned)) => {
@@ -216,7 +288,14 @@ impl ViewHashes {
             centre: PerceptualHash(hash.rotate_left(32)),
             band: PerceptualHash(hash.rotate_left(16)),
         };
-        ViewHashes { upright: regions(hash), mirrored: regions(!hash), windows: Vec::new(), turned: None }
+        ViewHashes {
+            upright: regions(hash),
+            mirrored: regions(!hash),
+            windows: Vec::new(),
+            turned: None,
+            middle: None,
+            filled: Vec::new(),
+        }
     }
 }
 
@@ -228,9 +307,7 @@ fn closest(
     reference: &ViewHashes,
 ) -> (u32, Orientation) {
     searched
-        .flat_map(|(hash, orientation)| {
-            reference.indexed().into_iter().map(move |indexed| (hash.distance(indexed), orientation))
-        })
+        .flat_map(|(hash, orientation)| reference.indexed().map(move |indexed| (hash.distance(indexed), orientation)))
         .min_by_key(|&(distance, _)| distance)
         .expect("every keyframe has upright views")
 }
@@ -333,6 +410,55 @@ mod tests {
             let (turned, width, height) = turn(&pixels, 3, 2, t);
             assert_eq!(turn_back(&turned, width, height, t), (pixels.to_vec(), 3, 2));
         }
+    }
+
+    /// `pixels` (`width` × `height`) resized to `width` × `height` again from the columns
+    /// `left..right`: a crop filling a narrower frame, as the analysis frame of that frame shows it.
+    fn filled_crop(pixels: &[u8], width: usize, height: usize, left: usize, right: usize) -> Vec<u8> {
+        let kept = ContentBox { left, top: 0, width: right - left, height }.crop(pixels, width);
+        let image = image::GrayImage::from_raw((right - left) as u32, height as u32, kept).expect("pixels");
+        image::imageops::resize(&image, width as u32, height as u32, image::imageops::FilterType::Triangle).into_raw()
+    }
+
+    /// A smooth, detailed picture, like footage shrunk to 64 × 64: blobs of light and shade
+    /// anywhere, none repeating.
+    fn scene(width: usize, height: usize) -> Vec<u8> {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let blobs: Vec<(f64, f64, f64, f64)> = (0..24)
+            .map(|_| {
+                (rng.f64() * width as f64, rng.f64() * height as f64, 3.0 + rng.f64() * 6.0, rng.f64() * 160.0 - 80.0)
+            })
+            .collect();
+        (0..width * height)
+            .map(|i| {
+                let (x, y) = ((i % width) as f64, (i / width) as f64);
+                let light: f64 = blobs
+                    .iter()
+                    .map(|&(cx, cy, r, a)| a * (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * r * r)).exp())
+                    .sum();
+                (128.0 + light).clamp(0.0, 255.0) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_crop_filling_a_narrower_frame_meets_the_original_through_its_middle_strip() {
+        let hasher = FrameHasher::default();
+        let (width, height) = (64, 64);
+        let original = ViewHashes::of_picture(&hasher, &scene(width, height), width, height);
+        let middle = original.middle.expect("the middle strip is hashed");
+        // 16:9 footage filling a 9:16 frame keeps its middle 32 %; one part of a 16:9 split
+        // screen side by side, its middle 50 %.
+        for (left, right, aspect) in [(22, 42, 9.0 / 16.0), (16, 48, 8.0 / 9.0)] {
+            let copy = filled_crop(&scene(width, height), width, height, left, right);
+            let plain = ViewHashes::of_picture(&hasher, &copy, width, height);
+            let closest_before = plain.searched().map(|(hash, _)| hash.distance(middle)).min().unwrap();
+            let filled = ViewHashes::filled(&hasher, &copy, width, height, aspect);
+            let closest = filled.iter().map(|hash| hash.distance(middle)).min().expect("a strip for 16:9");
+            assert!(closest <= 6 && closest < closest_before, "{aspect}: {closest}, {closest_before} before");
+        }
+        // A landscape 16:9 picture is no fill crop of any shape but the widest.
+        assert_eq!(ViewHashes::filled(&hasher, &scene(width, height), width, height, 16.0 / 9.0).len(), 1);
     }
 
     #[test]

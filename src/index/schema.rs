@@ -5,7 +5,7 @@
 //! whole store, checked at open. Keys are laid out by hand (big-endian, fixed width) because
 //! their byte order *is* the query plan: all sightings of a footage sort together, earliest
 //! first. Values are serde structs in postcard behind the version byte, except keyframes, packed
-//! at 53 bytes each.
+//! at 61 bytes each (53 in stores written before schema 7).
 //!
 //! | column family | key | value |
 //! |---|---|---|
@@ -19,7 +19,7 @@
 //! | `links` | v, footage id, linked footage id | the two stretches that show the same pictures, and the speed |
 //!
 //! There is no on-disk search structure: the radius search reads a table rebuilt in memory from
-//! `keyframes` at open (see `hamming_table`), which keeps the store at 53 bytes a keyframe.
+//! `keyframes` at open (see `hamming_table`), which keeps the store at 61 bytes a keyframe.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -40,9 +40,12 @@ use crate::time::Segment;
 ///    as it is and is marked 5.
 /// 6: links between footage in their own column family, each kept under both footage. A
 ///    version 3, 4 or 5 store opens as it is (it has no links) and is marked 6.
-pub const SCHEMA_VERSION: u32 = 6;
+/// 7: keyframes carry the middle strip's hash too (a v2 value). v1 keyframe lists still read,
+///    without it, so a version 3 to 6 store opens as it is and is marked 7; its footage is then
+///    not met by fill crops until it is ingested again.
+pub const SCHEMA_VERSION: u32 = 7;
 /// Stores of these versions read as [`SCHEMA_VERSION`] without rewriting anything.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 4] = [3, 4, 5, SCHEMA_VERSION];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 5] = [3, 4, 5, 6, SCHEMA_VERSION];
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
 const VALUE_V2: u8 = 2;
@@ -488,34 +491,44 @@ pub fn decode_key_record(bytes: &[u8]) -> Result<KeyRecord, Undecodable> {
     })
 }
 
-/// Time, six view hashes, informative flag.
-const PACKED_KEYFRAME_LEN: usize = 4 + 6 * 8 + 1;
+/// v1: time, six view hashes, informative flag.
+const PACKED_KEYFRAME_V1_LEN: usize = 4 + 6 * 8 + 1;
+/// v2: time, six view hashes, the middle strip's hash, flags.
+const PACKED_KEYFRAME_LEN: usize = 4 + 7 * 8 + 1;
+/// Bits of a v2 keyframe's flags byte.
+const INFORMATIVE: u8 = 1;
+const HAS_MIDDLE: u8 = 2;
 
 pub fn encode_keyframes(keyframes: &[Keyframe]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(1 + keyframes.len() * PACKED_KEYFRAME_LEN);
-    bytes.push(VALUE_V1);
+    bytes.push(VALUE_V2);
     for keyframe in keyframes {
         bytes.extend_from_slice(&keyframe.time_ms.to_be_bytes());
-        for hash in keyframe.hashes.upright.all().into_iter().chain(keyframe.hashes.mirrored.all()) {
+        let middle = keyframe.hashes.middle.unwrap_or(PerceptualHash(0));
+        for hash in keyframe.hashes.upright.all().into_iter().chain(keyframe.hashes.mirrored.all()).chain([middle]) {
             bytes.extend_from_slice(&hash.0.to_be_bytes());
         }
-        bytes.push(u8::from(keyframe.informative));
+        let has_middle = if keyframe.hashes.middle.is_some() { HAS_MIDDLE } else { 0 };
+        bytes.push((u8::from(keyframe.informative) * INFORMATIVE) | has_middle);
     }
     bytes
 }
 
 pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
-    let body = match bytes.split_first() {
-        Some((&VALUE_V1, body)) if body.len() % PACKED_KEYFRAME_LEN == 0 => body,
+    let (body, packed_len) = match bytes.split_first() {
+        Some((&VALUE_V1, body)) if body.len() % PACKED_KEYFRAME_V1_LEN == 0 => (body, PACKED_KEYFRAME_V1_LEN),
+        Some((&VALUE_V2, body)) if body.len() % PACKED_KEYFRAME_LEN == 0 => (body, PACKED_KEYFRAME_LEN),
         _ => return Err(Undecodable("malformed keyframe list".into())),
     };
     Ok(body
-        .chunks_exact(PACKED_KEYFRAME_LEN)
+        .chunks_exact(packed_len)
         .map(|packed| {
             let hash = |n: usize| {
                 let start = 4 + n * 8;
                 PerceptualHash(u64::from_be_bytes(packed[start..start + 8].try_into().expect("8 bytes")))
             };
+            let flags = packed[packed_len - 1];
+            let has_middle = packed_len == PACKED_KEYFRAME_LEN && flags & HAS_MIDDLE != 0;
             Keyframe {
                 time_ms: u32::from_be_bytes(packed[0..4].try_into().expect("4 bytes")),
                 hashes: ViewHashes {
@@ -523,8 +536,11 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
                     mirrored: RegionHashes { whole: hash(3), centre: hash(4), band: hash(5) },
                     windows: Vec::new(),
                     turned: None,
+                    middle: has_middle.then(|| hash(6)),
+                    filled: Vec::new(),
                 },
-                informative: packed[PACKED_KEYFRAME_LEN - 1] != 0,
+                // v1 stored the flag as 0 or 1, which is the informative bit.
+                informative: flags & INFORMATIVE != 0,
             }
         })
         .collect())
@@ -581,18 +597,38 @@ mod tests {
             centre: PerceptualHash(n + 1),
             band: PerceptualHash(n << 32),
         };
-        let hashes = |n: u64| ViewHashes {
+        let hashes = |n: u64, middle: Option<u64>| ViewHashes {
             upright: regions(n),
             mirrored: regions(u64::MAX - n),
             windows: Vec::new(),
             turned: None,
+            middle: middle.map(PerceptualHash),
+            filled: Vec::new(),
         };
         let keyframes = vec![
-            Keyframe { time_ms: 0, hashes: hashes(7), informative: true },
-            Keyframe { time_ms: 500, hashes: hashes(42), informative: false },
+            Keyframe { time_ms: 0, hashes: hashes(7, Some(0)), informative: true },
+            Keyframe { time_ms: 500, hashes: hashes(42, Some(u64::MAX)), informative: false },
+            Keyframe { time_ms: 1000, hashes: hashes(43, None), informative: true },
         ];
         assert_eq!(decode_keyframes(&encode_keyframes(&keyframes)).unwrap(), keyframes);
         assert_eq!(decode_footage_key(&footage_key(FootageId(9))).unwrap(), FootageId(9));
+    }
+
+    #[test]
+    fn keyframes_of_schema_6_still_read_without_their_middle_strip() {
+        let mut v1 = vec![VALUE_V1];
+        for (time_ms, informative) in [(0u32, 1u8), (500, 0)] {
+            v1.extend_from_slice(&time_ms.to_be_bytes());
+            for n in 0..6u64 {
+                v1.extend_from_slice(&(u64::from(time_ms) + n).to_be_bytes());
+            }
+            v1.push(informative);
+        }
+        let read = decode_keyframes(&v1).unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!((read[0].informative, read[1].informative), (true, false));
+        assert_eq!(read[1].hashes.mirrored.band, PerceptualHash(505));
+        assert!(read.iter().all(|keyframe| keyframe.hashes.middle.is_none()));
     }
 
     #[test]

@@ -264,6 +264,8 @@ mod tests {
                 mirrored: view.upright,
                 windows: Vec::new(),
                 turned: None,
+                middle: None,
+                filled: Vec::new(),
             })
             .collect();
         let [evidence] = Matcher::default().lookup(&references, &fingerprint(&flipped)).unwrap().try_into().unwrap();

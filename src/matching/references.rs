@@ -62,7 +62,7 @@ impl References for InMemory {
             for (hash, orientation) in query.hashes.searched_in(views) {
                 for (footage, fingerprint) in &self.0 {
                     for indexed in fingerprint.informative_keyframes() {
-                        let distance = indexed.hashes.indexed().iter().map(|&view| hash.distance(view)).min();
+                        let distance = indexed.hashes.indexed().map(|view| hash.distance(view)).min();
                         if let Some(distance) = distance.filter(|&distance| distance <= radius) {
                             by_footage.entry(*footage).or_default().push(Pair {
                                 query_ms: query.time_ms,

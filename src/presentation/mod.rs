@@ -399,9 +399,17 @@ impl From<RegionHashes> for HexRegions {
 
 impl HexRegions {
     pub fn to_wire(&self) -> Result<v1::RegionHashes, String> {
-        let hash = |hex: &str| u64::from_str_radix(hex, 16).map_err(|_| format!("'{hex}' is not a 64-bit hex hash"));
-        Ok(v1::RegionHashes { whole: hash(&self.whole)?, centre: hash(&self.centre)?, band: hash(&self.band)? })
+        Ok(v1::RegionHashes {
+            whole: hex_hash(&self.whole)?,
+            centre: hex_hash(&self.centre)?,
+            band: hex_hash(&self.band)?,
+        })
     }
+}
+
+/// A hash written as 16 hex digits, read back.
+pub fn hex_hash(hex: &str) -> Result<u64, String> {
+    u64::from_str_radix(hex, 16).map_err(|_| format!("'{hex}' is not a 64-bit hex hash"))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -418,6 +426,13 @@ pub struct KeyframeJson {
     /// none (older fingerprints) or three.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub turned: Vec<HexRegions>,
+    /// The middle strip, indexed beside the upright regions (absent before recipe version 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub middle: Option<String>,
+    /// Where an original's middle strip would sit if a picture of the keyframe were a crop of it
+    /// filling the picture's shape, one per original shape that fits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<String>,
 }
 
 /// `firstseen fingerprint --json`, and the fingerprint `POST /api/v1/lookup-fingerprint` takes.
@@ -442,6 +457,8 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
                 mirrored: keyframe.hashes.mirrored.into(),
                 windows: keyframe.hashes.windows.iter().map(|&regions| regions.into()).collect(),
                 turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
+                middle: keyframe.hashes.middle.map(|hash| hash.to_string()),
+                filled: keyframe.hashes.filled.iter().map(ToString::to_string).collect(),
                 informative: keyframe.informative,
             })
             .collect(),
@@ -464,6 +481,8 @@ pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, Str
                 mirrored: Some(keyframe.mirrored.to_wire()?),
                 windows: keyframe.windows.iter().map(HexRegions::to_wire).collect::<Result<_, _>>()?,
                 turned: keyframe.turned.iter().map(HexRegions::to_wire).collect::<Result<_, _>>()?,
+                middle: keyframe.middle.as_deref().map(hex_hash).transpose()?,
+                filled: keyframe.filled.iter().map(|hex| hex_hash(hex)).collect::<Result<_, _>>()?,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

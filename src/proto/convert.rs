@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::v1;
 use crate::engine::{FootageDetails, Match, Report, Verdict};
-use crate::fingerprint::{Fingerprint, Keyframe, Orientation, PerceptualHash, RegionHashes, ViewHashes};
+use crate::fingerprint::{Fingerprint, Keyframe, MAX_FILLED, Orientation, PerceptualHash, RegionHashes, ViewHashes};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::media::MAX_WINDOWS;
 use crate::time;
@@ -67,6 +67,8 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     mirrored: Some(keyframe.hashes.mirrored.into()),
                     windows: keyframe.hashes.windows.iter().map(|&regions| regions.into()).collect(),
                     turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
+                    middle: keyframe.hashes.middle.map(|hash| hash.0),
+                    filled: keyframe.hashes.filled.iter().map(|hash| hash.0).collect(),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -111,6 +113,15 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                                     other.len()
                                 )));
                             }
+                        },
+                        middle: keyframe.middle.map(PerceptualHash),
+                        filled: if keyframe.filled.len() <= MAX_FILLED {
+                            keyframe.filled.iter().copied().map(PerceptualHash).collect()
+                        } else {
+                            return Err(invalid(format!(
+                                "invalid fingerprint: keyframe {index} has {} fill-crop views; at most {MAX_FILLED} are expected",
+                                keyframe.filled.len()
+                            )));
                         },
                     },
                     informative: keyframe.informative,
@@ -479,6 +490,8 @@ mod tests {
         let mut views: Vec<ViewHashes> = (0..5).map(|_| random_views(&mut rng)).collect();
         views[2].windows = (0..MAX_WINDOWS).map(|_| random_views(&mut rng).upright).collect();
         views[3].turned = Some([0, 1, 2].map(|_| random_views(&mut rng).upright));
+        views[4].filled = (0..MAX_FILLED).map(|_| random_views(&mut rng).upright.whole).collect();
+        views[0].middle = None;
         let original = fingerprint(&views);
         let wire = v1::Fingerprint::from(&original);
         assert_eq!(wire.recipe_version, RECIPE_VERSION);
@@ -495,6 +508,10 @@ mod tests {
         crowded.keyframes[2].windows.push(v1::RegionHashes::default());
         let refused = Fingerprint::try_from(&crowded).unwrap_err().to_string();
         assert_eq!(refused, "invalid fingerprint: keyframe 2 has 4 windows; at most 3 are expected");
+        let mut overfilled = wire.clone();
+        overfilled.keyframes[4].filled.push(0);
+        let refused = Fingerprint::try_from(&overfilled).unwrap_err().to_string();
+        assert_eq!(refused, "invalid fingerprint: keyframe 4 has 29 fill-crop views; at most 28 are expected");
         let older = v1::Fingerprint { recipe_version: RECIPE_VERSION - 1, ..wire };
         assert!(Fingerprint::try_from(&older).unwrap_err().to_string().contains("recipe version"));
     }
