@@ -239,9 +239,16 @@ async fn export_then_import_into_an_empty_server_gives_the_same_answers() {
         &work.path().join("copy.mp4"),
     );
     let fingerprint = Fingerprint::of_file(&copy, &DecodeLimits::default()).unwrap();
+    // Met only through the middle strip, which the export must carry.
+    let filled =
+        reencode(&fixture("bigbuckbunny.mp4"), "crop=ih*9/16:ih", &["-crf", "30"], &work.path().join("filled.mp4"));
+    let filled = Fingerprint::of_file(&filled, &DecodeLimits::default()).unwrap();
     let mut answers = Vec::new();
     for server in [&source, &target] {
         let mut client = server.client().await;
+        let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some((&filled).into()) };
+        let report = client.lookup_fingerprint(request).await.unwrap().into_inner();
+        assert_eq!(report.earliest.expect("the fill crop is found").source_url, "https://example.org/bunny");
         let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some((&fingerprint).into()) };
         let mut report = client.lookup_fingerprint(request).await.unwrap().into_inner();
         // The import keeps who recorded each sighting and when, and says who imported it.

@@ -2,8 +2,9 @@
 //!
 //! A [`Fingerprint`] is everything the later stages ever see of a video: its duration and its
 //! keyframes, each with a presentation time, the [`PerceptualHash`]es of its [views](ViewHashes)
-//! and whether it carries enough picture to count as evidence. It is small (53 bytes a keyframe,
-//! two keyframes a second), so it travels instead of the video when a client fingerprints locally.
+//! and whether it carries enough picture to count as evidence. It is small (61 bytes a keyframe
+//! as stored, two keyframes a second), so it travels instead of the video when a client
+//! fingerprints locally.
 //!
 //! Fingerprints arriving over the network are untrusted: [`Fingerprint::validate`] is the one
 //! gate they all pass.
@@ -44,8 +45,9 @@ use crate::media::{
 /// over busy footage, the one whose sides are edge nearly all along wins, a window as tall or as
 /// wide as the frame is found by its two sides, and its still margins are judged against its
 /// own motion.
-/// 10: every keyframe carries its middle strip (35–65 %, 10–90 %), indexed, and a query keyframe
-/// the strips where an original's middle would be if a picture of it were a fill crop.
+/// 10: every keyframe carries its middle strip (35–65 %, 10–90 %), which is indexed, and each
+/// informative keyframe carries the strips where an original's middle would be if a picture of
+/// it were a fill crop, which are searched.
 pub const RECIPE_VERSION: u32 = 10;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
@@ -125,48 +127,43 @@ impl Fingerprint {
         let windows = windows.windows(bars);
         let content = bars.landscape_band(info.display_aspect);
         let hasher = FrameHasher::default();
+        // The picture inside the bars and each window, with the shape each is displayed at:
+        // the pictures a copy may have cropped to fill.
+        let fill_candidates: Vec<(ContentBox, f64)> = std::iter::once(bars)
+            .chain(windows.iter().copied())
+            .filter_map(|area| Some((area, area.display_aspect(info.display_aspect)?)))
+            .collect();
         let keyframes = selector
             .keyframes()
             .into_iter()
             .map(|frame| {
                 let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
-                let displayed = |area: ContentBox| area.width as f64 * info.display_aspect / area.height as f64;
-                let filled = std::iter::once(bars)
-                    .chain(windows.iter().copied())
-                    .flat_map(|area| {
-                        ViewHashes::filled(
-                            &hasher,
-                            &area.crop(&frame.luma, ANALYSIS_SIDE),
-                            area.width,
-                            area.height,
-                            displayed(area),
-                        )
-                    })
-                    .collect();
+                let informative = policy.is_informative(&pixels, content.width);
+                let of_area = |area: &ContentBox| area.crop(&frame.luma, ANALYSIS_SIDE);
+                // Searched-only views of a keyframe that is never evidence would only weigh on
+                // the fingerprint.
+                let filled = if informative {
+                    fill_candidates
+                        .iter()
+                        .flat_map(|(area, aspect)| {
+                            ViewHashes::fill_crop_strips(&hasher, &of_area(area), area.width, area.height, *aspect)
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let hashes = ViewHashes {
                     filled,
                     windows: windows
                         .iter()
-                        .map(|window| {
-                            RegionHashes::of(
-                                &hasher,
-                                &window.crop(&frame.luma, ANALYSIS_SIDE),
-                                window.width,
-                                window.height,
-                            )
-                        })
+                        .map(|window| RegionHashes::of(&hasher, &of_area(window), window.width, window.height))
                         .collect(),
                     // Turned back from inside the bars only, not from the landscape band a tall
                     // picture is cut to: a landscape video turned a quarter is a tall picture.
-                    turned: Some(ViewHashes::turned_back(
-                        &hasher,
-                        &bars.crop(&frame.luma, ANALYSIS_SIDE),
-                        bars.width,
-                        bars.height,
-                    )),
+                    turned: Some(ViewHashes::turned_back(&hasher, &of_area(&bars), bars.width, bars.height)),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
                 };
-                Keyframe { time_ms: frame.time_ms, informative: policy.is_informative(&pixels, content.width), hashes }
+                Keyframe { time_ms: frame.time_ms, informative, hashes }
             })
             .collect();
         Ok((Fingerprint { duration_ms: info.duration_ms, keyframes }, extra))

@@ -64,7 +64,7 @@ const MIDDLE: Region = Region { left: 35, top: 10, right: 65, bottom: 90 };
 /// picture is taken for a fill crop of it: 1.25 to 2.47, 12 % apart, so that footage of any
 /// common shape (4:3, 16:9, 1.85, 2.39, and 11:9 of old video phones) is within 6 % of one,
 /// about what pHash shrugs off. Not the shapes of any footage measured.
-pub const ORIGINAL_ASPECTS: [f64; 7] = [1.25, 1.4, 1.57, 1.76, 1.97, 2.2, 2.47];
+const ORIGINAL_ASPECTS: [f64; 7] = [1.25, 1.4, 1.57, 1.76, 1.97, 2.2, 2.47];
 /// Shares of the original's width a fill crop is taken to have kept: from the narrowest that
 /// still holds [`MIDDLE`] to the widest whose picture the centre region (80 %) does not already
 /// meet within pHash's tolerance.
@@ -93,8 +93,8 @@ impl RegionHashes {
 }
 
 /// The hashes of one keyframe: every region upright and mirrored left to right, the regions of
-/// the windows when the video shows footage in windows or parts of the frame, and the regions of
-/// the picture turned back by each [`Turn`].
+/// the windows when the video shows footage in windows or parts of the frame, the regions of
+/// the picture turned back by each [`Turn`], the middle strip, and the fill-crop strips.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewHashes {
     pub upright: RegionHashes,
@@ -155,7 +155,7 @@ impl Turn {
 }
 
 /// A part of the views a lookup searches with: the picture as the copy shows it (upright,
-/// mirrored, each window), or the picture turned back from one [`Turn`]. A copy is turned as a
+/// mirrored, each window, the fill-crop strips), or the picture turned back from one [`Turn`]. A copy is turned as a
 /// whole, so a lookup may search the turned parts of a few keyframes before the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchedViews {
@@ -200,7 +200,7 @@ impl ViewHashes {
     /// pixels, `width` × `height`, displayed `aspect` wide to its height) were a centred crop of
     /// it that fills the picture's shape: one per assumed original shape under which the crop
     /// kept a share of the width within [`FILL_KEPT`], without repeats.
-    pub fn filled(
+    pub fn fill_crop_strips(
         hasher: &FrameHasher,
         pixels: &[u8],
         width: usize,
@@ -214,7 +214,7 @@ impl ViewHashes {
                 continue;
             }
             // The middle's half width, 15 % of the original's, in percent of the picture's.
-            let half = (15.0 / kept).round() as usize;
+            let half = ((15.0 / kept).round() as usize).min(50);
             let region = Region { left: 50 - half, top: MIDDLE.top, right: 50 + half, bottom: MIDDLE.bottom };
             if !regions.contains(&region) {
                 regions.push(region);
@@ -453,12 +453,12 @@ mod tests {
             let copy = filled_crop(&scene(width, height), width, height, left, right);
             let plain = ViewHashes::of_picture(&hasher, &copy, width, height);
             let closest_before = plain.searched().map(|(hash, _)| hash.distance(middle)).min().unwrap();
-            let filled = ViewHashes::filled(&hasher, &copy, width, height, aspect);
+            let filled = ViewHashes::fill_crop_strips(&hasher, &copy, width, height, aspect);
             let closest = filled.iter().map(|hash| hash.distance(middle)).min().expect("a strip for 16:9");
             assert!(closest <= 6 && closest < closest_before, "{aspect}: {closest}, {closest_before} before");
         }
         // A landscape 16:9 picture is no fill crop of any shape but the widest.
-        assert_eq!(ViewHashes::filled(&hasher, &scene(width, height), width, height, 16.0 / 9.0).len(), 1);
+        assert_eq!(ViewHashes::fill_crop_strips(&hasher, &scene(width, height), width, height, 16.0 / 9.0).len(), 1);
     }
 
     #[test]

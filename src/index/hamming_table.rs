@@ -2,7 +2,8 @@
 //! hashing, with the keyframe it belongs to.
 //!
 //! Why in memory: a lookup probes 68 buckets for each searched view of every query keyframe (6
-//! to 15 as shown, and up to 9 turned back; see `matching`), and a RocksDB seek costs 5–10 µs:
+//! as shown, 3 more per window and 1 per fill-crop strip, and up to 9 turned back; see
+//! `matching`), and a RocksDB seek costs 5–10 µs:
 //! with six views, a 60 s clip cost 300 ms from disk. Here a probe is one bucket
 //! read and a linear scan of its hashes, which the CPU streams through with `popcnt`.
 //!
@@ -11,11 +12,11 @@
 //! that stores them is written, under the index's write lock, so the table never holds a keyframe
 //! the store does not. It is not persisted, so it cannot disagree with the store after a crash.
 //!
-//! Layout, chosen for memory at 10 million keyframes (30 million indexed views):
+//! Layout, chosen for memory at 10 million keyframes (40 million indexed views):
 //! - a keyframe is a *slot*, a `u32` handed out in insertion order; `times[slot]` is its time and
 //!   `footage_starts` maps slot ranges to footage, because a footage's keyframes are added together;
 //! - each of the four chunk tables has 65,536 buckets holding the full hashes filed there and,
-//!   beside them, their slots: 12 bytes per view per chunk, 144 bytes per keyframe. Keeping the
+//!   beside them, their slots: 12 bytes per view per chunk, 192 bytes per keyframe. Keeping the
 //!   full hash in the bucket costs memory but makes the distance check a sequential scan instead
 //!   of a cache miss per candidate;
 //! - buckets grow by an eighth, not by doubling, and are sized exactly at rebuild, so a grown

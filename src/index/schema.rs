@@ -41,8 +41,9 @@ use crate::time::Segment;
 /// 6: links between footage in their own column family, each kept under both footage. A
 ///    version 3, 4 or 5 store opens as it is (it has no links) and is marked 6.
 /// 7: keyframes carry the middle strip's hash too (a v2 value). v1 keyframe lists still read,
-///    without it, so a version 3 to 6 store opens as it is and is marked 7; its footage is then
-///    not met by fill crops until it is ingested again.
+///    without it, so a version 3 to 6 store opens as it is and is marked 7. Its footage is not
+///    met by fill crops: ingesting a known video again only adds a sighting, so the strip comes
+///    only with fingerprints of the videos made anew into a new store.
 pub const SCHEMA_VERSION: u32 = 7;
 /// Stores of these versions read as [`SCHEMA_VERSION`] without rewriting anything.
 pub const READABLE_SCHEMA_VERSIONS: [u32; 5] = [3, 4, 5, 6, SCHEMA_VERSION];

@@ -152,6 +152,14 @@ pub fn distinct_query_keyframes(pairs: &[Pair]) -> usize {
     pairs.chunk_by(|a, b| a.query_ms == b.query_ms).count()
 }
 
+/// How many distinct indexed keyframes `pairs` meet.
+pub fn distinct_reference_keyframes(pairs: &[Pair]) -> usize {
+    let mut times: Vec<u32> = pairs.iter().map(|pair| pair.reference_ms).collect();
+    times.sort_unstable();
+    times.dedup();
+    times.len()
+}
+
 /// Most alignments [`align`] proposes for one footage. A slow zoom offers a whole series of
 /// offsets, each agreeing with part of a cropped copy: on the accuracy benchmark's deep-field
 /// zoom, the proposal nearest the truth came fourth. Each proposal costs one walk over the query

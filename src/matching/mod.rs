@@ -2,8 +2,8 @@
 //!
 //! For every informative query keyframe the [`References`] return the indexed keyframes within
 //! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored,
-//! each window's, and turned back from each turn: see [`Matcher::lookup`] for when the turned
-//! ones are searched); those hits are grouped by footage and [`alignment`] keeps, per footage, only the run of
+//! each window's, the fill-crop strips, and turned back from each turn: see [`Matcher::lookup`]
+//! for when the turned ones are searched); those hits are grouped by footage and [`alignment`] keeps, per footage, only the run of
 //! keyframes that agree on one playback speed and time offset. Footage with enough agreeing
 //! keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
 //! Matching knows nothing of dates: the engine joins sightings to evidence.
@@ -33,8 +33,8 @@ const UNRELATED_DISTANCE: f64 = 32.0;
 
 /// Query keyframes, spread over the query, whose turned-back views are searched before the
 /// others'. A copy is turned as a whole, so its turn shows in keyframes anywhere in it, and the
-/// nine turned views are three fifths of a keyframe's searches: a long query searches them all
-/// only for a turn that some footage meets in the sample.
+/// nine turned views are more than half of a plain keyframe's searches: a long query searches
+/// them all only for a turn that some footage meets in the sample.
 const TURN_SAMPLE: usize = 16;
 /// Sampled keyframes that must meet one footage through a turn for every keyframe to be
 /// searched turned that way: one is any stray hit, of which a large index has plenty.
@@ -49,6 +49,10 @@ pub struct MatchPolicy {
     /// The quorum: fewest query keyframes that must agree in time for footage to match. Below
     /// three, a coincidence between two similar-looking shots is too likely.
     pub quorum: usize,
+    /// Fewest indexed keyframes the agreeing query keyframes must meet between them. A short
+    /// query is sampled four times as densely as the floor, so three of its keyframes can all
+    /// meet one indexed picture within the offset tolerance: one picture, not three.
+    pub min_reference_keyframes: usize,
     /// Lowest score a match may have.
     pub min_score: f64,
     pub alignment: AlignmentPolicy,
@@ -60,6 +64,7 @@ impl Default for MatchPolicy {
         MatchPolicy {
             radius: 7,
             quorum: 3,
+            min_reference_keyframes: 2,
             min_score: 0.2,
             alignment: AlignmentPolicy::default(),
             extension: ExtensionPolicy::default(),
@@ -152,8 +157,9 @@ impl Matcher {
         let proposed: Vec<Alignment> = alignment::align(pairs, &self.policy.alignment, quorum)
             .into_iter()
             .filter(|alignment| {
-                score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
-                    >= self.policy.min_score
+                alignment::distinct_reference_keyframes(&alignment.supporting) >= self.policy.min_reference_keyframes
+                    && score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
+                        >= self.policy.min_score
             })
             .collect();
         if proposed.is_empty() {
@@ -366,6 +372,28 @@ mod tests {
         two[3] = views[3].clone();
         two[4] = views[4].clone();
         assert!(Matcher::default().lookup(&references, &fingerprint(&two)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn densely_sampled_keyframes_of_one_picture_are_no_quorum() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let (references, views) = references(&mut rng);
+        // A short query sampled every 125 ms: its first four keyframes all show the footage's
+        // picture at 2 s, the rest are unrelated.
+        let dense = |shown: &[&ViewHashes]| {
+            let mut keyframes: Vec<ViewHashes> = shown.iter().map(|&view| view.clone()).collect();
+            keyframes.extend((0..4).map(|_| random_views(&mut fastrand::Rng::with_seed(9))));
+            let mut query = fingerprint(&keyframes);
+            for (n, keyframe) in query.keyframes.iter_mut().enumerate() {
+                keyframe.time_ms = n as u32 * 125;
+            }
+            query.duration_ms = 1_000;
+            query
+        };
+        let one_picture = dense(&[&views[4], &views[4], &views[4], &views[4]]);
+        assert!(Matcher::default().lookup(&references, &one_picture).unwrap().is_empty());
+        let two_pictures = dense(&[&views[4], &views[4], &views[5], &views[5]]);
+        assert_eq!(Matcher::default().lookup(&references, &two_pictures).unwrap().len(), 1);
     }
 
     #[test]

@@ -51,12 +51,18 @@ impl ContentBox {
     /// The centred 16:9 band of a portrait box; any other box as it is. `frame_aspect` is the
     /// display aspect of the whole frame, which the square analysis frame no longer shows.
     pub fn landscape_band(self, frame_aspect: f64) -> ContentBox {
-        let aspect = self.width as f64 * frame_aspect / self.height as f64;
-        if !(aspect.is_finite() && aspect > 0.0 && aspect < PORTRAIT_ASPECT) {
+        let Some(aspect) = self.display_aspect(frame_aspect).filter(|&aspect| aspect < PORTRAIT_ASPECT) else {
             return self;
-        }
+        };
         let height = ((self.height as f64 * aspect / LANDSCAPE_ASPECT).round() as usize).clamp(1, self.height);
         ContentBox { top: self.top + (self.height - height) / 2, height, ..self }
+    }
+
+    /// The box's width over its height as displayed, in a frame displayed `frame_aspect` wide
+    /// to its height; `None` for an empty box or a frame of no sensible shape.
+    pub fn display_aspect(self, frame_aspect: f64) -> Option<f64> {
+        let aspect = self.width as f64 * frame_aspect / self.height as f64;
+        (aspect.is_finite() && aspect > 0.0).then_some(aspect)
     }
 
     /// Whether every side of `other` is within two analysis pixels of this box's: what scaling
@@ -76,7 +82,7 @@ impl ContentBox {
     }
 
     /// Where the box's pixels are in an analysis frame, row-major.
-    pub fn pixels(self) -> impl Iterator<Item = usize> {
+    pub fn pixel_indices(self) -> impl Iterator<Item = usize> {
         (self.top..self.top + self.height)
             .flat_map(move |row| (self.left..self.left + self.width).map(move |column| row * ANALYSIS_SIDE + column))
     }

@@ -11,11 +11,12 @@
 //! interval apart elsewhere. A trimmed copy starts on its own grid; it re-joins the original's at
 //! its first cut, and until then matching tolerates the half-interval misalignment.
 //!
-//! A **short video** (under `short_video_ms`) is sampled more densely, every
+//! A **short video** (every frame before `short_video_ms`) is sampled more densely, every
 //! `short_interval_ms`: at the floor's interval a one-second clip has two or three keyframes,
 //! fewer than the matcher's quorum, however well each one matches. Dense keyframes of a short
 //! copy still meet a longer original's sparse ones: each of the original's keyframes has one of
-//! the copy's within half the short interval. Whether a video is short is known only at its
+//! the copy's within about half the short interval (a frame's length more, when frames do not
+//! fall on it). Whether a video is short is known only at its
 //! end, so both samplings run until a frame at or past `short_video_ms` rules the dense one out.
 //!
 //! Frames with little information (black, flat colour, a title card that is mostly one colour,
@@ -36,7 +37,7 @@ pub const SAMPLING_INTERVAL_MS: u32 = 500;
 pub struct KeyframePolicy {
     /// The sampling floor: the longest stretch without a keyframe.
     pub interval_ms: u32,
-    /// Videos shorter than this are sampled every `short_interval_ms` instead.
+    /// A video whose every frame comes before this is sampled every `short_interval_ms` instead.
     pub short_video_ms: u32,
     /// The sampling floor of a short video.
     pub short_interval_ms: u32,

@@ -129,8 +129,8 @@ impl WindowDetector {
     }
 
     /// Where footage may be shown within the frame, at most [`MAX_WINDOWS`]: the parts of a split
-    /// screen, and the window framed by four edges or else footage on a soft background found by
-    /// its detail (`media::detail`). Empty when there is none of these, and never the picture
+    /// screen, and the window framed by four edges (or two seams, for a window as tall or as wide
+    /// as the frame) or else footage on a soft background found by its detail (`media::detail`). Empty when there is none of these, and never the picture
     /// inside the bars, `content`, which is hashed anyway.
     pub fn windows(&self, content: ContentBox) -> Vec<ContentBox> {
         if self.frames == 0 {
@@ -211,19 +211,20 @@ fn framed_window(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap) -
     };
     let (columns, rows) = (lines(vertical), lines(horizontal));
     let mut best: Option<((usize, bool, i32), ContentBox)> = None;
+    let spans_the_frame = |first: usize, last: usize| (first, last) == (FRAME_START, FRAME_END);
     for (left, right) in pairs(&columns) {
         for (top, bottom) in pairs(&rows) {
-            let spans_the_frame = |first: usize, last: usize| (first, last) == (FRAME_START, FRAME_END);
+            let sides_cover = |coverage: usize| {
+                vertical.covers(left, top, bottom, coverage)
+                    && vertical.covers(right, top, bottom, coverage)
+                    && horizontal.covers(top, left, right, coverage)
+                    && horizontal.covers(bottom, left, right, coverage)
+            };
             let closed = match (spans_the_frame(left, right), spans_the_frame(top, bottom)) {
                 (true, true) => false,
                 (false, true) => vertical.is_seam(left) && vertical.is_seam(right),
                 (true, false) => horizontal.is_seam(top) && horizontal.is_seam(bottom),
-                (false, false) => {
-                    vertical.covers(left, top, bottom, MIN_SIDE_COVERAGE)
-                        && vertical.covers(right, top, bottom, MIN_SIDE_COVERAGE)
-                        && horizontal.covers(top, left, right, MIN_SIDE_COVERAGE)
-                        && horizontal.covers(bottom, left, right, MIN_SIDE_COVERAGE)
-                }
+                (false, false) => sides_cover(MIN_SIDE_COVERAGE),
             };
             let window = window_within([left, right, top, bottom]);
             // Trimming a still rectangle's stillness would leave any 16-pixel patch.
@@ -233,11 +234,7 @@ fn framed_window(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap) -
             // Real edges before motion: a window's own four sides, not a larger box that
             // leans on the frame's edges.
             let real_sides = [left, right, top, bottom].iter().filter(|&&side| !is_frame_line(side)).count();
-            let clean = vertical.covers(left, top, bottom, CLEAN_SIDE_COVERAGE)
-                && vertical.covers(right, top, bottom, CLEAN_SIDE_COVERAGE)
-                && horizontal.covers(top, left, right, CLEAN_SIDE_COVERAGE)
-                && horizontal.covers(bottom, left, right, CLEAN_SIDE_COVERAGE);
-            let rank = (real_sides, clean, motion.moving_within(&window));
+            let rank = (real_sides, sides_cover(CLEAN_SIDE_COVERAGE), motion.moving_within(&window));
             if best.is_none_or(|(best_rank, _)| rank > best_rank) {
                 best = Some((rank, window));
             }
@@ -348,7 +345,7 @@ fn flat_around(footage: ContentBox, detail: &[u32]) -> bool {
 
 /// The summed detail of the pixels within `area`.
 fn detail_within(area: ContentBox, detail: &[u32]) -> u64 {
-    area.pixels().map(|pixel| u64::from(detail[pixel])).sum()
+    area.pixel_indices().map(|pixel| u64::from(detail[pixel])).sum()
 }
 
 /// The frame's own first and last line, standing in for a window's side that runs off it.
@@ -409,8 +406,8 @@ impl MotionMap {
     /// Pixels moving less than [`STILL_SHARE_OF_AVERAGE`] of the average over `area` stand still.
     fn new(activity: &[u32], area: ContentBox) -> MotionMap {
         let side = ANALYSIS_SIDE + 1;
-        let within: Vec<u64> = area.pixels().map(|pixel| u64::from(activity[pixel])).collect();
-        let average = within.iter().sum::<u64>() / within.len().max(1) as u64;
+        let total: u64 = area.pixel_indices().map(|pixel| u64::from(activity[pixel])).sum();
+        let average = total / (area.width * area.height).max(1) as u64;
         let still = u32::try_from(average).expect("an average of u32 fits a u32") / STILL_SHARE_OF_AVERAGE;
         let mut summed = vec![0; side * side];
         for row in 0..ANALYSIS_SIDE {
