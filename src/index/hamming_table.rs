@@ -15,10 +15,11 @@
 //! Layout, chosen for memory at 10 million keyframes (40 million indexed views):
 //! - a keyframe is a *slot*, a `u32` handed out in insertion order; `times[slot]` is its time and
 //!   `footage_starts` maps slot ranges to footage, because a footage's keyframes are added together;
-//! - each of the four chunk tables has 65,536 buckets holding the full hashes filed there and,
-//!   beside them, their slots: 12 bytes per view per chunk, 192 bytes per keyframe. Keeping the
-//!   full hash in the bucket costs memory but makes the distance check a sequential scan instead
-//!   of a cache miss per candidate;
+//! - each of the four chunk tables has 65,536 buckets holding the hashes filed there and,
+//!   beside them, their slots. A bucket's number is the 16 bits of its chunk, so it keeps only the
+//!   other 48 (a `u32` and a `u16`): 10 bytes per view per chunk, 160 bytes per keyframe.
+//!   Keeping the hash in the bucket costs memory but makes the distance check a sequential scan
+//!   instead of a cache miss per candidate;
 //! - buckets grow by an eighth, not by doubling, and are sized exactly at rebuild, so a grown
 //!   table does not carry a third of its size in spare capacity.
 
@@ -30,22 +31,41 @@ use crate::fingerprint::{Keyframe, PerceptualHash};
 
 const BUCKETS: usize = 1 << multi_index::CHUNK_BITS;
 
+/// The hashes filed under one value of one chunk, as [`residual`]s split in two, beside their
+/// slots.
 #[derive(Default)]
 struct Bucket {
-    hashes: Vec<u64>,
+    low: Vec<u32>,
+    high: Vec<u16>,
     slots: Vec<u32>,
 }
 
 impl Bucket {
-    fn push(&mut self, hash: PerceptualHash, slot: u32) {
-        if self.hashes.len() == self.hashes.capacity() {
-            let more = (self.hashes.len() / 8).max(4);
-            self.hashes.reserve_exact(more);
+    fn with_capacity(count: usize) -> Bucket {
+        Bucket { low: Vec::with_capacity(count), high: Vec::with_capacity(count), slots: Vec::with_capacity(count) }
+    }
+
+    fn push(&mut self, residual: u64, slot: u32) {
+        if self.slots.len() == self.slots.capacity() {
+            let more = (self.slots.len() / 8).max(4);
+            self.low.reserve_exact(more);
+            self.high.reserve_exact(more);
             self.slots.reserve_exact(more);
         }
-        self.hashes.push(hash.0);
+        self.low.push(residual as u32);
+        self.high.push((residual >> 32) as u16);
         self.slots.push(slot);
     }
+}
+
+/// `hash` without the bits of chunk `chunk_index`, the bits below them moved up to close the
+/// gap: the 48 bits a bucket of that chunk keeps. Two hashes' residuals differ in as many bits
+/// as the hashes do outside the chunk.
+fn residual(hash: PerceptualHash, chunk_index: usize) -> u64 {
+    let shift = multi_index::CHUNK_BITS * (CHUNKS - 1 - chunk_index) as u32;
+    let below = hash.0 & ((1u64 << shift) - 1);
+    let above = hash.0.checked_shr(shift + multi_index::CHUNK_BITS).unwrap_or(0);
+    (above << shift) | below
 }
 
 /// How many views fall in each bucket: taken in a first pass at rebuild so every bucket is
@@ -81,14 +101,7 @@ pub struct HammingTable {
 impl HammingTable {
     /// An empty table with room for what `counts` counted.
     pub fn with_capacity(counts: &BucketCounts) -> HammingTable {
-        let buckets = counts
-            .counts
-            .iter()
-            .map(|&count| Bucket {
-                hashes: Vec::with_capacity(count as usize),
-                slots: Vec::with_capacity(count as usize),
-            })
-            .collect();
+        let buckets = counts.counts.iter().map(|&count| Bucket::with_capacity(count as usize)).collect();
         HammingTable { buckets, times: Vec::new(), footage_starts: Vec::new() }
     }
 
@@ -100,7 +113,7 @@ impl HammingTable {
             self.times.push(keyframe.time_ms);
             for hash in keyframe.hashes.indexed() {
                 for chunk_index in 0..CHUNKS {
-                    self.buckets[bucket_number(hash, chunk_index)].push(hash, slot);
+                    self.buckets[bucket_number(hash, chunk_index)].push(residual(hash, chunk_index), slot);
                 }
             }
         }
@@ -117,7 +130,11 @@ impl HammingTable {
         closest.clear();
         multi_index::for_each_probe(hash, radius, |chunk_index, chunk| {
             let bucket = &self.buckets[chunk_index * BUCKETS + usize::from(chunk)];
-            scan(&bucket.hashes, hash.0, radius, |position, distance| {
+            // The probed chunk differs from the query's in these bits; the scan counts the rest.
+            let in_chunk = u32::from(chunk ^ multi_index::chunk(hash, chunk_index)).count_ones();
+            let Some(left) = radius.checked_sub(in_chunk) else { return };
+            scan(&bucket.low, &bucket.high, residual(hash, chunk_index), left, |position, distance| {
+                let distance = in_chunk + distance;
                 let best = closest.entry(bucket.slots[position]).or_insert(distance);
                 *best = (*best).min(distance);
             });
@@ -143,32 +160,33 @@ fn bucket_number(hash: PerceptualHash, chunk_index: usize) -> usize {
     chunk_index * BUCKETS + usize::from(multi_index::chunk(hash, chunk_index))
 }
 
-/// Calls `hit` with the position and distance of every hash within `radius` of `query`.
+/// Calls `hit` with the position and distance of every residual (its low 32 bits in `low`, its
+/// high 16 in `high`) within `radius` of `query`.
 ///
 /// The scan is the innermost loop of every lookup. The x86-64 baseline has no `popcnt`
 /// instruction, and without it `count_ones` is a dozen instructions; rather than build the
 /// whole program for a newer CPU, the loop is compiled a second time with `popcnt` and chosen at
 /// run time.
 #[inline]
-fn scan(hashes: &[u64], query: u64, radius: u32, hit: impl FnMut(usize, u32)) {
+fn scan(low: &[u32], high: &[u16], query: u64, radius: u32, hit: impl FnMut(usize, u32)) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU was just checked for the one feature the function is compiled with.
-        return unsafe { scan_with_popcnt(hashes, query, radius, hit) };
+        return unsafe { scan_with_popcnt(low, high, query, radius, hit) };
     }
-    scan_portable(hashes, query, radius, hit);
+    scan_portable(low, high, query, radius, hit);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "popcnt")]
-fn scan_with_popcnt(hashes: &[u64], query: u64, radius: u32, hit: impl FnMut(usize, u32)) {
-    scan_portable(hashes, query, radius, hit);
+fn scan_with_popcnt(low: &[u32], high: &[u16], query: u64, radius: u32, hit: impl FnMut(usize, u32)) {
+    scan_portable(low, high, query, radius, hit);
 }
 
 #[inline(always)]
-fn scan_portable(hashes: &[u64], query: u64, radius: u32, mut hit: impl FnMut(usize, u32)) {
-    for (position, &hash) in hashes.iter().enumerate() {
-        let distance = (hash ^ query).count_ones();
+fn scan_portable(low: &[u32], high: &[u16], query: u64, radius: u32, mut hit: impl FnMut(usize, u32)) {
+    for (position, (&low, &high)) in low.iter().zip(high).enumerate() {
+        let distance = (((u64::from(high) << 32) | u64::from(low)) ^ query).count_ones();
         if distance <= radius {
             hit(position, distance);
         }
@@ -220,12 +238,13 @@ mod tests {
         let hashes: Vec<u64> = (0..1000)
             .map(|_| {
                 rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                rng
+                rng >> 16
             })
             .collect();
-        let query = hashes[17] ^ 0b1011;
+        let query = hashes[17] ^ 0b1011 ^ (1 << 40);
+        let (low, high): (Vec<u32>, Vec<u16>) = hashes.iter().map(|&hash| (hash as u32, (hash >> 32) as u16)).unzip();
         let mut found = Vec::new();
-        scan(&hashes, query, 20, |position, distance| found.push((position, distance)));
+        scan(&low, &high, query, 20, |position, distance| found.push((position, distance)));
         let expected: Vec<(usize, u32)> = hashes
             .iter()
             .enumerate()
@@ -233,6 +252,22 @@ mod tests {
             .filter(|&(_, distance)| distance <= 20)
             .collect();
         assert_eq!(found, expected);
-        assert!(found.contains(&(17, 3)));
+        assert!(found.contains(&(17, 4)));
+    }
+
+    #[test]
+    fn a_residual_keeps_every_bit_outside_its_chunk() {
+        let hash = PerceptualHash(0x1234_5678_9abc_def0);
+        assert_eq!(residual(hash, 0), 0x5678_9abc_def0);
+        assert_eq!(residual(hash, 1), 0x1234_9abc_def0);
+        assert_eq!(residual(hash, 2), 0x1234_5678_def0);
+        assert_eq!(residual(hash, 3), 0x1234_5678_9abc);
+        let other = PerceptualHash(hash.0 ^ (1 << 63) ^ (1 << 20) ^ 1);
+        for chunk_index in 0..CHUNKS {
+            let outside = (residual(hash, chunk_index) ^ residual(other, chunk_index)).count_ones();
+            let inside =
+                u32::from(multi_index::chunk(hash, chunk_index) ^ multi_index::chunk(other, chunk_index)).count_ones();
+            assert_eq!(outside + inside, hash.distance(other), "chunk {chunk_index}");
+        }
     }
 }
