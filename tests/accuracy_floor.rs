@@ -11,7 +11,7 @@ mod common;
 
 use common::corpus::{BOUNDARY_TARGET_SECONDS, Reference, distractor_sources, edits, must_find_nothing};
 use common::random_edits::{self, Family};
-use common::{Server, fixture, ingest, lookup, sighting};
+use common::{Server, fixture, ingest, lookup, matched_urls, sighting};
 
 /// The seed of the floor's random draws: neither the benchmark's tuning nor its held-out seed.
 const FLOOR_SEED: u64 = 3;
@@ -64,7 +64,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
             let query = ffmpeg(&edit.ffmpeg_args(reference), &edit.file_name(reference));
             let report = lookup(&mut client, &query, None).await.unwrap();
             let case = format!("{} / {}", reference.name, edit.family);
-            let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+            let urls = matched_urls(&report);
             if urls != [format!("reference:{}", reference.name)] {
                 failures.push(format!("{case}: matched {urls:?}"));
                 continue;
@@ -94,7 +94,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
             let query = ffmpeg(&edit.args, &random_edits::file_name(reference, &edit));
             let report = lookup(&mut client, &query, None).await.unwrap();
             let case = format!("{} / {}", reference.name, edit.steps.join(", "));
-            let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+            let urls = matched_urls(&report);
             match urls.as_slice() {
                 [] => {}
                 [url] if *url == format!("reference:{}", reference.name) => found.push(case),
@@ -123,7 +123,7 @@ async fn every_edit_family_leads_to_the_reference_and_nothing_else() {
         let report = lookup(&mut client, &query, None).await.unwrap();
         let case = format!("{} / {}; then {}", reference.name, first_hop.steps.join(", "), edit.steps.join(", "));
         let reference_url = format!("reference:{}", reference.name);
-        let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+        let urls = matched_urls(&report);
         if urls.iter().any(|url| *url != reference_url && *url != reupload_url) {
             failures.push(format!("{case}: matched {urls:?}"));
         } else if urls.first() == Some(&reference_url.as_str()) {

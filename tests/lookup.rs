@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Server, date, fixture, ingest, lookup, reencode, seconds_of, sighting};
+use common::{Server, date, fixture, ingest, lookup, matched_urls, reencode, seconds_of, sighting};
 use firstseen::proto::v1;
 
 /// The case firstseen exists for: a re-upload is indexed first, the original after it, and a
@@ -161,7 +161,7 @@ async fn a_one_second_excerpt_and_a_trimmed_short_clip_are_found() {
         [(&excerpt, "https://example.org/bikes", 6.2), (&trimmed, "https://example.org/short", 0.4)]
     {
         let report = lookup(&mut client, query, None).await.unwrap();
-        let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+        let urls = matched_urls(&report);
         assert_eq!(urls, [url], "{}", query.display());
         let found = &report.matches[0];
         let offset = found.reference_segment.unwrap().start_seconds - found.query_segment.unwrap().start_seconds;
@@ -188,7 +188,7 @@ async fn copies_cropped_to_fill_a_narrower_frame_are_found() {
     );
     for query in [&vertical, &split] {
         let report = lookup(&mut client, query, None).await.unwrap();
-        let urls: Vec<&str> = report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect();
+        let urls = matched_urls(&report);
         assert_eq!(urls, ["https://example.org/bunny"], "{}", query.display());
     }
 }

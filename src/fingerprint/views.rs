@@ -155,8 +155,9 @@ impl Turn {
 }
 
 /// A part of the views a lookup searches with: the picture as the copy shows it (upright,
-/// mirrored, each window, the fill-crop strips), or the picture turned back from one [`Turn`]. A copy is turned as a
-/// whole, so a lookup may search the turned parts of a few keyframes before the rest.
+/// mirrored, each window, the fill-crop strips), or the picture turned back from one [`Turn`].
+/// A copy is turned as a whole, so a lookup may search the turned parts of a few keyframes
+/// before the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchedViews {
     AsShown,

@@ -385,7 +385,6 @@ impl Index {
         Ok(true)
     }
 
-    /// The stored entries of a footage's reviews, in URL order, undecoded.
     /// The entries of `column` filed under footage `id`, in key order: one prefix scan.
     fn entries_of(&self, column: &str, id: FootageId) -> rocksdb::DBIteratorWithThreadMode<'_, DB> {
         let prefix = schema::footage_key(id);
@@ -739,29 +738,24 @@ mod tests {
             linked_segment: stretch(500, 1_500),
             speed: 1.0,
         };
-        let excerpt = index
-            .insert_footage(
-                &fingerprint(&[5, 6]),
-                &sighting("https://b", "2023-09-20"),
-                &[],
-                &[to_original],
-                Durability::Synced,
-            )
-            .unwrap();
+        let insert_excerpt = |views: &[u64], url: &str| {
+            index
+                .insert_footage(
+                    &fingerprint(views),
+                    &sighting(url, "2023-09-20"),
+                    &[],
+                    &[to_original],
+                    Durability::Synced,
+                )
+                .unwrap()
+        };
+        let excerpt = insert_excerpt(&[5, 6], "https://b");
         let from_excerpt = Link { footage: excerpt.id, ..to_original };
         assert_eq!(index.links(excerpt.id, 8).unwrap(), vec![from_excerpt]);
         assert_eq!(index.links(original.id, 8).unwrap(), vec![from_excerpt.reversed()]);
         assert_eq!(from_excerpt.reversed().reversed(), from_excerpt);
         // A second excerpt: the original has two links, of which a bounded read returns the first.
-        index
-            .insert_footage(
-                &fingerprint(&[7, 8]),
-                &sighting("https://c", "2023-09-21"),
-                &[],
-                &[to_original],
-                Durability::Synced,
-            )
-            .unwrap();
+        insert_excerpt(&[7, 8], "https://c");
         assert_eq!(index.links(original.id, 8).unwrap().len(), 2);
         assert_eq!(index.links(original.id, 1).unwrap(), vec![from_excerpt.reversed()]);
     }

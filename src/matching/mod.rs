@@ -3,8 +3,9 @@
 //! For every informative query keyframe the [`References`] return the indexed keyframes within
 //! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored,
 //! each window's, the fill-crop strips, and turned back from each turn: see [`Matcher::lookup`]
-//! for when the turned ones are searched); those hits are grouped by footage and [`alignment`] keeps, per footage, only the run of
-//! keyframes that agree on one playback speed and time offset. Footage with enough agreeing
+//! for when the turned ones are searched); those hits are grouped by footage and [`alignment`]
+//! keeps, per footage, only the run of keyframes that agree on one playback speed and time
+//! offset. Footage with enough agreeing
 //! keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
 //! Matching knows nothing of dates: the engine joins sightings to evidence.
 
@@ -382,7 +383,8 @@ mod tests {
         // picture at 2 s, the rest are unrelated.
         let dense = |shown: &[&ViewHashes]| {
             let mut keyframes: Vec<ViewHashes> = shown.iter().map(|&view| view.clone()).collect();
-            keyframes.extend((0..4).map(|_| random_views(&mut fastrand::Rng::with_seed(9))));
+            let mut unrelated = fastrand::Rng::with_seed(9);
+            keyframes.extend((0..4).map(|_| random_views(&mut unrelated)));
             let mut query = fingerprint(&keyframes);
             for (n, keyframe) in query.keyframes.iter_mut().enumerate() {
                 keyframe.time_ms = n as u32 * 125;

@@ -16,8 +16,8 @@
 //! fewer than the matcher's quorum, however well each one matches. Dense keyframes of a short
 //! copy still meet a longer original's sparse ones: each of the original's keyframes has one of
 //! the copy's within about half the short interval (a frame's length more, when frames do not
-//! fall on it). Whether a video is short is known only at its
-//! end, so both samplings run until a frame at or past `short_video_ms` rules the dense one out.
+//! fall on it). Whether a video is short is known only at its end, so both samplings run until
+//! a frame at or past `short_video_ms` rules the dense one out.
 //!
 //! Frames with little information (black, flat colour, a title card that is mostly one colour,
 //! the bottom of a fade) hash to near-noise: they are kept for timing but marked, and the stages

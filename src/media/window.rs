@@ -11,10 +11,10 @@
 //! out to the footage's own texture. So the detector keeps, at every pixel, the mean difference
 //! between the pixels two apart across it (two, so that the one pixel a scaled-down edge blends
 //! into does not hide it), and looks for rectangles whose sides are persistently stronger than
-//! the picture just beside them. Of those, it keeps the one whose sides are edge nearly all
-//! along (over busy footage, a line through the background is edge only here and there), then
-//! the one that holds the most moving picture and the least still picture: the footage, not the
-//! static page or panel around it. Over a soft background (a blurred copy of the clip, a flat
+//! the picture just beside them. Of those that move, it keeps the one with the most sides of its
+//! own, then the one whose sides are edge nearly all along (over busy footage, a line through
+//! the background is edge only here and there), then the one that holds the most moving picture
+//! and the least still picture: the footage, not the static page or panel around it. Over a soft background (a blurred copy of the clip, a flat
 //! card) the edges may not stand out; there the window is the run of detailed picture that
 //! `media::detail` finds.
 //!
@@ -130,8 +130,9 @@ impl WindowDetector {
 
     /// Where footage may be shown within the frame, at most [`MAX_WINDOWS`]: the parts of a split
     /// screen, and the window framed by four edges (or two seams, for a window as tall or as wide
-    /// as the frame) or else footage on a soft background found by its detail (`media::detail`). Empty when there is none of these, and never the picture
-    /// inside the bars, `content`, which is hashed anyway.
+    /// as the frame) or else footage on a soft background found by its detail (`media::detail`).
+    /// Empty when there is none of these, and never the picture inside the bars, `content`,
+    /// which is hashed anyway.
     pub fn windows(&self, content: ContentBox) -> Vec<ContentBox> {
         if self.frames == 0 {
             return Vec::new();
@@ -226,9 +227,13 @@ fn framed_window(vertical: &EdgeMap, horizontal: &EdgeMap, motion: &MotionMap) -
                 (true, false) => horizontal.is_seam(top) && horizontal.is_seam(bottom),
                 (false, false) => sides_cover(MIN_SIDE_COVERAGE),
             };
+            if !closed {
+                continue;
+            }
             let window = window_within([left, right, top, bottom]);
-            // Trimming a still rectangle's stillness would leave any 16-pixel patch.
-            if !closed || !motion.moves(&window) {
+            // A rectangle that stands still is no window: trimming its stillness would leave any
+            // 16-pixel patch.
+            if !motion.moves(&window) {
                 continue;
             }
             // Real edges before motion: a window's own four sides, not a larger box that

@@ -265,6 +265,11 @@ pub async fn lookup(
     client.lookup(upload::<v1::LookupRequest>(path, options)).await.map(tonic::Response::into_inner)
 }
 
+/// The source URL of each match's earliest sighting, in the report's order.
+pub fn matched_urls(report: &v1::LookupReport) -> Vec<&str> {
+    report.matches.iter().map(|found| found.sightings[0].source_url.as_str()).collect()
+}
+
 pub fn seconds_of(timestamp: &Option<prost_types::Timestamp>) -> i64 {
     timestamp.as_ref().expect("a timestamp").seconds
 }
