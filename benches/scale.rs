@@ -303,12 +303,13 @@ fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut f
         centre: move_bits(hashes.centre),
         band: move_bits(hashes.band),
     };
-    // The turned views travel with every fingerprint the CLI makes, so lookups and ingests
-    // search them as they would in use; a window is rare, and left out.
+    // The turned and tilted views travel with every fingerprint the CLI makes, so lookups and
+    // ingests search them as they would in use; a window is rare, and left out.
     let upright = regions(real.upright);
     let mirrored = regions(real.mirrored);
     let turned = real.turned.map(|turned| turned.map(&mut regions));
+    let tilted = real.tilted.map(|tilted| tilted.map(|hashes| hashes.map(&mut move_bits)));
     let middle = real.middle.map(&mut move_bits);
     let filled = real.filled.into_iter().map(&mut move_bits).collect();
-    ViewHashes { upright, mirrored, windows: Vec::new(), turned, middle, filled }
+    ViewHashes { upright, mirrored, windows: Vec::new(), turned, tilted, middle, filled }
 }

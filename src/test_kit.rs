@@ -36,6 +36,7 @@ pub fn random_views(rng: &mut fastrand::Rng) -> ViewHashes {
         mirrored,
         windows: Vec::new(),
         turned: None,
+        tilted: None,
         middle: Some(PerceptualHash(rng.u64(..))),
         filled: Vec::new(),
     }

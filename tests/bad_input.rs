@@ -85,6 +85,7 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
         mirrored: Some(regions),
         windows: Vec::new(),
         turned: Vec::new(),
+        tilted: Vec::new(),
         middle: None,
         filled: Vec::new(),
     };

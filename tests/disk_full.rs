@@ -62,6 +62,7 @@ fn made_up(seed: u64, count: u32) -> v1::Fingerprint {
                 mirrored: regions(),
                 windows: Vec::new(),
                 turned: None,
+                tilted: None,
                 middle: None,
                 filled: Vec::new(),
             };

@@ -39,10 +39,13 @@ fn keyframe() -> impl Strategy<Value = v1::Keyframe> {
         .prop_flat_map(|count| prop::collection::vec(regions().prop_map(Option::unwrap_or_default), count));
     // Windows: up to the three a fingerprint may carry, or one too many.
     let windows = prop::collection::vec(regions().prop_map(Option::unwrap_or_default), 0..5usize);
-    // Fill-crop views: up to the 28 a fingerprint may carry, or a few too many.
-    let filled = (prop::option::of(any::<u64>()), prop::collection::vec(any::<u64>(), 0..32usize));
+    // Fill-crop views: up to the 28 a fingerprint may carry, or a few too many; tilted views:
+    // none, the two a fingerprint carries, or a wrong count.
+    let tilted =
+        prop_oneof![Just(0usize), Just(2), 0..4usize].prop_flat_map(|count| prop::collection::vec(any::<u64>(), count));
+    let filled = (prop::option::of(any::<u64>()), prop::collection::vec(any::<u64>(), 0..32usize), tilted);
     (prop_oneof![0..20_000u32, any::<u32>()], any::<bool>(), regions(), regions(), windows, turned, filled).prop_map(
-        |(time_ms, informative, upright, mirrored, windows, turned, (middle, filled))| v1::Keyframe {
+        |(time_ms, informative, upright, mirrored, windows, turned, (middle, filled, tilted))| v1::Keyframe {
             time_ms,
             informative,
             upright,
@@ -51,6 +54,7 @@ fn keyframe() -> impl Strategy<Value = v1::Keyframe> {
             turned,
             middle,
             filled,
+            tilted,
         },
     )
 }

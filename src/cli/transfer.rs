@@ -228,9 +228,10 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                     .map(presentation::hex_hash)
                     .transpose()
                     .map_err(anyhow::Error::msg)?,
-                // An export holds indexed footage, which has no window, turned or fill-crop views.
+                // An export holds indexed footage, which has no window, turned, tilted or fill-crop views.
                 windows: Vec::new(),
                 turned: Vec::new(),
+                tilted: Vec::new(),
                 filled: Vec::new(),
             })
         })

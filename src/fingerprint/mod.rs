@@ -15,7 +15,7 @@ mod views;
 use std::path::Path;
 
 pub use hash::{FrameHasher, PerceptualHash};
-pub use views::{MAX_FILLED, Orientation, RegionHashes, SearchedViews, Turn, ViewHashes};
+pub use views::{MAX_FILLED, Orientation, RegionHashes, SearchedViews, TILTED_VIEWS, Tilt, Turn, ViewHashes};
 
 use crate::media::{
     ANALYSIS_SIDE, AnalysisFrame, BorderDetector, ContentBox, DecodeLimits, KeyframePolicy, KeyframeSelector,
@@ -48,7 +48,9 @@ use crate::media::{
 /// 10: every keyframe carries its middle strip (35–65 %, 10–90 %), which is indexed, and each
 /// informative keyframe carries the strips where an original's middle would be if a picture of
 /// it were a fill crop, which are searched.
-pub const RECIPE_VERSION: u32 = 10;
+/// 11: each informative keyframe carries the centre and band of its picture tilted back 3° and
+/// 5° each way, which are searched.
+pub const RECIPE_VERSION: u32 = 11;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -133,6 +135,7 @@ impl Fingerprint {
             .chain(windows.iter().copied())
             .filter_map(|area| Some((area, area.display_aspect(info.display_aspect)?)))
             .collect();
+        let bars_aspect = bars.display_aspect(info.display_aspect);
         let keyframes = selector
             .keyframes()
             .into_iter()
@@ -161,6 +164,11 @@ impl Fingerprint {
                     // Turned back from inside the bars only, not from the landscape band a tall
                     // picture is cut to: a landscape video turned a quarter is a tall picture.
                     turned: Some(ViewHashes::turned_back(&hasher, &of_area(&bars), bars.width, bars.height)),
+                    // Tilted back from inside the bars too: a tilted copy's black corners are no
+                    // bars, and a tilt is undone in the shape the picture is displayed at.
+                    tilted: bars_aspect.filter(|_| informative).map(|aspect| {
+                        ViewHashes::tilted_back(&hasher, &of_area(&bars), bars.width, bars.height, aspect)
+                    }),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
                 };
                 Keyframe { time_ms: frame.time_ms, informative, hashes }

@@ -29,6 +29,15 @@
 //! the query also carries the three regions of its picture turned back by each of the three
 //! turns. Searched only, like the others: the index holds every footage once, upright.
 //!
+//! A copy *tilted* by a few degrees (a phone held askew while filming a screen, a clip rotated a
+//! little to dodge a filter, black in the corners) moves every side of the picture, and pHash
+//! shrugs off only about two degrees of it (a 2° mismatch costs 2–8 bits of 64 on the unit
+//! tests' scenes). So the query also carries its picture tilted back by each of
+//! [`TILT_DEGREES`], each way, hashed over the centre and band regions, which a tilt's black
+//! corners stay outside of: they meet the original's centre and band for tilts of about 2–6°,
+//! and smaller tilts are met as shown. The tilt is undone as the picture is displayed, not on
+//! the analysis square, which would shear any other shape. Searched only, like the turned views.
+//!
 //! A copy *cropped to fill* a narrower frame (a landscape clip filling a vertical 9:16 frame, or
 //! one part of a split screen) keeps only a middle slice of the picture's width, which none of
 //! the three regions holds. So the index also files each keyframe's **middle** strip, 35–65 %
@@ -107,6 +116,10 @@ pub struct ViewHashes {
     /// order. Only searched, never indexed or stored, like the window; absent from fingerprints
     /// made before turns were searched, which are then simply not searched turned.
     pub turned: Option<[RegionHashes; 3]>,
+    /// The picture as it looks tilted back from each of [`Tilt::ALL`], in that order: for each of
+    /// [`TILT_DEGREES`], its centre and band. Only searched, like the turned views; absent from
+    /// fingerprints made before tilts were searched and from uninformative keyframes.
+    pub tilted: Option<[TiltedHashes; 2]>,
     /// The middle strip of the upright picture, indexed beside its regions. Absent from
     /// keyframes stored before recipe version 10, which fill crops then do not meet.
     pub middle: Option<PerceptualHash>,
@@ -154,23 +167,83 @@ impl Turn {
     }
 }
 
+/// How far a tilted copy is assumed to be tilted, either way. pHash shrugs off about 2°, so two
+/// assumed tilts 2° apart cover about 2–6°, and less than that is met as shown.
+pub const TILT_DEGREES: [f64; 2] = [3.0, 5.0];
+
+/// The hashes of a picture tilted back one way: for each of [`TILT_DEGREES`], its centre and
+/// band, in that order.
+pub type TiltedHashes = [PerceptualHash; 2 * TILT_DEGREES.len()];
+
+/// How many tilted views a keyframe carries, when it carries them: [`TiltedHashes`] each way.
+pub const TILTED_VIEWS: usize = Tilt::ALL.len() * 2 * TILT_DEGREES.len();
+
+/// The way a copy shows the footage tilted by a few degrees, as the viewer sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tilt {
+    Clockwise,
+    Anticlockwise,
+}
+
+impl Tilt {
+    pub const ALL: [Tilt; 2] = [Tilt::Clockwise, Tilt::Anticlockwise];
+
+    /// Where this tilt is in [`Tilt::ALL`], and so in [`ViewHashes::tilted`].
+    pub fn position(self) -> usize {
+        match self {
+            Tilt::Clockwise => 0,
+            Tilt::Anticlockwise => 1,
+        }
+    }
+
+    /// How a viewer says it: "clockwise" or "anticlockwise".
+    pub fn name(self) -> &'static str {
+        match self {
+            Tilt::Clockwise => "clockwise",
+            Tilt::Anticlockwise => "anticlockwise",
+        }
+    }
+
+    /// The tilt `name` says, if it is one.
+    pub fn of_name(name: &str) -> Option<Tilt> {
+        Tilt::ALL.into_iter().find(|tilt| tilt.name() == name)
+    }
+
+    /// `degrees` this way, clockwise positive.
+    fn signed(self, degrees: f64) -> f64 {
+        match self {
+            Tilt::Clockwise => degrees,
+            Tilt::Anticlockwise => -degrees,
+        }
+    }
+}
+
 /// A part of the views a lookup searches with: the picture as the copy shows it (upright,
-/// mirrored, each window, the fill-crop strips), or the picture turned back from one [`Turn`].
-/// A copy is turned as a whole, so a lookup may search the turned parts of a few keyframes
-/// before the rest.
+/// mirrored, each window, the fill-crop strips), or the picture turned back from one [`Turn`] or
+/// tilted back from one [`Tilt`]. A copy is turned or tilted as a whole, so a lookup may search
+/// those parts of a few keyframes before the rest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SearchedViews {
     AsShown,
     TurnedBack(Turn),
+    TiltedBack(Tilt),
 }
 
 impl SearchedViews {
-    pub const ALL: [SearchedViews; 4] = [
+    pub const ALL: [SearchedViews; 6] = [
         SearchedViews::AsShown,
         SearchedViews::TurnedBack(Turn::Quarter),
         SearchedViews::TurnedBack(Turn::Half),
         SearchedViews::TurnedBack(Turn::ThreeQuarters),
+        SearchedViews::TiltedBack(Tilt::Clockwise),
+        SearchedViews::TiltedBack(Tilt::Anticlockwise),
     ];
+
+    /// Every part but the views as shown: the ones a copy shows only when it was turned or
+    /// tilted as a whole.
+    pub fn reoriented() -> &'static [SearchedViews] {
+        &SearchedViews::ALL[1..]
+    }
 }
 
 /// How a query keyframe's view relates to the original it met.
@@ -181,6 +254,21 @@ pub enum Orientation {
     Mirrored,
     /// The copy shows the original turned clockwise by this.
     Turned(Turn),
+    /// The copy shows the original tilted by about this.
+    Tilted(Tilt),
+}
+
+impl Orientation {
+    /// Every orientation, upright last.
+    pub const ALL: [Orientation; 7] = [
+        Orientation::Mirrored,
+        Orientation::Turned(Turn::Quarter),
+        Orientation::Turned(Turn::Half),
+        Orientation::Turned(Turn::ThreeQuarters),
+        Orientation::Tilted(Tilt::Clockwise),
+        Orientation::Tilted(Tilt::Anticlockwise),
+        Orientation::Upright,
+    ];
 }
 
 impl ViewHashes {
@@ -192,6 +280,7 @@ impl ViewHashes {
             mirrored: RegionHashes::of(hasher, &mirror(pixels, width), width, height),
             windows: Vec::new(),
             turned: None,
+            tilted: None,
             middle: Some(hasher.hash_luma(strip, strip_width, strip_height)),
             filled: Vec::new(),
         }
@@ -239,6 +328,27 @@ impl ViewHashes {
         })
     }
 
+    /// A picture (row-major grey, `width` × `height`, displayed `aspect` wide to its height)
+    /// tilted back from each of [`Tilt::ALL`]: what [`ViewHashes::tilted`] holds.
+    pub fn tilted_back(
+        hasher: &FrameHasher,
+        pixels: &[u8],
+        width: usize,
+        height: usize,
+        aspect: f64,
+    ) -> [TiltedHashes; 2] {
+        Tilt::ALL.map(|tilt| {
+            let [small, large] = TILT_DEGREES.map(|degrees| {
+                let upright = tilt_back(pixels, width, height, aspect, tilt.signed(degrees));
+                [CENTRE, BAND].map(|region| {
+                    let (cropped, cropped_width, cropped_height) = crop(&upright, width, height, region);
+                    hasher.hash_luma(cropped, cropped_width, cropped_height)
+                })
+            });
+            [small[0], small[1], large[0], large[1]]
+        })
+    }
+
     /// The views an index files the keyframe under.
     pub fn indexed(&self) -> impl Iterator<Item = PerceptualHash> + '_ {
         self.upright.all().into_iter().chain(self.middle)
@@ -275,7 +385,13 @@ impl ViewHashes {
             }
             _ => None,
         };
-        as_shown.into_iter().flatten().chain(turned.into_iter().flatten())
+        let tilted = match (views, &self.tilted) {
+            (SearchedViews::TiltedBack(tilt), Some(tilted)) => {
+                Some(tilted[tilt.position()].map(|hash| (hash, Orientation::Tilted(tilt))))
+            }
+            _ => None,
+        };
+        as_shown.into_iter().flatten().chain(turned.into_iter().flatten()).chain(tilted.into_iter().flatten())
     }
 }
 
@@ -294,6 +410,7 @@ impl ViewHashes {
             mirrored: regions(!hash),
             windows: Vec::new(),
             turned: None,
+            tilted: None,
             middle: None,
             filled: Vec::new(),
         }
@@ -342,6 +459,40 @@ fn turn_back(pixels: &[u8], width: usize, height: usize, turn: Turn) -> (Vec<u8>
             ((0..width * height).map(|i| at(i / height, height - 1 - i % height)).collect(), height, width)
         }
     }
+}
+
+/// A picture (row-major grey, `width` × `height`, displayed `aspect` wide to its height) that
+/// shows something tilted clockwise by `degrees`, tilted back about its centre. The turn is
+/// made as the picture is displayed, not on the analysis square, which would shear a picture of
+/// any other shape. What falls outside the picture is black, as a tilted copy's corners are.
+fn tilt_back(pixels: &[u8], width: usize, height: usize, aspect: f64, degrees: f64) -> Vec<u8> {
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (half_width, half_height) = (width as f64 / 2.0, height as f64 / 2.0);
+    // Display units: the picture is `aspect` wide and 1 high.
+    let (to_display, to_pixels) = (aspect / width as f64, width as f64 / aspect);
+    let at = |x: isize, y: isize| -> f64 {
+        if x < 0 || y < 0 || x as usize >= width || y as usize >= height {
+            0.0
+        } else {
+            f64::from(pixels[y as usize * width + x as usize])
+        }
+    };
+    let mut back = Vec::with_capacity(width * height);
+    for y in 0..height {
+        for x in 0..width {
+            let (dx, dy) = ((x as f64 + 0.5 - half_width) * to_display, (y as f64 + 0.5 - half_height) / height as f64);
+            // The copy shows the point at `(dx, dy)` of the original turned clockwise.
+            let (tx, ty) = (dx * cos - dy * sin, dx * sin + dy * cos);
+            let (sx, sy) = (tx * to_pixels + half_width - 0.5, ty * height as f64 + half_height - 0.5);
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = (sx - x0, sy - y0);
+            let (x0, y0) = (x0 as isize, y0 as isize);
+            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+            back.push((top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8);
+        }
+    }
+    back
 }
 
 /// `pixels` turned clockwise by `turn`: what a copy that lost its orientation shows.
@@ -460,6 +611,36 @@ mod tests {
         }
         // A landscape 16:9 picture is no fill crop of any shape but the widest.
         assert_eq!(ViewHashes::fill_crop_strips(&hasher, &scene(width, height), width, height, 16.0 / 9.0).len(), 1);
+    }
+
+    #[test]
+    fn a_tilted_copy_meets_the_original_through_the_views_that_tilt_it_back() {
+        let hasher = FrameHasher::default();
+        let (width, height, aspect) = (64, 64, 16.0 / 9.0);
+        let original = ViewHashes::of_picture(&hasher, &scene(width, height), width, height);
+        let closest = |searched: &mut dyn Iterator<Item = (PerceptualHash, Orientation)>| {
+            searched
+                .flat_map(|(hash, orientation)| {
+                    original.indexed().map(move |indexed| (hash.distance(indexed), orientation))
+                })
+                .min_by_key(|&(distance, _)| distance)
+                .expect("views")
+        };
+        for tilt in [2.0, 3.0, 4.0, 5.0, 6.0, -2.0, -4.0, -6.0] {
+            // What a copy tilted clockwise by `tilt` shows: the original turned that far, black
+            // where its corners leave the frame.
+            let copy = tilt_back(&scene(width, height), width, height, aspect, -tilt);
+            let mut views = ViewHashes::of_picture(&hasher, &copy, width, height);
+            let (as_shown, _) = closest(&mut views.searched());
+            views.tilted = Some(ViewHashes::tilted_back(&hasher, &copy, width, height, aspect));
+            let way = if tilt > 0.0 { Tilt::Clockwise } else { Tilt::Anticlockwise };
+            let (tilted_back, orientation) = closest(&mut views.searched_in(SearchedViews::TiltedBack(way)));
+            assert_eq!(orientation, Orientation::Tilted(way));
+            assert!(tilted_back <= 4, "{tilt}°: {tilted_back} bits tilted back");
+            if tilt.abs() >= 5.0 {
+                assert!(as_shown > 7 && tilted_back < as_shown, "{tilt}°: {as_shown} bits as shown");
+            }
+        }
     }
 
     #[test]

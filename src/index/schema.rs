@@ -537,6 +537,7 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
                     mirrored: RegionHashes { whole: hash(3), centre: hash(4), band: hash(5) },
                     windows: Vec::new(),
                     turned: None,
+                    tilted: None,
                     middle: has_middle.then(|| hash(6)),
                     filled: Vec::new(),
                 },
@@ -603,6 +604,7 @@ mod tests {
             mirrored: regions(u64::MAX - n),
             windows: Vec::new(),
             turned: None,
+            tilted: None,
             middle: middle.map(PerceptualHash),
             filled: Vec::new(),
         };

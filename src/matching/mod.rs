@@ -2,11 +2,10 @@
 //!
 //! For every informative query keyframe the [`References`] return the indexed keyframes within
 //! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored,
-//! each window's, the fill-crop strips, and turned back from each turn: see [`Matcher::lookup`]
-//! for when the turned ones are searched); those hits are grouped by footage and [`alignment`]
-//! keeps, per footage, only the run of keyframes that agree on one playback speed and time
-//! offset. Footage with enough agreeing
-//! keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
+//! each window's, the fill-crop strips, turned back from each turn and tilted back a few degrees
+//! either way: see [`Matcher::lookup`] for when the turned and tilted ones are searched); those
+//! hits are grouped by footage and [`alignment`] keeps, per footage, only the run of keyframes
+//! that agree on one playback speed and time offset. Footage with enough agreeing keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
 //! Matching knows nothing of dates: the engine joins sightings to evidence.
 
 mod alignment;
@@ -25,21 +24,22 @@ pub use references::References;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{Fingerprint, Keyframe, Orientation, SearchedViews, Turn};
+use crate::fingerprint::{Fingerprint, Keyframe, Orientation, SearchedViews};
 use crate::index::{FootageId, IndexError};
 use crate::time::Segment;
 
 /// Bits out of 64 by which two unrelated pictures differ on average.
 const UNRELATED_DISTANCE: f64 = 32.0;
 
-/// Query keyframes, spread over the query, whose turned-back views are searched before the
-/// others'. A copy is turned as a whole, so its turn shows in keyframes anywhere in it, and the
-/// nine turned views are more than half of a plain keyframe's searches: a long query searches
-/// them all only for a turn that some footage meets in the sample.
-const TURN_SAMPLE: usize = 16;
-/// Sampled keyframes that must meet one footage through a turn for every keyframe to be
-/// searched turned that way: one is any stray hit, of which a large index has plenty.
-const TURN_SAMPLE_QUORUM: usize = 2;
+/// Query keyframes, spread over the query, whose turned-back and tilted-back views are searched
+/// before the others'. A copy is turned or tilted as a whole, so that shows in keyframes anywhere
+/// in it, and the nine turned and two tilted views are more than half of a plain keyframe's
+/// searches: a long query searches them all only for a turn or tilt that some footage meets in
+/// the sample.
+const REORIENTED_SAMPLE: usize = 16;
+/// Sampled keyframes that must meet one footage through a turn or tilt for every keyframe to be
+/// searched that way: one is any stray hit, of which a large index has plenty.
+const REORIENTED_SAMPLE_QUORUM: usize = 2;
 
 /// How strict a lookup is.
 #[derive(Clone, Debug)]
@@ -86,11 +86,11 @@ impl Matcher {
 
     /// The evidence that `query` contains each footage it does, in no particular order.
     ///
-    /// Every keyframe is searched as the copy shows it. Turned back, a query of more than
-    /// [`TURN_SAMPLE`] keyframes is searched in full only for the turns through which some
-    /// footage meets [`TURN_SAMPLE_QUORUM`] keyframes of a sample spread over it. The trade-off:
-    /// turned footage that fills only a small part of a long query (one turned clip of a long
-    /// compilation) can go unseen.
+    /// Every keyframe is searched as the copy shows it. Turned or tilted back, a query of more
+    /// than [`REORIENTED_SAMPLE`] keyframes is searched in full only for the turns and tilts
+    /// through which some footage meets [`REORIENTED_SAMPLE_QUORUM`] keyframes of a sample spread
+    /// over it. The trade-off: turned or tilted footage that fills only a small part of a long
+    /// query (one turned clip of a long compilation) can go unseen.
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
         let mut found = Vec::new();
@@ -102,7 +102,7 @@ impl Matcher {
         Ok(found)
     }
 
-    /// The hits of every searched view of `keyframes`, the turned ones as [`Matcher::lookup`]
+    /// The hits of every searched view of `keyframes`, the turned and tilted ones as [`Matcher::lookup`]
     /// says, grouped by footage, each group in query time order.
     fn hits_of_every_view(
         &self,
@@ -111,24 +111,26 @@ impl Matcher {
     ) -> FxHashMap<FootageId, Vec<Pair>> {
         let radius = self.policy.radius;
         let mut hits = references.hits_by_footage(keyframes, SearchedViews::AsShown, radius);
-        let sample = search::spread_sample(keyframes, TURN_SAMPLE);
-        let mut met_turned = FxHashSet::default();
-        for turn in Turn::ALL {
-            let views = SearchedViews::TurnedBack(turn);
+        let sample = search::spread_sample(keyframes, REORIENTED_SAMPLE);
+        let mut met_reoriented = FxHashSet::default();
+        for &views in SearchedViews::reoriented() {
             let sampled = references.hits_by_footage(&sample, views, radius);
-            let turned = if sample.len() == keyframes.len() {
+            let reoriented = if sample.len() == keyframes.len() {
                 sampled
-            } else if sampled.values().any(|pairs| alignment::distinct_query_keyframes(pairs) >= TURN_SAMPLE_QUORUM) {
+            } else if sampled
+                .values()
+                .any(|pairs| alignment::distinct_query_keyframes(pairs) >= REORIENTED_SAMPLE_QUORUM)
+            {
                 references.hits_by_footage(keyframes, views, radius)
             } else {
                 continue;
             };
-            for (footage, pairs) in turned {
+            for (footage, pairs) in reoriented {
                 hits.entry(footage).or_default().extend(pairs);
-                met_turned.insert(footage);
+                met_reoriented.insert(footage);
             }
         }
-        for footage in met_turned {
+        for footage in met_reoriented {
             if let Some(pairs) = hits.get_mut(&footage) {
                 // Stable: a keyframe's pairs keep the order of its views.
                 pairs.sort_by_key(|pair| pair.query_ms);
@@ -212,12 +214,8 @@ fn query_segment(query: &Fingerprint, supporting: &[Pair]) -> Segment {
 /// The orientation most supporting pairs met the footage through; upright when it ties.
 fn prevailing_orientation(supporting: &[Pair]) -> Orientation {
     let support = |orientation: Orientation| supporting.iter().filter(|pair| pair.orientation == orientation).count();
-    // `max_by_key` keeps the last of equals, so upright is listed last to win ties.
-    let turned = Turn::ALL.map(Orientation::Turned);
-    [Orientation::Mirrored, turned[0], turned[1], turned[2], Orientation::Upright]
-        .into_iter()
-        .max_by_key(|&orientation| support(orientation))
-        .unwrap_or_default()
+    // `max_by_key` keeps the last of equals, and upright is listed last, so it wins ties.
+    Orientation::ALL.into_iter().max_by_key(|&orientation| support(orientation)).unwrap_or_default()
 }
 
 /// Share of the segment's informative keyframes that agree, times their mean hash similarity.
@@ -236,7 +234,7 @@ fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
 mod tests {
     use super::references::InMemory;
     use super::*;
-    use crate::fingerprint::ViewHashes;
+    use crate::fingerprint::{Tilt, Turn, ViewHashes};
     use crate::test_kit::{fingerprint, random_views};
 
     /// Ten seconds of footage, indexed as footage 1.
@@ -271,6 +269,7 @@ mod tests {
                 mirrored: view.upright,
                 windows: Vec::new(),
                 turned: None,
+                tilted: None,
                 middle: None,
                 filled: Vec::new(),
             })
@@ -295,6 +294,27 @@ mod tests {
             .collect();
         let [evidence] = Matcher::default().lookup(&references, &fingerprint(&turned)).unwrap().try_into().unwrap();
         assert_eq!(evidence.orientation, Orientation::Turned(Turn::Half));
+        assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 10_000 });
+    }
+
+    #[test]
+    fn a_tilted_copy_is_found_tilted() {
+        let mut rng = fastrand::Rng::with_seed(6);
+        let (references, views) = references(&mut rng);
+        // What a copy tilted anticlockwise carries: unrelated views as shown, and the original's
+        // centre among its centres tilted back.
+        let tilted: Vec<ViewHashes> = views
+            .iter()
+            .map(|view| {
+                let unrelated = random_views(&mut rng);
+                let clockwise = [unrelated.upright.centre; 4];
+                let anticlockwise =
+                    [unrelated.mirrored.centre, unrelated.mirrored.band, view.upright.centre, view.upright.band];
+                ViewHashes { tilted: Some([clockwise, anticlockwise]), ..unrelated }
+            })
+            .collect();
+        let [evidence] = Matcher::default().lookup(&references, &fingerprint(&tilted)).unwrap().try_into().unwrap();
+        assert_eq!(evidence.orientation, Orientation::Tilted(Tilt::Anticlockwise));
         assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 10_000 });
     }
 
@@ -346,7 +366,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].orientation, Orientation::Upright);
         let sample_only: Vec<(SearchedViews, usize)> = std::iter::once((SearchedViews::AsShown, 40))
-            .chain(Turn::ALL.map(|turn| (SearchedViews::TurnedBack(turn), TURN_SAMPLE)))
+            .chain(SearchedViews::reoriented().iter().map(|&views| (views, REORIENTED_SAMPLE)))
             .collect();
         assert_eq!(searches, sample_only);
 
@@ -359,7 +379,7 @@ mod tests {
         assert_eq!(evidence.reference_segment, Segment { start_ms: 0, end_ms: 20_000 });
         let quarter_in_full = (SearchedViews::TurnedBack(Turn::Quarter), 40);
         assert_eq!(searches.iter().filter(|&&search| search == quarter_in_full).count(), 1);
-        assert_eq!(searches.len(), 5, "as shown, three samples, one turn in full: {searches:?}");
+        assert_eq!(searches.len(), 7, "as shown, five samples, one turn in full: {searches:?}");
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes};
+use crate::fingerprint::{Fingerprint, RECIPE_VERSION, RegionHashes, Tilt};
 use crate::index::Review;
 use crate::proto::{self, v1};
 use crate::time;
@@ -102,6 +102,9 @@ pub struct MatchJson {
     pub mirrored: bool,
     /// How far clockwise the copy shows the footage turned: 0, 90, 180 or 270.
     pub turned_degrees: u32,
+    /// "clockwise" or "anticlockwise" when the copy shows the footage tilted by a few degrees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tilted: Option<&'static str>,
     /// The matched footage whose link led to this one, when the query's pictures did not meet
     /// this footage's own (see the proto's `traced_through_footage_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -285,6 +288,11 @@ pub fn report_json(report: &v1::LookupReport) -> ReportJson {
                     speed: found.speed,
                     mirrored: found.mirrored,
                     turned_degrees: found.turned_degrees,
+                    tilted: match found.tilt() {
+                        v1::Tilt::None => None,
+                        v1::Tilt::Clockwise => Some(Tilt::Clockwise.name()),
+                        v1::Tilt::Anticlockwise => Some(Tilt::Anticlockwise.name()),
+                    },
                     traced_through_footage_id: (found.traced_through_footage_id != 0)
                         .then_some(found.traced_through_footage_id),
                     query_start,
@@ -433,6 +441,11 @@ pub struct KeyframeJson {
     /// filling the picture's shape, one per original shape that fits.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filled: Vec<String>,
+    /// The picture tilted back from a clockwise tilt, then from an anticlockwise one, as the
+    /// proto's `Keyframe.tilted` lists them: none (older fingerprints, uninformative keyframes) or
+    /// eight.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tilted: Vec<String>,
 }
 
 /// `firstseen fingerprint --json`, and the fingerprint `POST /api/v1/lookup-fingerprint` takes.
@@ -459,6 +472,7 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
                 turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
                 middle: keyframe.hashes.middle.map(|hash| hash.to_string()),
                 filled: keyframe.hashes.filled.iter().map(ToString::to_string).collect(),
+                tilted: keyframe.hashes.tilted.iter().flatten().flatten().map(ToString::to_string).collect(),
                 informative: keyframe.informative,
             })
             .collect(),
@@ -483,6 +497,7 @@ pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, Str
                 turned: keyframe.turned.iter().map(HexRegions::to_wire).collect::<Result<_, _>>()?,
                 middle: keyframe.middle.as_deref().map(hex_hash).transpose()?,
                 filled: keyframe.filled.iter().map(|hex| hex_hash(hex)).collect::<Result<_, _>>()?,
+                tilted: keyframe.tilted.iter().map(|hex| hex_hash(hex)).collect::<Result<_, _>>()?,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -86,6 +86,7 @@ fn edits(found: &Match) -> Option<String> {
         Orientation::Mirrored => edits.push("is mirrored".to_owned()),
         Orientation::Turned(Turn::Half) => edits.push("is upside down".to_owned()),
         Orientation::Turned(turn) => edits.push(format!("is turned {}° clockwise", turn.degrees())),
+        Orientation::Tilted(tilt) => edits.push(format!("is tilted a few degrees {}", tilt.name())),
     }
     if (found.evidence.speed - 1.0).abs() > NORMAL_SPEED_TOLERANCE {
         edits.push(format!("plays at {:.2}× speed", found.evidence.speed));
@@ -133,6 +134,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::fingerprint::Tilt;
     use crate::index::FootageId;
     use crate::matching::Evidence;
     use crate::test_kit::{day, sighting};
@@ -174,6 +176,9 @@ mod tests {
         assert!(summary(&edited).contains("This copy is mirrored and plays at 1.25× speed."), "{}", summary(&edited));
         let turned = Report::new(vec![found(Orientation::Turned(Turn::Quarter), 1.0, Vec::new())], None, 6_000, 12, 12);
         assert!(summary(&turned).contains("This copy is turned 90° clockwise."), "{}", summary(&turned));
+        let tilted =
+            Report::new(vec![found(Orientation::Tilted(Tilt::Anticlockwise), 1.0, Vec::new())], None, 6_000, 12, 12);
+        assert!(summary(&tilted).contains("This copy is tilted a few degrees anticlockwise."), "{}", summary(&tilted));
         let nothing = Report::new(Vec::new(), claimed(), 6_000, 12, 12);
         assert_eq!(summary(&nothing), "No indexed footage matches this video. No known earlier footage.");
     }

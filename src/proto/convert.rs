@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 
 use super::v1;
 use crate::engine::{FootageDetails, Match, Report, Verdict};
-use crate::fingerprint::{Fingerprint, Keyframe, MAX_FILLED, Orientation, PerceptualHash, RegionHashes, ViewHashes};
+use crate::fingerprint::{
+    Fingerprint, Keyframe, MAX_FILLED, Orientation, PerceptualHash, RegionHashes, TILTED_VIEWS, Tilt, ViewHashes,
+};
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::media::MAX_WINDOWS;
 use crate::time;
@@ -69,6 +71,7 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     turned: keyframe.hashes.turned.iter().flatten().map(|&regions| regions.into()).collect(),
                     middle: keyframe.hashes.middle.map(|hash| hash.0),
                     filled: keyframe.hashes.filled.iter().map(|hash| hash.0).collect(),
+                    tilted: keyframe.hashes.tilted.iter().flatten().flatten().map(|hash| hash.0).collect(),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -111,6 +114,18 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                                 return Err(invalid(format!(
                                     "invalid fingerprint: keyframe {index} has {} turned views; none or three are expected",
                                     other.len()
+                                )));
+                            }
+                        },
+                        tilted: match keyframe.tilted.len() {
+                            0 => None,
+                            TILTED_VIEWS => {
+                                let hash = |position: usize| PerceptualHash(keyframe.tilted[position]);
+                                Some([0, 1].map(|way| std::array::from_fn(|n| hash(way * TILTED_VIEWS / 2 + n))))
+                            }
+                            other => {
+                                return Err(invalid(format!(
+                                    "invalid fingerprint: keyframe {index} has {other} tilted views; none or {TILTED_VIEWS} are expected"
                                 )));
                             }
                         },
@@ -431,8 +446,14 @@ impl From<&Match> for v1::Match {
             mirrored: evidence.orientation == Orientation::Mirrored,
             turned_degrees: match evidence.orientation {
                 Orientation::Turned(turn) => turn.degrees(),
-                Orientation::Upright | Orientation::Mirrored => 0,
+                _ => 0,
             },
+            tilt: match evidence.orientation {
+                Orientation::Tilted(Tilt::Clockwise) => v1::Tilt::Clockwise,
+                Orientation::Tilted(Tilt::Anticlockwise) => v1::Tilt::Anticlockwise,
+                _ => v1::Tilt::None,
+            }
+            .into(),
             query_segment: Some(evidence.query_segment.into()),
             reference_segment: Some(evidence.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
@@ -490,6 +511,7 @@ mod tests {
         let mut views: Vec<ViewHashes> = (0..5).map(|_| random_views(&mut rng)).collect();
         views[2].windows = (0..MAX_WINDOWS).map(|_| random_views(&mut rng).upright).collect();
         views[3].turned = Some([0, 1, 2].map(|_| random_views(&mut rng).upright));
+        views[3].tilted = Some([0, 1].map(|_| [0, 1, 2, 3].map(|_| random_views(&mut rng).upright.centre)));
         views[4].filled = (0..MAX_FILLED).map(|_| random_views(&mut rng).upright.whole).collect();
         views[0].middle = None;
         let original = fingerprint(&views);
@@ -504,6 +526,10 @@ mod tests {
         two_turns.keyframes[3].turned.pop();
         let refused = Fingerprint::try_from(&two_turns).unwrap_err().to_string();
         assert_eq!(refused, "invalid fingerprint: keyframe 3 has 2 turned views; none or three are expected");
+        let mut one_tilt = wire.clone();
+        one_tilt.keyframes[3].tilted.pop();
+        let refused = Fingerprint::try_from(&one_tilt).unwrap_err().to_string();
+        assert_eq!(refused, "invalid fingerprint: keyframe 3 has 7 tilted views; none or 8 are expected");
         let mut crowded = wire.clone();
         crowded.keyframes[2].windows.push(v1::RegionHashes::default());
         let refused = Fingerprint::try_from(&crowded).unwrap_err().to_string();
