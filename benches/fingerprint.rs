@@ -62,11 +62,12 @@ fn main() {
     println!("vs floor = firstseen CPU time / decode-floor CPU time (1.0 = as cheap as decoding alone)");
     println!("vs vPDQ = vPDQ CPU time / firstseen CPU time, Python start-up and import subtracted");
 
-    // Evidence thumbnails: what an ingest that keeps them costs beside one that does not.
+    // Evidence thumbnails: what an ingest that keeps them costs beside one that does not; and
+    // what the fingerprint weighs on the wire, which is what a client sends instead of the video.
     println!();
     println!(
-        "{:<12} {:>11} {:>11} {:>10} {:>12} {:>14}",
-        "file", "cpu plain", "cpu thumbs", "thumbs", "bytes each", "bytes/keyframe"
+        "{:<12} {:>11} {:>11} {:>10} {:>12} {:>14} {:>16}",
+        "file", "cpu plain", "cpu thumbs", "thumbs", "bytes each", "bytes/keyframe", "wire B/keyframe"
     );
     for (name, file_name, args) in &clips[..measured] {
         let path = &common::bench::derived(&work.join(file_name), args);
@@ -76,11 +77,14 @@ fn main() {
         let (fingerprint, thumbnails) = Fingerprint::of_file_with_thumbnails(path, &limits).expect("fingerprint");
         let thumbs_cpu = (common::bench::self_cpu() - started).as_secs_f64();
         let bytes: usize = thumbnails.iter().map(|thumbnail| thumbnail.jpeg.len()).sum();
+        let keyframes = fingerprint.keyframes.len().max(1);
+        let wire = prost::Message::encoded_len(&firstseen::proto::v1::Fingerprint::from(&fingerprint));
         println!(
-            "{name:<12} {plain_cpu:>10.2}s {thumbs_cpu:>10.2}s {:>10} {:>12} {:>14}",
+            "{name:<12} {plain_cpu:>10.2}s {thumbs_cpu:>10.2}s {:>10} {:>12} {:>14} {:>16}",
             thumbnails.len(),
             bytes / thumbnails.len().max(1),
-            bytes / fingerprint.keyframes.len().max(1)
+            bytes / keyframes,
+            wire / keyframes
         );
     }
 }
