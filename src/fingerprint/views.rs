@@ -349,9 +349,10 @@ impl ViewHashes {
         })
     }
 
-    /// The views an index files the keyframe under.
+    /// The views an index files the keyframe under: none of a flat region (see
+    /// [`PerceptualHash::is_flat`]).
     pub fn indexed(&self) -> impl Iterator<Item = PerceptualHash> + '_ {
-        self.upright.all().into_iter().chain(self.middle)
+        self.upright.all().into_iter().chain(self.middle).filter(|hash| !hash.is_flat())
     }
 
     /// How close this keyframe comes to `reference` (an indexed keyframe): the least distance from
@@ -391,7 +392,9 @@ impl ViewHashes {
             }
             _ => None,
         };
-        as_shown.into_iter().flatten().chain(turned.into_iter().flatten()).chain(tilted.into_iter().flatten())
+        let searched =
+            as_shown.into_iter().flatten().chain(turned.into_iter().flatten()).chain(tilted.into_iter().flatten());
+        searched.filter(|(hash, _)| !hash.is_flat())
     }
 }
 
@@ -418,8 +421,8 @@ impl ViewHashes {
 }
 
 /// The least distance from any of `searched` to any view `reference` is indexed under, and the
-/// orientation of the searched view that came closest. Both the views as shown and the indexed
-/// views always include the upright ones, so there is always a distance.
+/// orientation of the searched view that came closest; when either side has only flat views,
+/// nothing compares, and the distance is every bit.
 fn closest(
     searched: impl Iterator<Item = (PerceptualHash, Orientation)>,
     reference: &ViewHashes,
@@ -427,7 +430,7 @@ fn closest(
     searched
         .flat_map(|(hash, orientation)| reference.indexed().map(move |indexed| (hash.distance(indexed), orientation)))
         .min_by_key(|&(distance, _)| distance)
-        .expect("every keyframe has upright views")
+        .unwrap_or((u64::BITS, Orientation::Upright))
 }
 
 /// The pixels of `region`, with their width and height; never empty.
@@ -641,6 +644,27 @@ mod tests {
                 assert!(as_shown > 7 && tilted_back < as_shown, "{tilt}°: {as_shown} bits as shown");
             }
         }
+    }
+
+    #[test]
+    fn flat_views_are_neither_indexed_nor_searched_so_two_flat_regions_never_meet() {
+        let hasher = FrameHasher::default();
+        let (width, height) = (64, 64);
+        let detailed = ViewHashes::of_picture(&hasher, &scene(width, height), width, height);
+        // A window over a plain box of one footage, the centre of a blank card in another.
+        let flat = hasher.hash_luma(vec![120; width * height], width, height);
+        assert!(flat.is_flat());
+        let mut query = detailed.clone();
+        query.windows = vec![RegionHashes { whole: flat, centre: flat, band: flat }];
+        let card = RegionHashes { whole: detailed.upright.whole, centre: flat, band: flat };
+        let reference = ViewHashes { upright: card, ..ViewHashes::spread_from(0x0123_4567_89ab_cdef) };
+        assert!(query.searched().all(|(hash, _)| !hash.is_flat()));
+        assert_eq!(reference.indexed().collect::<Vec<_>>(), vec![detailed.upright.whole]);
+        // The detailed pictures still meet as before.
+        assert_eq!(query.closest_to(&reference).0, 0);
+        // The flat ones would have met at 0 bits.
+        let blank = ViewHashes { upright: RegionHashes { whole: flat, centre: flat, band: flat }, ..reference };
+        assert_eq!(query.closest_to(&blank).0, u64::BITS, "nothing to compare");
     }
 
     #[test]
