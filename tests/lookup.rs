@@ -192,3 +192,28 @@ async fn copies_cropped_to_fill_a_narrower_frame_are_found() {
         assert_eq!(urls, ["https://example.org/bunny"], "{}", query.display());
     }
 }
+
+/// A copy filmed askew: the footage tilted 5° either way, black in the corners, grainy. As shown
+/// it is 10 bits or more from the original; tilted back it meets it, and the match says which way
+/// it leans.
+#[tokio::test]
+async fn copies_tilted_a_few_degrees_are_found_and_said_to_be_tilted() {
+    let (work, server) = Server::in_temp_dir(&[]);
+    let mut client = server.client().await;
+    let bikes = fixture("bikes.mp4");
+    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    for (radians, tilt, way) in
+        [(0.087, v1::Tilt::Clockwise, "clockwise"), (-0.087, v1::Tilt::Anticlockwise, "anticlockwise")]
+    {
+        let tilted = reencode(
+            &bikes,
+            &format!("rotate={radians}:fillcolor=black,noise=alls=8:allf=t,scale=640:-2"),
+            &["-crf", "30"],
+            &work.path().join(format!("tilted-{radians}.mp4")),
+        );
+        let report = lookup(&mut client, &tilted, None).await.unwrap();
+        assert_eq!(matched_urls(&report), ["https://example.org/bikes"], "{radians} rad");
+        assert_eq!(report.matches[0].tilt(), tilt, "{radians} rad");
+        assert!(report.summary.contains(&format!("tilted a few degrees {way}")), "{}", report.summary);
+    }
+}

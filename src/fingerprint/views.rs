@@ -204,11 +204,6 @@ impl Tilt {
         }
     }
 
-    /// The tilt `name` says, if it is one.
-    pub fn of_name(name: &str) -> Option<Tilt> {
-        Tilt::ALL.into_iter().find(|tilt| tilt.name() == name)
-    }
-
     /// `degrees` this way, clockwise positive.
     fn signed(self, degrees: f64) -> f64 {
         match self {
@@ -254,7 +249,7 @@ pub enum Orientation {
     Mirrored,
     /// The copy shows the original turned clockwise by this.
     Turned(Turn),
-    /// The copy shows the original tilted by about this.
+    /// The copy shows the original tilted a few degrees this way.
     Tilted(Tilt),
 }
 

@@ -2,8 +2,8 @@
 //! hashing, with the keyframe it belongs to.
 //!
 //! Why in memory: a lookup probes 68 buckets for each searched view of every query keyframe (6
-//! as shown, 3 more per window and 1 per fill-crop strip, and up to 9 turned back; see
-//! `matching`), and a RocksDB seek costs 5–10 µs:
+//! as shown, 3 more per window and 1 per fill-crop strip, and up to 9 turned back and 8 tilted
+//! back; see `matching`), and a RocksDB seek costs 5–10 µs:
 //! with six views, a 60 s clip cost 300 ms from disk. Here a probe is one bucket
 //! read and a linear scan of its hashes, which the CPU streams through with `popcnt`.
 //!

@@ -33,7 +33,7 @@ const UNRELATED_DISTANCE: f64 = 32.0;
 
 /// Query keyframes, spread over the query, whose turned-back and tilted-back views are searched
 /// before the others'. A copy is turned or tilted as a whole, so that shows in keyframes anywhere
-/// in it, and the nine turned and two tilted views are more than half of a plain keyframe's
+/// in it, and the nine turned and eight tilted views are more than a plain keyframe's
 /// searches: a long query searches them all only for a turn or tilt that some footage meets in
 /// the sample.
 const REORIENTED_SAMPLE: usize = 16;
