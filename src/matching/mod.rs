@@ -89,8 +89,10 @@ impl Matcher {
     /// Every keyframe is searched as the copy shows it. Turned or tilted back, a query of more
     /// than [`REORIENTED_SAMPLE`] keyframes is searched in full only for the turns and tilts
     /// through which some footage meets [`REORIENTED_SAMPLE_QUORUM`] keyframes of a sample spread
-    /// over it. The trade-off: turned or tilted footage that fills only a small part of a long
-    /// query (one turned clip of a long compilation) can go unseen.
+    /// over it, footage the views as shown did not already meet at the quorum. The trade-off:
+    /// turned or tilted footage that fills only a small part of a long query (one turned clip of
+    /// a long compilation) can go unseen, and so can a turned or tilted stretch of footage whose
+    /// other stretches the query shows upright.
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
         let mut found = Vec::new();
@@ -111,16 +113,24 @@ impl Matcher {
     ) -> FxHashMap<FootageId, Vec<Pair>> {
         let radius = self.policy.radius;
         let mut hits = references.hits_by_footage(keyframes, SearchedViews::AsShown, radius);
+        // Footage the views as shown already meet at the quorum is found without turning or
+        // tilting anything, and a picture tilted back a few degrees still looks much like itself:
+        // without this, every upright copy would open both tilts.
+        let met_as_shown: FxHashSet<FootageId> = hits
+            .iter()
+            .filter(|(_, pairs)| alignment::distinct_query_keyframes(pairs) >= self.policy.quorum)
+            .map(|(&footage, _)| footage)
+            .collect();
         let sample = search::spread_sample(keyframes, REORIENTED_SAMPLE);
         let mut met_reoriented = FxHashSet::default();
         for &views in SearchedViews::reoriented() {
             let sampled = references.hits_by_footage(&sample, views, radius);
             let reoriented = if sample.len() == keyframes.len() {
                 sampled
-            } else if sampled
-                .values()
-                .any(|pairs| alignment::distinct_query_keyframes(pairs) >= REORIENTED_SAMPLE_QUORUM)
-            {
+            } else if sampled.iter().any(|(footage, pairs)| {
+                !met_as_shown.contains(footage)
+                    && alignment::distinct_query_keyframes(pairs) >= REORIENTED_SAMPLE_QUORUM
+            }) {
                 references.hits_by_footage(keyframes, views, radius)
             } else {
                 continue;
@@ -368,6 +378,21 @@ mod tests {
         let sample_only: Vec<(SearchedViews, usize)> = std::iter::once((SearchedViews::AsShown, 40))
             .chain(SearchedViews::reoriented().iter().map(|&views| (views, REORIENTED_SAMPLE)))
             .collect();
+        assert_eq!(searches, sample_only);
+
+        // An upright copy whose pictures tilted back still look like the original, as a picture
+        // tilted back 3° does: both tilts meet the footage in the sample, but the views as shown
+        // met it already, so no tilt is searched in full.
+        let leaning: Vec<ViewHashes> = upright
+            .iter()
+            .zip(&views)
+            .map(|(copy, view)| ViewHashes {
+                tilted: Some([[view.upright.centre; 4], [view.upright.band; 4]]),
+                ..copy.clone()
+            })
+            .collect();
+        let (found, searches) = searched(&fingerprint(&leaning));
+        assert_eq!(found.len(), 1);
         assert_eq!(searches, sample_only);
 
         // A copy turned a quarter: that turn, and only that one, is searched in full.
