@@ -89,7 +89,7 @@ impl Matcher {
     /// Every keyframe is searched as the copy shows it. Turned or tilted back, a query of more
     /// than [`REORIENTED_SAMPLE`] keyframes is searched in full only for the turns and tilts
     /// through which some footage meets [`REORIENTED_SAMPLE_QUORUM`] keyframes of a sample spread
-    /// over it, footage the views as shown did not already meet at the quorum. The trade-off:
+    /// over it, more of them than the views as shown meet. The trade-off:
     /// turned or tilted footage that fills only a small part of a long query (one turned clip of
     /// a long compilation) can go unseen, and so can a turned or tilted stretch of footage whose
     /// other stretches the query shows upright.
@@ -113,23 +113,28 @@ impl Matcher {
     ) -> FxHashMap<FootageId, Vec<Pair>> {
         let radius = self.policy.radius;
         let mut hits = references.hits_by_footage(keyframes, SearchedViews::AsShown, radius);
-        // Footage the views as shown already meet at the quorum is found without turning or
-        // tilting anything, and a picture tilted back a few degrees still looks much like itself:
-        // without this, every upright copy would open both tilts.
-        let met_as_shown: FxHashSet<FootageId> = hits
-            .iter()
-            .filter(|(_, pairs)| alignment::distinct_query_keyframes(pairs) >= self.policy.quorum)
-            .map(|(&footage, _)| footage)
-            .collect();
         let sample = search::spread_sample(keyframes, REORIENTED_SAMPLE);
+        // How many sampled keyframes meet each footage as shown. A turn or tilt opens only for
+        // footage it meets in more of them: a picture tilted back a few degrees still looks much
+        // like itself, so otherwise every upright copy, and every near copy of it in the index,
+        // would open both tilts.
+        let sampled_times: FxHashSet<u32> = sample.iter().map(|keyframe| keyframe.time_ms).collect();
+        let met_as_shown: FxHashMap<FootageId, usize> = hits
+            .iter()
+            .map(|(&footage, pairs)| {
+                let in_sample: Vec<Pair> =
+                    pairs.iter().filter(|pair| sampled_times.contains(&pair.query_ms)).copied().collect();
+                (footage, alignment::distinct_query_keyframes(&in_sample))
+            })
+            .collect();
         let mut met_reoriented = FxHashSet::default();
         for &views in SearchedViews::reoriented() {
             let sampled = references.hits_by_footage(&sample, views, radius);
             let reoriented = if sample.len() == keyframes.len() {
                 sampled
             } else if sampled.iter().any(|(footage, pairs)| {
-                !met_as_shown.contains(footage)
-                    && alignment::distinct_query_keyframes(pairs) >= REORIENTED_SAMPLE_QUORUM
+                let met = alignment::distinct_query_keyframes(pairs);
+                met >= REORIENTED_SAMPLE_QUORUM && met > met_as_shown.get(footage).copied().unwrap_or(0)
             }) {
                 references.hits_by_footage(keyframes, views, radius)
             } else {
