@@ -89,10 +89,10 @@ impl Matcher {
     /// Every keyframe is searched as the copy shows it. Turned or tilted back, a query of more
     /// than [`REORIENTED_SAMPLE`] keyframes is searched in full only for the turns and tilts
     /// through which some footage meets [`REORIENTED_SAMPLE_QUORUM`] keyframes of a sample spread
-    /// over it, more of them than the views as shown meet. The trade-off:
-    /// turned or tilted footage that fills only a small part of a long query (one turned clip of
-    /// a long compilation) can go unseen, and so can a turned or tilted stretch of footage whose
-    /// other stretches the query shows upright.
+    /// over it, more of them than the views as shown meet, and which the views as shown did not
+    /// meet at the quorum. The trade-off: turned or tilted footage that fills only a small part
+    /// of a long query (one turned clip of a long compilation) can go unseen, and so can a turned
+    /// or tilted stretch of footage whose other stretches the query shows upright.
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
         let mut found = Vec::new();
@@ -114,17 +114,22 @@ impl Matcher {
         let radius = self.policy.radius;
         let mut hits = references.hits_by_footage(keyframes, SearchedViews::AsShown, radius);
         let sample = search::spread_sample(keyframes, REORIENTED_SAMPLE);
-        // How many sampled keyframes meet each footage as shown. A turn or tilt opens only for
-        // footage it meets in more of them: a picture tilted back a few degrees still looks much
-        // like itself, so otherwise every upright copy, and every near copy of it in the index,
-        // would open both tilts.
+        // A picture tilted back a few degrees still looks much like itself, so the tilted sample
+        // of every upright copy meets its original, and every near copy of it in the index. A
+        // turn or tilt therefore opens only for footage that the views as shown neither met at
+        // the quorum (they find it without turning anything) nor met in as many sampled keyframes.
         let sampled_times: FxHashSet<u32> = sample.iter().map(|keyframe| keyframe.time_ms).collect();
         let met_as_shown: FxHashMap<FootageId, usize> = hits
             .iter()
             .map(|(&footage, pairs)| {
                 let in_sample: Vec<Pair> =
                     pairs.iter().filter(|pair| sampled_times.contains(&pair.query_ms)).copied().collect();
-                (footage, alignment::distinct_query_keyframes(&in_sample))
+                let met = if alignment::distinct_query_keyframes(pairs) >= self.policy.quorum {
+                    usize::MAX
+                } else {
+                    alignment::distinct_query_keyframes(&in_sample)
+                };
+                (footage, met)
             })
             .collect();
         let mut met_reoriented = FxHashSet::default();
