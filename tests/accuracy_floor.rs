@@ -21,10 +21,10 @@ const FLOOR_SEED: u64 = 3;
 const RANDOM_FLOOR: [(Family, usize); 9] = [
     (Family::Window, 1),
     (Family::SplitScreen, 1),
-    (Family::Padded, 1),
+    (Family::Padded, 2),
     (Family::Cropped, 0),
     (Family::Turned, 2),
-    (Family::Tilted, 1),
+    (Family::Tilted, 2),
     (Family::Speed, 2),
     (Family::Excerpt, 2),
     (Family::Chain, 0),
