@@ -217,3 +217,25 @@ async fn copies_tilted_a_few_degrees_are_found_and_said_to_be_tilted() {
         assert!(report.summary.contains(&format!("tilted a few degrees {way}")), "{}", report.summary);
     }
 }
+
+/// A copy faded until none of its keyframes passes the information test (a night re-upload, a
+/// copy of a dim screen) still shows its original's pictures: searched anyway, it meets the
+/// original's informative keyframes. Before every keyframe was searched, it was never found.
+#[tokio::test]
+async fn a_copy_too_faded_to_be_indexed_still_finds_its_original() {
+    let (work, server) = Server::in_temp_dir(&[]);
+    let mut client = server.client().await;
+    let bikes = fixture("bikes.mp4");
+    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let faded = reencode(
+        &bikes,
+        "eq=contrast=0.15:brightness=-0.2:saturation=0,scale=480:-2",
+        &["-crf", "28"],
+        &work.path().join("faded.mp4"),
+    );
+    let fingerprint = firstseen::fingerprint::Fingerprint::of_file(&faded, &Default::default()).unwrap();
+    assert_eq!(fingerprint.informative_keyframes().count(), 0, "the copy must be plain throughout to test this");
+    let report = lookup(&mut client, &faded, None).await.unwrap();
+    assert_eq!(matched_urls(&report), ["https://example.org/bikes"]);
+    assert_eq!(report.query_informative_keyframes, 0);
+}

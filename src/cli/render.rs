@@ -89,7 +89,7 @@ pub fn fingerprint(fingerprint: &Fingerprint, json: bool) -> anyhow::Result<()> 
     }
     println!("{:>9}  {:<16}  {:<16}  {:<16}", "time (s)", "whole", "centre", "band");
     for keyframe in &fingerprint.keyframes {
-        let note = if keyframe.informative { "" } else { "  (no information: not evidence)" };
+        let note = if keyframe.informative { "" } else { "  (plain: searched, never indexed)" };
         let RegionHashes { whole, centre, band } = keyframe.hashes.upright;
         println!("{:>9.3}  {whole}  {centre}  {band}{note}", crate::time::seconds(keyframe.time_ms));
     }

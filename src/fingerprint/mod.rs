@@ -50,7 +50,9 @@ use crate::media::{
 /// it were a fill crop, which are searched.
 /// 11: each informative keyframe carries the centre and band of its picture tilted back 3° and
 /// 5° each way, which are searched.
-pub const RECIPE_VERSION: u32 = 11;
+/// 12: every keyframe is searched, informative or not, and so carries the searched-only views
+/// (fill-crop strips, tilts) too; the information test decides only which keyframes are filed.
+pub const RECIPE_VERSION: u32 = 12;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
@@ -64,6 +66,10 @@ pub const MAX_DURATION_MS: u32 = MAX_VIDEO_SECONDS * 1000;
 pub struct Keyframe {
     pub time_ms: u32,
     pub hashes: ViewHashes,
+    /// Whether the picture has enough in it to identify footage by, so that the keyframe is
+    /// filed in the index. Every keyframe of a query is searched either way: a copy darkened,
+    /// flattened or cropped into plainness still meets its original's informative keyframes, so
+    /// the information test is no cliff a contrast change can push a copy over.
     pub informative: bool,
 }
 
@@ -143,20 +149,13 @@ impl Fingerprint {
                 let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
                 let informative = policy.is_informative(&pixels, content.width);
                 let of_area = |area: &ContentBox| area.crop(&frame.luma, ANALYSIS_SIDE);
-                // Searched-only views of a keyframe that is never evidence would only weigh on
-                // the fingerprint.
-                let filled = if informative {
-                    fill_candidates
+                let hashes = ViewHashes {
+                    filled: fill_candidates
                         .iter()
                         .flat_map(|(area, aspect)| {
                             ViewHashes::fill_crop_strips(&hasher, &of_area(area), area.width, area.height, *aspect)
                         })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                let hashes = ViewHashes {
-                    filled,
+                        .collect(),
                     windows: windows
                         .iter()
                         .map(|window| RegionHashes::of(&hasher, &of_area(window), window.width, window.height))
@@ -166,7 +165,7 @@ impl Fingerprint {
                     turned: Some(ViewHashes::turned_back(&hasher, &of_area(&bars), bars.width, bars.height)),
                     // Tilted back from inside the bars too: a tilted copy's black corners are no
                     // bars, and a tilt is undone in the shape the picture is displayed at.
-                    tilted: bars_aspect.filter(|_| informative).map(|aspect| {
+                    tilted: bars_aspect.map(|aspect| {
                         ViewHashes::tilted_back(&hasher, &of_area(&bars), bars.width, bars.height, aspect)
                     }),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
@@ -208,6 +207,7 @@ impl Fingerprint {
         Ok(())
     }
 
+    /// The keyframes an index files.
     pub fn informative_keyframes(&self) -> impl Iterator<Item = &Keyframe> {
         self.keyframes.iter().filter(|keyframe| keyframe.informative)
     }

@@ -118,7 +118,7 @@ pub struct ViewHashes {
     pub turned: Option<[RegionHashes; 3]>,
     /// The picture as it looks tilted back from each of [`Tilt::ALL`], in that order: for each of
     /// [`TILT_DEGREES`], its centre and band. Only searched, like the turned views; absent from
-    /// fingerprints made before tilts were searched and from uninformative keyframes.
+    /// fingerprints made before tilts were searched and from pictures without a known aspect.
     pub tilted: Option<[TiltedHashes; 2]>,
     /// The middle strip of the upright picture, indexed beside its regions. Absent from
     /// keyframes stored before recipe version 10, which fill crops then do not meet.

@@ -14,7 +14,7 @@ pub struct Evidence {
     pub footage: FootageId,
     /// Length of the indexed footage, for callers that compare extents (same footage or excerpt).
     pub footage_duration_ms: u32,
-    /// 0–1: the share of the query segment's informative keyframes that agree in time, times
+    /// 0–1: the share of the query segment's keyframes that agree in time, times
     /// their mean hash similarity.
     pub score: f64,
     pub matched_keyframes: u32,

@@ -36,13 +36,13 @@ impl Default for ExtensionPolicy {
 
 /// Of the `proposed` alignments (best voted first), the one that the most query keyframes agree
 /// with at the times it predicts, with its extended evidence; a tie keeps the earlier proposal.
-/// `informative` is the query's informative keyframes in time order.
+/// `keyframes` is the query's keyframes in time order.
 ///
 /// This is where a self-similar shot is told apart: a slow zoom's cropped copy meets a later
 /// moment of the original as closely as its own for a few keyframes, but only at the true
 /// offset does the rest of the copy look like what the original shows at the predicted time.
 pub fn best_extended(
-    informative: &[&Keyframe],
+    keyframes: &[&Keyframe],
     reference: &[Keyframe],
     proposed: Vec<Alignment>,
     policy: &ExtensionPolicy,
@@ -50,7 +50,7 @@ pub fn best_extended(
     proposed
         .into_iter()
         .map(|alignment| {
-            let supporting = extend(informative, reference, &alignment, policy);
+            let supporting = extend(keyframes, reference, &alignment, policy);
             (alignment, supporting)
         })
         .reduce(|best, next| if next.1.len() > best.1.len() { next } else { best })
@@ -59,7 +59,7 @@ pub fn best_extended(
 /// The supporting pairs of `alignment` plus those found by walking outwards from its first and
 /// last, in query time order. `reference` is the matched footage's keyframes in time order.
 fn extend(
-    informative: &[&Keyframe],
+    keyframes: &[&Keyframe],
     reference: &[Keyframe],
     alignment: &Alignment,
     policy: &ExtensionPolicy,
@@ -67,8 +67,8 @@ fn extend(
     let (Some(first), Some(last)) = (alignment.supporting.first(), alignment.supporting.last()) else {
         return Vec::new();
     };
-    let before = informative.iter().rev().filter(|keyframe| keyframe.time_ms < first.query_ms);
-    let after = informative.iter().filter(|keyframe| keyframe.time_ms > last.query_ms);
+    let before = keyframes.iter().rev().filter(|keyframe| keyframe.time_ms < first.query_ms);
+    let after = keyframes.iter().filter(|keyframe| keyframe.time_ms > last.query_ms);
     let mut earlier = walk(before.copied(), reference, alignment, policy);
     earlier.reverse();
     let later = walk(after.copied(), reference, alignment, policy);

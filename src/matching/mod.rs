@@ -1,6 +1,6 @@
 //! Matching: the fourth stage. From a query fingerprint to the indexed footage it contains.
 //!
-//! For every informative query keyframe the [`References`] return the indexed keyframes within
+//! For every query keyframe the [`References`] return the indexed (informative) keyframes within
 //! a Hamming radius of any of its searched views (whole, centre and band, upright and mirrored,
 //! each window's, the fill-crop strips, turned back from each turn and tilted back a few degrees
 //! either way: see [`Matcher::lookup`] for when the turned and tilted ones are searched); those
@@ -94,7 +94,8 @@ impl Matcher {
     /// of a long query (one turned clip of a long compilation) can go unseen, and so can a turned
     /// or tilted stretch of footage whose other stretches the query shows upright.
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
-        let keyframes: Vec<&Keyframe> = query.informative_keyframes().collect();
+        // Informative or not: only the indexed side must be (see `Keyframe::informative`).
+        let keyframes: Vec<&Keyframe> = query.keyframes.iter().collect();
         let mut found = Vec::new();
         for (footage, pairs) in self.hits_of_every_view(references, &keyframes) {
             if let Some(evidence) = self.evidence(references, query, &keyframes, footage, &pairs)? {
@@ -238,10 +239,11 @@ fn prevailing_orientation(supporting: &[Pair]) -> Orientation {
     Orientation::ALL.into_iter().max_by_key(|&orientation| support(orientation)).unwrap_or_default()
 }
 
-/// Share of the segment's informative keyframes that agree, times their mean hash similarity.
+/// Share of the segment's keyframes that agree, times their mean hash similarity.
 fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
     let in_segment = query
-        .informative_keyframes()
+        .keyframes
+        .iter()
         .filter(|keyframe| (segment.start_ms..segment.end_ms).contains(&keyframe.time_ms))
         .count()
         .max(supporting.len());
@@ -276,6 +278,23 @@ mod tests {
         assert_eq!(evidence.reference_segment, Segment { start_ms: 2_000, end_ms: 8_000 });
         assert_eq!((evidence.matched_keyframes, evidence.score), (12, 1.0), "every keyframe, at distance 0");
         assert_eq!((evidence.speed, evidence.orientation), (1.0, Orientation::Upright));
+    }
+
+    #[test]
+    fn a_plain_copy_meets_its_informative_original_but_plain_footage_is_met_by_nothing() {
+        let mut rng = fastrand::Rng::with_seed(12);
+        let (references, views) = references(&mut rng);
+        let plain = |mut fingerprint: Fingerprint| {
+            fingerprint.keyframes.iter_mut().for_each(|keyframe| keyframe.informative = false);
+            fingerprint
+        };
+        // A darkened copy: the original's pictures, none of them informative any more.
+        let [evidence] =
+            Matcher::default().lookup(&references, &plain(fingerprint(&views))).unwrap().try_into().unwrap();
+        assert_eq!((evidence.footage, evidence.matched_keyframes, evidence.score), (FootageId(1), 20, 1.0));
+        // Indexed footage that is plain throughout is not filed, so even its own copy misses it.
+        let plain_references = InMemory(vec![(FootageId(1), plain(fingerprint(&views)))]);
+        assert!(Matcher::default().lookup(&plain_references, &fingerprint(&views)).unwrap().is_empty());
     }
 
     #[test]

@@ -25,19 +25,26 @@ use crate::index::IndexError;
 const SAMPLED_KEYFRAMES: usize = 8;
 
 /// Whether some indexed footage meets at least half of `query`'s sampled keyframes within
-/// `radius`, through any searched view. Too few informative keyframes to ever reach
-/// `quorum` means no footage can match at all.
+/// `radius`, through any searched view. Too few keyframes to ever reach `quorum` means no
+/// footage can match at all.
+///
+/// The sample is drawn from the informative keyframes, which are the likeliest to meet indexed
+/// ones, unless there are too few of them to reach the quorum: then from every keyframe, as a
+/// lookup searches a darkened or flattened copy.
 pub(super) fn may_be_indexed(
     references: &impl References,
     query: &Fingerprint,
     radius: u32,
     quorum: usize,
 ) -> Result<bool, IndexError> {
-    let informative: Vec<_> = query.informative_keyframes().collect();
-    if informative.len() < quorum {
+    let mut candidates: Vec<_> = query.informative_keyframes().collect();
+    if candidates.len() < quorum {
+        candidates = query.keyframes.iter().collect();
+    }
+    if candidates.len() < quorum {
         return Ok(false);
     }
-    let samples = search::spread_sample(&informative, SAMPLED_KEYFRAMES);
+    let samples = search::spread_sample(&candidates, SAMPLED_KEYFRAMES);
     let sampled = samples.len();
     // Known footage meets at least half the samples (it covers nine tenths of the video).
     let sample_quorum = sampled.div_ceil(2);

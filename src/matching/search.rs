@@ -1,6 +1,6 @@
 //! The radius searches of a set of query keyframes, spread over the cores.
 //!
-//! Both a lookup (every informative keyframe) and an ingest's prescreen (a sample of them) start
+//! Both a lookup (every keyframe) and an ingest's prescreen (a sample of them) start
 //! the same way: search some of the searched views of each keyframe (those as the copy shows the
 //! picture, or those turned back from one turn) and group the hash matches by footage. A long query's searches are most of its cost, and one lookup would otherwise keep a
 //! single core busy while the others idle, so the keyframes are split into consecutive runs,

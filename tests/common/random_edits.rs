@@ -16,6 +16,7 @@
 //! | tilt | 1–6° either way, black corners, some noise |
 //! | speed | 0.5–2× (0.95–1.05 excluded) |
 //! | excerpt | 1–3 s from anywhere in the reference |
+//! | faded | contrast 0.15–0.5, brightness −0.3 to +0.15, saturation 0–1: a dark or washed-out copy |
 //! | mirror, colour, caption | left–right flip; contrast 0.75–1.4, brightness ±0.08, saturation 0–1.6; a bar over 10–20 % of the top or bottom |
 //! | encoding (always, last) | 240–720 px high, 15–30 fps, CRF 23–38 |
 //!
@@ -41,9 +42,11 @@ pub enum Family {
     Tilted,
     Speed,
     Excerpt,
-    /// Two to four of the steps above and the mild ones (mirror, colour, caption), at most one of
-    /// them a layout (window, split screen or padding).
+    /// Two to four of the steps above but fading, and the mild ones (mirror, colour, caption), at
+    /// most one of them a layout (window, split screen or padding).
     Chain,
+    /// Listed after the chain, which it joined later, so that the chain's draws stayed the same.
+    Faded,
     /// The first hop of a re-upload of a re-upload: part of the reference with one edit that
     /// keeps its timing. Not in [`Family::ALL`]: the benchmark indexes it, then draws the query
     /// from it under one of [`Family::SINGLE`].
@@ -51,7 +54,7 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 9] = [
+    pub const ALL: [Family; 10] = [
         Family::Window,
         Family::SplitScreen,
         Family::Padded,
@@ -61,11 +64,22 @@ impl Family {
         Family::Speed,
         Family::Excerpt,
         Family::Chain,
+        Family::Faded,
     ];
 
     /// The families of one edit, each of which can be the second hop of a re-upload: all but
-    /// the chain, which is last.
-    pub const SINGLE: &'static [Family] = Family::ALL.split_at(Family::ALL.len() - 1).0;
+    /// the chain.
+    pub const SINGLE: [Family; 9] = [
+        Family::Window,
+        Family::SplitScreen,
+        Family::Padded,
+        Family::Cropped,
+        Family::Turned,
+        Family::Tilted,
+        Family::Speed,
+        Family::Excerpt,
+        Family::Faded,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -78,6 +92,7 @@ impl Family {
             Family::Speed => "speed 0.5–2×",
             Family::Excerpt => "excerpt of 1–3 s",
             Family::Chain => "chain of 2–4 edits",
+            Family::Faded => "faded: dark or washed out",
             Family::Reupload => "re-upload of an indexed re-upload of 40–70 %",
         }
     }
@@ -108,6 +123,7 @@ pub fn draw(family: Family, reference: &Reference, rng: &mut fastrand::Rng) -> R
         Family::Speed => vec![graph.speed(rng)],
         Family::Excerpt => vec![graph.excerpt(rng)],
         Family::Chain => graph.chain(rng),
+        Family::Faded => vec![graph.faded(rng)],
         Family::Reupload => graph.reupload(rng),
     };
     let mut steps = steps;
@@ -341,6 +357,16 @@ impl Graph {
         self.seconds = length;
         self.reference_start = start;
         format!("{length:.1} s from {start:.1} s")
+    }
+
+    /// Most of the picture's contrast gone, darker or lighter, some or all of its colour: a
+    /// night scene, a copy of a copy on a dim screen. The information test's thresholds sit
+    /// inside what this draws for ordinary footage.
+    fn faded(&mut self, rng: &mut fastrand::Rng) -> String {
+        let (contrast, brightness, saturation) =
+            (uniform(rng, 0.15, 0.5), uniform(rng, -0.3, 0.15), uniform(rng, 0.0, 1.0));
+        self.then(&format!("eq=contrast={contrast:.2}:brightness={brightness:.3}:saturation={saturation:.2}"));
+        format!("faded: contrast {contrast:.2}, brightness {brightness:+.2}, saturation {saturation:.2}")
     }
 
     /// 40–70 % of the reference from anywhere in it, then one edit that keeps its timing.

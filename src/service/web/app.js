@@ -636,10 +636,10 @@
         el('span', { class: 'query-duration' }, `${format.clock(query.duration)} of video (duration)`), ': ',
         el('span', { class: 'query-keyframes' }, format.plural(keyframes, 'keyframe', 'keyframes')), ', of which ',
         el('span', { class: 'query-informative' }, `${informative} informative keyframes`),
-        ' (with enough detail to compare).'),
+        ' (with enough detail to be indexed).'),
       el('p', null, 'This does not show that the footage is new, only that this archive has not seen it. Try a reverse image search of a few frames as well.'));
     if (keyframes > 0 && informative < keyframes / 2) {
-      block.append(el('p', { class: 'note' }, 'Many frames were too plain to compare (dark, blank, blurred or text only). A longer or sharper copy of the video may give a better answer.'));
+      block.append(el('p', { class: 'note' }, 'Many frames were plain (dark, blank, blurred or text only): they were searched too, but plain footage is rarely indexed. A longer or sharper copy of the video may give a better answer.'));
     }
     return block;
   }
