@@ -76,6 +76,9 @@ fn extend(
 }
 
 /// Pairs for the query keyframes of `outwards` that agree, until `max_misses` in a row do not.
+/// A plain query keyframe that disagrees where the original was plain too is passed over,
+/// neither agreeing nor not: a fade or a black gap of the original faces nothing the index
+/// filed, and must not end the walk.
 fn walk<'a>(
     outwards: impl Iterator<Item = &'a Keyframe>,
     reference: &[Keyframe],
@@ -90,6 +93,7 @@ fn walk<'a>(
                 found.push(pair);
                 misses = 0;
             }
+            _ if !keyframe.informative && !filed_at_predicted_time(keyframe, reference, alignment) => {}
             _ => {
                 misses += 1;
                 if misses >= policy.max_misses {
@@ -99,6 +103,16 @@ fn walk<'a>(
         }
     }
     found
+}
+
+/// Whether the reference keyframe nearest to where the alignment puts `keyframe` was filed.
+fn filed_at_predicted_time(keyframe: &Keyframe, reference: &[Keyframe], alignment: &Alignment) -> bool {
+    let predicted = alignment.reference_ms(keyframe.time_ms);
+    let after = reference.partition_point(|candidate| i64::from(candidate.time_ms) < predicted);
+    reference[after.saturating_sub(1)..reference.len().min(after + 1)]
+        .iter()
+        .min_by_key(|candidate| (i64::from(candidate.time_ms) - predicted).abs())
+        .is_some_and(|nearest| nearest.informative)
 }
 
 /// The closest pairing of any searched view of `keyframe` with any indexed view of the reference
@@ -170,5 +184,25 @@ mod tests {
         let proposed = vec![alignment(5000, [0, 500, 1000]), alignment(0, [2000, 2500, 3000])];
         let (chosen, supporting) = best_extended(&query, &reference, proposed, &ExtensionPolicy::default()).unwrap();
         assert_eq!((chosen.offset_ms, supporting.len()), (5000, 3));
+    }
+
+    #[test]
+    fn a_plain_stretch_the_index_never_filed_does_not_end_the_walk() {
+        // A black gap of three keyframes in the middle of the original, kept by its exact copy.
+        let mut reference = keyframes(20, 0);
+        for keyframe in &mut reference[8..11] {
+            keyframe.informative = false;
+        }
+        let query: Vec<&Keyframe> = reference.iter().collect();
+        let (_, supporting) =
+            best_extended(&query, &reference, vec![alignment(0, [0, 500, 1000])], &ExtensionPolicy::default()).unwrap();
+        assert_eq!(supporting.len(), 17, "every informative keyframe, on both sides of the gap");
+        // An informative picture the original does not show still ends it.
+        let mut edited = reference.clone();
+        edited[8..11].clone_from_slice(&keyframes(11, 1)[8..11]);
+        let query: Vec<&Keyframe> = edited.iter().collect();
+        let (_, supporting) =
+            best_extended(&query, &reference, vec![alignment(0, [0, 500, 1000])], &ExtensionPolicy::default()).unwrap();
+        assert_eq!(supporting.len(), 8);
     }
 }

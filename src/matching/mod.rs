@@ -33,8 +33,8 @@ const UNRELATED_DISTANCE: f64 = 32.0;
 
 /// Query keyframes, spread over the query, whose turned-back and tilted-back views are searched
 /// before the others'. A copy is turned or tilted as a whole, so that shows in keyframes anywhere
-/// in it, and the nine turned and eight tilted views are more than a plain keyframe's
-/// searches: a long query searches them all only for a turn or tilt that some footage meets in
+/// in it, and the nine turned and eight tilted views are more searches than the views as shown: a
+/// long query searches them all only for a turn or tilt that some footage meets in
 /// the sample.
 const REORIENTED_SAMPLE: usize = 16;
 /// Sampled keyframes that must meet one footage through a turn or tilt for every keyframe to be
@@ -239,12 +239,16 @@ fn prevailing_orientation(supporting: &[Pair]) -> Orientation {
     Orientation::ALL.into_iter().max_by_key(|&orientation| support(orientation)).unwrap_or_default()
 }
 
-/// Share of the segment's keyframes that agree, times their mean hash similarity.
+/// Share of the segment's keyframes that agree, times their mean hash similarity. A plain
+/// keyframe counts only when it agrees: an exact copy's plain stretches (a fade, a black gap)
+/// face plain pictures the index never filed, and must not lower the score.
 fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
+    let agreeing: FxHashSet<u32> = supporting.iter().map(|pair| pair.query_ms).collect();
     let in_segment = query
         .keyframes
         .iter()
         .filter(|keyframe| (segment.start_ms..segment.end_ms).contains(&keyframe.time_ms))
+        .filter(|keyframe| keyframe.informative || agreeing.contains(&keyframe.time_ms))
         .count()
         .max(supporting.len());
     let similarity: f64 =
@@ -295,6 +299,19 @@ mod tests {
         // Indexed footage that is plain throughout is not filed, so even its own copy misses it.
         let plain_references = InMemory(vec![(FootageId(1), plain(fingerprint(&views)))]);
         assert!(Matcher::default().lookup(&plain_references, &fingerprint(&views)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_exact_copy_is_scored_whole_over_its_originals_plain_stretch() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        let (_, views) = references(&mut rng);
+        // Footage dark for most of its length, with a bright stretch at each end.
+        let mut footage = fingerprint(&views);
+        footage.keyframes[3..17].iter_mut().for_each(|keyframe| keyframe.informative = false);
+        let references = InMemory(vec![(FootageId(1), footage.clone())]);
+        let [evidence] = Matcher::default().lookup(&references, &footage).unwrap().try_into().unwrap();
+        assert_eq!((evidence.matched_keyframes, evidence.score), (6, 1.0));
+        assert_eq!(evidence.query_segment, Segment { start_ms: 0, end_ms: footage.duration_ms });
     }
 
     #[test]

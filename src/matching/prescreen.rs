@@ -28,19 +28,19 @@ const SAMPLED_KEYFRAMES: usize = 8;
 /// `radius`, through any searched view. Too few keyframes to ever reach `quorum` means no
 /// footage can match at all.
 ///
-/// The sample is drawn from the informative keyframes, which are the likeliest to meet indexed
-/// ones, unless there are too few of them to reach the quorum: then from every keyframe, as a
-/// lookup searches a darkened or flattened copy.
+/// The sample is drawn from the kind of keyframe the video mostly has. A video mostly
+/// informative is sampled among its informative keyframes, which are the likeliest to meet
+/// filed ones (an exact copy's plain stretches face nothing filed). A video mostly plain, a
+/// darkened or washed-out copy, is sampled over all its keyframes, as a lookup searches them.
 pub(super) fn may_be_indexed(
     references: &impl References,
     query: &Fingerprint,
     radius: u32,
     quorum: usize,
 ) -> Result<bool, IndexError> {
-    let mut candidates: Vec<_> = query.informative_keyframes().collect();
-    if candidates.len() < quorum {
-        candidates = query.keyframes.iter().collect();
-    }
+    let informative: Vec<_> = query.informative_keyframes().collect();
+    let candidates: Vec<_> =
+        if informative.len() * 2 >= query.keyframes.len() { informative } else { query.keyframes.iter().collect() };
     if candidates.len() < quorum {
         return Ok(false);
     }
@@ -122,6 +122,23 @@ mod tests {
             })
             .collect();
         assert!(!may_be_indexed(&index, &fingerprint(&turned), RADIUS, 3).unwrap());
+    }
+
+    #[test]
+    fn a_mostly_plain_copy_is_sampled_over_its_plain_keyframes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = fastrand::Rng::with_seed(6);
+        let (index, known) = index_with_one_footage(dir.path(), &mut rng);
+        // A faded copy: every picture the original's, only its last keyframe (an end card
+        // added by the uploader) informative enough to be filed.
+        let mut faded = fingerprint(&known);
+        let end_card = faded.keyframes.last().unwrap().time_ms + 500;
+        faded.keyframes.push(Keyframe { time_ms: end_card, hashes: random_views(&mut rng), informative: true });
+        faded.duration_ms = end_card + 500;
+        for keyframe in &mut faded.keyframes[..8] {
+            keyframe.informative = false;
+        }
+        assert!(may_be_indexed(&index, &faded, RADIUS, 3).unwrap());
     }
 
     #[test]

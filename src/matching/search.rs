@@ -63,9 +63,15 @@ fn hits_of(view: &SearchView, keyframes: &[&Keyframe], views: SearchedViews, rad
     hits
 }
 
-/// At most `count` of `keyframes`, spread evenly over them from the first; all of them when
-/// there are no more.
+/// At most `count` of `keyframes`, spread evenly over them: one from each of `count` equal runs,
+/// its first informative keyframe, or its first keyframe when it has none (a plain keyframe can
+/// still meet filed footage: a faded copy's do). All of them when there are no more.
 pub(super) fn spread_sample<'a>(keyframes: &[&'a Keyframe], count: usize) -> Vec<&'a Keyframe> {
     let sampled = keyframes.len().min(count);
-    (0..sampled).map(|sample| keyframes[sample * keyframes.len() / sampled]).collect()
+    (0..sampled)
+        .map(|sample| {
+            let run = &keyframes[sample * keyframes.len() / sampled..(sample + 1) * keyframes.len() / sampled];
+            *run.iter().find(|keyframe| keyframe.informative).unwrap_or(&run[0])
+        })
+        .collect()
 }

@@ -442,8 +442,8 @@ pub struct KeyframeJson {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filled: Vec<String>,
     /// The picture tilted back from a clockwise tilt, then from an anticlockwise one, as the
-    /// proto's `Keyframe.tilted` lists them: none (older fingerprints) or
-    /// eight.
+    /// proto's `Keyframe.tilted` lists them: none (when the picture's displayed shape is unknown)
+    /// or eight.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tilted: Vec<String>,
 }

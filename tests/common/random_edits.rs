@@ -42,10 +42,11 @@ pub enum Family {
     Tilted,
     Speed,
     Excerpt,
-    /// Two to four of the steps above but fading, and the mild ones (mirror, colour, caption), at
-    /// most one of them a layout (window, split screen or padding).
+    /// Two to four steps: an excerpt, a crop, a turn, a speed change, at most one layout (window,
+    /// split screen or padding), and the mild ones (mirror, colour, caption).
     Chain,
-    /// Listed after the chain, which it joined later, so that the chain's draws stayed the same.
+    /// Listed after the chain, which it joined later, so that the chain's draws stayed the same
+    /// (the re-uploads' draws, which come after and choose among [`Family::SINGLE`], changed).
     Faded,
     /// The first hop of a re-upload of a re-upload: part of the reference with one edit that
     /// keeps its timing. Not in [`Family::ALL`]: the benchmark indexes it, then draws the query

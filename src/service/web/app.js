@@ -639,7 +639,7 @@
         ' (with enough detail to be indexed).'),
       el('p', null, 'This does not show that the footage is new, only that this archive has not seen it. Try a reverse image search of a few frames as well.'));
     if (keyframes > 0 && informative < keyframes / 2) {
-      block.append(el('p', { class: 'note' }, 'Many frames were plain (dark, blank, blurred or text only): they were searched too, but plain footage is rarely indexed. A longer or sharper copy of the video may give a better answer.'));
+      block.append(el('p', { class: 'note' }, 'Many frames were plain (dark, blank, blurred or text only): they were searched too, but can only meet footage that was indexed with more detail. A longer or sharper copy of the video may give a better answer.'));
     }
     return block;
   }
