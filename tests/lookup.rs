@@ -2,8 +2,21 @@
 
 mod common;
 
-use common::{Server, date, fixture, ingest, lookup, matched_urls, reencode, seconds_of, sighting};
+use std::path::PathBuf;
+
+use common::{Client, Server, date, fixture, ingest, lookup, matched_urls, reencode, seconds_of, sighting};
 use firstseen::proto::v1;
+
+/// A server on a temp dir whose index holds `bikes.mp4`, first seen on 10 November 2020, a client
+/// of it and the fixture's path: where every test of an edited copy of bikes starts. The temp
+/// dir also holds the copies a test makes; the server stops when dropped.
+async fn bikes_indexed() -> (tempfile::TempDir, Server, Client, PathBuf) {
+    let (work, server) = Server::in_temp_dir(&[]);
+    let mut client = server.client().await;
+    let bikes = fixture("bikes.mp4");
+    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    (work, server, client, bikes)
+}
 
 /// The case firstseen exists for: a re-upload is indexed first, the original after it, and a
 /// re-encoded, downscaled, trimmed copy must still lead back to the original's date and URL.
@@ -114,10 +127,7 @@ async fn a_locally_made_fingerprint_finds_the_same_footage() {
 /// A vertical re-upload: the footage centred on black bars in a 9:16 frame.
 #[tokio::test]
 async fn footage_on_vertical_video_bars_is_found() {
-    let (work, server) = Server::in_temp_dir(&[]);
-    let mut client = server.client().await;
-    let bikes = fixture("bikes.mp4");
-    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let (work, _server, mut client, bikes) = bikes_indexed().await;
     let vertical = reencode(
         &bikes,
         "scale=360:-2,pad=360:640:(ow-iw)/2:(oh-ih)/2",
@@ -133,10 +143,7 @@ async fn footage_on_vertical_video_bars_is_found() {
 /// needs; short videos are sampled densely, so both are found, with the right stretch.
 #[tokio::test]
 async fn a_one_second_excerpt_and_a_trimmed_short_clip_are_found() {
-    let (work, server) = Server::in_temp_dir(&[]);
-    let mut client = server.client().await;
-    let bikes = fixture("bikes.mp4");
-    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let (work, _server, mut client, bikes) = bikes_indexed().await;
     let short_clip = reencode(
         &fixture("bigbuckbunny.mp4"),
         "trim=start=1:end=2.5,setpts=PTS-STARTPTS",
@@ -198,10 +205,7 @@ async fn copies_cropped_to_fill_a_narrower_frame_are_found() {
 /// it leans.
 #[tokio::test]
 async fn copies_tilted_a_few_degrees_are_found_and_said_to_be_tilted() {
-    let (work, server) = Server::in_temp_dir(&[]);
-    let mut client = server.client().await;
-    let bikes = fixture("bikes.mp4");
-    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let (work, _server, mut client, bikes) = bikes_indexed().await;
     for (radians, tilt, way) in
         [(0.087, v1::Tilt::Clockwise, "clockwise"), (-0.087, v1::Tilt::Anticlockwise, "anticlockwise")]
     {
@@ -223,10 +227,7 @@ async fn copies_tilted_a_few_degrees_are_found_and_said_to_be_tilted() {
 /// original's informative keyframes. Before every keyframe was searched, it was never found.
 #[tokio::test]
 async fn a_copy_too_faded_to_be_indexed_still_finds_its_original() {
-    let (work, server) = Server::in_temp_dir(&[]);
-    let mut client = server.client().await;
-    let bikes = fixture("bikes.mp4");
-    ingest(&mut client, &bikes, sighting("https://example.org/bikes", "2020-11-10", "")).await.unwrap();
+    let (work, _server, mut client, bikes) = bikes_indexed().await;
     let faded = reencode(
         &bikes,
         "eq=contrast=0.15:brightness=-0.2:saturation=0,scale=480:-2",

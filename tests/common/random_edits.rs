@@ -69,18 +69,19 @@ impl Family {
     ];
 
     /// The families of one edit, each of which can be the second hop of a re-upload: all but
-    /// the chain.
-    pub const SINGLE: [Family; 9] = [
-        Family::Window,
-        Family::SplitScreen,
-        Family::Padded,
-        Family::Cropped,
-        Family::Turned,
-        Family::Tilted,
-        Family::Speed,
-        Family::Excerpt,
-        Family::Faded,
-    ];
+    /// the chain, in the order of [`Family::ALL`].
+    pub const SINGLE: [Family; Family::ALL.len() - 1] = {
+        let mut single = [Family::Window; Family::ALL.len() - 1];
+        let (mut from, mut to) = (0, 0);
+        while from < Family::ALL.len() {
+            if !matches!(Family::ALL[from], Family::Chain) {
+                single[to] = Family::ALL[from];
+                to += 1;
+            }
+            from += 1;
+        }
+        single
+    };
 
     pub fn name(self) -> &'static str {
         match self {
