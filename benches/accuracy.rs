@@ -185,8 +185,10 @@ fn main() {
     // Re-uploads of re-uploads, after every single family so that the first hops, indexed, do
     // not change what those met.
     let mut reupload_row = FamilyResult { family: Family::Reupload.name(), ..FamilyResult::default() };
-    // Per split, the first hops whose pictures met their reference (so were linked to it), and
-    // the re-uploads of re-uploads found only through a link.
+    // Per split, the first hops whose pictures met their reference in a lookup, and the
+    // re-uploads of re-uploads found only through a link. A first hop that meets its reference
+    // is linked to it only if the ingest's prescreen, which searches the pictures as shown, met
+    // the reference too: a turned first hop is not.
     let (mut reupload_linked, mut reupload_traced) = ([0; 2], [0; 2]);
     for ((seed, span), mut rng) in splits.into_iter().zip(split_rngs).filter(|_| full) {
         let held_out = seed == HELD_OUT_SEED;
@@ -227,7 +229,7 @@ fn main() {
                 let steps = || {
                     let met_reupload = report.matches.iter().any(|found| found.footage() == reupload_id);
                     format!(
-                        "{}; then {} (the re-upload met the reference: {}; the copy met the re-upload: {})",
+                        "{}; then {} (the re-upload met the reference in a lookup: {}; the copy met the re-upload: {})",
                         first_hop.steps.join(", "),
                         edit.steps.join(", "),
                         if met_reference { "yes" } else { "no" },
@@ -300,7 +302,7 @@ fn main() {
     if full {
         println!();
         println!(
-            "re-uploads of re-uploads: the first hop met its reference (and was linked to it) {} times tuning, {} held out; found only through a link {} tuning, {} held out",
+            "re-uploads of re-uploads: the first hop met its reference in a lookup {} times tuning, {} held out (linked to it if the pictures as shown met it); found only through a link {} tuning, {} held out",
             reupload_linked[0], reupload_linked[1], reupload_traced[0], reupload_traced[1]
         );
     }

@@ -54,6 +54,12 @@ use crate::media::{
 /// (fill-crop strips, tilts) too; the information test decides only which keyframes are filed.
 pub const RECIPE_VERSION: u32 = 12;
 
+/// Oldest recipe version whose fingerprints this server reads. Versions 11 and 12 only added
+/// views that are searched and never filed, so a fingerprint made since version 10 files exactly
+/// the hashes this recipe would (an export of an older server imports whole), and looked up it
+/// searches the views it carries, without the newer searched-only ones.
+pub const OLDEST_READABLE_RECIPE_VERSION: u32 = 10;
+
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
 /// room for scene cuts.
 pub const MAX_KEYFRAMES: usize = 64_000;
@@ -83,7 +89,10 @@ pub struct Fingerprint {
 /// Why a fingerprint received from elsewhere cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum InvalidFingerprint {
-    #[error("the fingerprint was made with recipe version {got}; this server speaks version {RECIPE_VERSION}")]
+    #[error(
+        "the fingerprint was made with recipe version {got}; this server reads versions \
+         {OLDEST_READABLE_RECIPE_VERSION} to {RECIPE_VERSION}"
+    )]
     RecipeVersion { got: u32 },
     #[error("the fingerprint has no keyframes")]
     Empty,
@@ -178,7 +187,7 @@ impl Fingerprint {
 
     /// Checks a fingerprint made elsewhere before anything trusts it.
     pub fn validate(&self, recipe_version: u32) -> Result<(), InvalidFingerprint> {
-        if recipe_version != RECIPE_VERSION {
+        if !(OLDEST_READABLE_RECIPE_VERSION..=RECIPE_VERSION).contains(&recipe_version) {
             return Err(InvalidFingerprint::RecipeVersion { got: recipe_version });
         }
         if self.keyframes.is_empty() {
@@ -228,6 +237,12 @@ mod tests {
         assert!(four_keyframes().validate(RECIPE_VERSION).is_ok());
         let refused = |fingerprint: Fingerprint, version: u32| fingerprint.validate(version).unwrap_err().to_string();
         assert!(refused(four_keyframes(), RECIPE_VERSION + 1).contains("recipe version"));
+        // Recipes that file the same hashes are read; the one before them is not.
+        assert!(four_keyframes().validate(OLDEST_READABLE_RECIPE_VERSION).is_ok());
+        assert_eq!(
+            refused(four_keyframes(), OLDEST_READABLE_RECIPE_VERSION - 1),
+            "the fingerprint was made with recipe version 9; this server reads versions 10 to 12"
+        );
         assert_eq!(
             refused(Fingerprint { duration_ms: 1_000, keyframes: Vec::new() }, RECIPE_VERSION),
             "the fingerprint has no keyframes"

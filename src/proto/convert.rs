@@ -502,7 +502,7 @@ impl From<&FootageDetails> for v1::Footage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fingerprint::RECIPE_VERSION;
+    use crate::fingerprint::{OLDEST_READABLE_RECIPE_VERSION, RECIPE_VERSION};
     use crate::test_kit::{fingerprint, random_views, sighting};
 
     #[test]
@@ -538,8 +538,8 @@ mod tests {
         overfilled.keyframes[4].filled.push(0);
         let refused = Fingerprint::try_from(&overfilled).unwrap_err().to_string();
         assert_eq!(refused, "invalid fingerprint: keyframe 4 has 29 fill-crop views; at most 28 are expected");
-        let older = v1::Fingerprint { recipe_version: RECIPE_VERSION - 1, ..wire };
-        assert!(Fingerprint::try_from(&older).unwrap_err().to_string().contains("recipe version"));
+        let unreadable = v1::Fingerprint { recipe_version: OLDEST_READABLE_RECIPE_VERSION - 1, ..wire };
+        assert!(Fingerprint::try_from(&unreadable).unwrap_err().to_string().contains("recipe version"));
     }
 
     #[test]
