@@ -226,11 +226,11 @@ async fn export_then_import_into_an_empty_server_gives_the_same_answers() {
     let export = work.path().join("index.jsonl");
     let exported = source.cli(&["export", "--out", export.to_str().unwrap(), "--server", &source.url]);
     assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
-    assert_eq!(std::fs::read_to_string(&export).unwrap().lines().count(), 2);
+    let text = std::fs::read_to_string(&export).unwrap();
+    assert_eq!(text.lines().count(), 2);
 
     // Written as the previous recipe would have: it files the same hashes, so it imports whole.
     let current = format!("\"recipe_version\":{RECIPE_VERSION}");
-    let text = std::fs::read_to_string(&export).unwrap();
     assert!(text.contains(&current));
     std::fs::write(&export, text.replace(&current, &format!("\"recipe_version\":{}", RECIPE_VERSION - 1))).unwrap();
 
