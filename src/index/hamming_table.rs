@@ -31,9 +31,14 @@ use crate::fingerprint::{Keyframe, PerceptualHash};
 
 const BUCKETS: usize = 1 << multi_index::CHUNK_BITS;
 
+/// Fewest hashes worth filing on several threads: below it, starting them costs more than the
+/// filing (an ingested footage files a few hundred).
+const PARALLEL_FILING: usize = 1 << 16;
+
 /// The hashes filed under one value of one chunk, as [`residual`]s split in two, beside their
 /// slots.
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 struct Bucket {
     low: Vec<u32>,
     high: Vec<u16>,
@@ -90,6 +95,17 @@ impl BucketCounts {
     }
 }
 
+/// Hashes that have their slots but are not yet filed in the chunk tables, with those slots.
+#[derive(Default)]
+pub struct Unfiled(Vec<(PerceptualHash, u32)>);
+
+impl Unfiled {
+    /// How many hashes wait to be filed.
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
 pub struct HammingTable {
     /// `CHUNKS` × `BUCKETS`, chunk-major.
     buckets: Vec<Bucket>,
@@ -107,19 +123,71 @@ impl HammingTable {
 
     /// Files the informative keyframes of a footage.
     pub fn add(&mut self, footage: FootageId, keyframes: &[Keyframe]) {
+        let mut unfiled = Unfiled::default();
+        self.take_slots(footage, keyframes, &mut unfiled);
+        self.file(&mut unfiled);
+    }
+
+    /// Hands the informative keyframes of a footage their slots and records their times, and
+    /// leaves their hashes in `unfiled`: searches do not see them until they are [filed].
+    ///
+    /// [filed]: HammingTable::file
+    pub fn take_slots(&mut self, footage: FootageId, keyframes: &[Keyframe], unfiled: &mut Unfiled) {
         let first_slot = self.times.len() as u32;
         for keyframe in keyframes.iter().filter(|keyframe| keyframe.informative) {
             let slot = self.times.len() as u32;
             self.times.push(keyframe.time_ms);
-            for hash in keyframe.hashes.indexed() {
-                for chunk_index in 0..CHUNKS {
-                    self.buckets[bucket_number(hash, chunk_index)].push(residual(hash, chunk_index), slot);
-                }
-            }
+            unfiled.0.extend(keyframe.hashes.indexed().map(|hash| (hash, slot)));
         }
         if self.times.len() as u32 > first_slot {
             self.footage_starts.push((first_slot, footage));
         }
+    }
+
+    /// Files every hash of `unfiled` under each of its chunks, and empties it.
+    ///
+    /// The four chunk tables are disjoint, so a large batch (a rebuild's) is filed by up to four
+    /// threads, one per core, each filing whole tables: a restart at ten million keyframes spent
+    /// four fifths of its time filing. The gain is the cores alone; filing one table at a time on
+    /// one thread, for locality, measured no faster than filing hash by hash.
+    pub fn file(&mut self, unfiled: &mut Unfiled) {
+        // Asked only for a large batch: an ingest files under the table's write lock, and the
+        // core count is read afresh from the system on every call.
+        let threads = if unfiled.count() < PARALLEL_FILING {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        };
+        self.file_on_threads(unfiled, threads);
+    }
+
+    fn file_on_threads(&mut self, unfiled: &mut Unfiled, threads: usize) {
+        let hashes = &unfiled.0;
+        let file_chunk = |chunk_index: usize, buckets: &mut [Bucket]| {
+            for &(hash, slot) in hashes {
+                buckets[bucket_in_table(hash, chunk_index)].push(residual(hash, chunk_index), slot);
+            }
+        };
+        let mut tables: Vec<(usize, &mut [Bucket])> = self.buckets.chunks_mut(BUCKETS).enumerate().collect();
+        let threads = threads.min(CHUNKS);
+        if threads <= 1 {
+            for (chunk_index, buckets) in tables {
+                file_chunk(chunk_index, buckets);
+            }
+        } else {
+            let per_thread = CHUNKS.div_ceil(threads);
+            std::thread::scope(|scope| {
+                while !tables.is_empty() {
+                    let share: Vec<_> = tables.drain(..per_thread.min(tables.len())).collect();
+                    scope.spawn(|| {
+                        for (chunk_index, buckets) in share {
+                            file_chunk(chunk_index, buckets);
+                        }
+                    });
+                }
+            });
+        }
+        unfiled.0.clear();
     }
 
     /// Appends to `out` every filed keyframe with a view within `radius` bits of `hash`, each
@@ -156,8 +224,14 @@ fn indexed_hashes(keyframes: &[Keyframe]) -> impl Iterator<Item = PerceptualHash
     keyframes.iter().filter(|keyframe| keyframe.informative).flat_map(|keyframe| keyframe.hashes.indexed())
 }
 
+/// The bucket of `hash` within the table of chunk `chunk_index`.
+fn bucket_in_table(hash: PerceptualHash, chunk_index: usize) -> usize {
+    usize::from(multi_index::chunk(hash, chunk_index))
+}
+
+/// The bucket of `hash` among all of `CHUNKS` × `BUCKETS`.
 fn bucket_number(hash: PerceptualHash, chunk_index: usize) -> usize {
-    chunk_index * BUCKETS + usize::from(multi_index::chunk(hash, chunk_index))
+    chunk_index * BUCKETS + bucket_in_table(hash, chunk_index)
 }
 
 /// Calls `hit` with the position and distance of every residual (its low 32 bits in `low`, its
@@ -230,6 +304,41 @@ mod tests {
             ]
         );
         assert!(search(&table, 0x0f0f_0f0f_0f0f_0f0f, 7).is_empty(), "uninformative keyframes are not filed");
+    }
+
+    #[test]
+    fn a_batch_filed_on_several_threads_builds_the_table_footage_added_one_by_one_builds() {
+        let mut rng = fastrand::Rng::with_seed(8);
+        let footage: Vec<Vec<Keyframe>> =
+            (0..300).map(|_| (0..30).map(|i| keyframe(i * 500, rng.u64(..), rng.u8(..) > 20)).collect()).collect();
+        let mut counts = BucketCounts::default();
+        footage.iter().for_each(|keyframes| counts.add(keyframes));
+        let mut one_by_one = HammingTable::with_capacity(&counts);
+        for (n, keyframes) in footage.iter().enumerate() {
+            one_by_one.add(FootageId(n as u64), keyframes);
+        }
+        for threads in [1, 2, 3, 4] {
+            let mut batched = HammingTable::with_capacity(&counts);
+            let mut unfiled = Unfiled::default();
+            for (n, keyframes) in footage.iter().enumerate() {
+                batched.take_slots(FootageId(n as u64), keyframes, &mut unfiled);
+            }
+            let first = &footage[7][3];
+            assert!(search(&batched, first.hashes.upright.whole.0, 7).is_empty(), "not searchable before filing");
+            batched.file_on_threads(&mut unfiled, threads);
+            assert_eq!(unfiled.count(), 0);
+            // Bucket for bucket, in the same order, and each at the size counted for it.
+            assert!(batched.buckets == one_by_one.buckets, "{threads} threads filed another table");
+            assert!(batched.buckets.iter().all(|bucket| bucket.slots.len() == bucket.slots.capacity()));
+            assert_eq!((&batched.times, &batched.footage_starts), (&one_by_one.times, &one_by_one.footage_starts));
+            for (n, keyframes) in footage.iter().enumerate().step_by(37) {
+                for keyframe in keyframes {
+                    let near = keyframe.hashes.upright.centre.0 ^ 0b101;
+                    let itself = Hit { footage: FootageId(n as u64), time_ms: keyframe.time_ms, distance: 2 };
+                    assert_eq!(search(&batched, near, 7).contains(&itself), keyframe.informative);
+                }
+            }
+        }
     }
 
     #[test]

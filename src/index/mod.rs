@@ -31,7 +31,7 @@ use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use hamming_table::{BucketCounts, HammingTable};
+use hamming_table::{BucketCounts, HammingTable, Unfiled};
 use rocksdb::{
     ColumnFamily, ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, PrefixRange, ReadOptions, WriteBatch,
     WriteOptions,
@@ -526,14 +526,27 @@ fn check_schema(db: &DB, path: &Path) -> Result<(), IndexError> {
 
 /// Two passes over the stored keyframes: the first counts what each bucket will hold so the
 /// second allocates every bucket once, at its final size. Reading the store twice costs less
-/// than the memory that growing buckets leave spare at ten million keyframes.
+/// than the memory that growing buckets leave spare at ten million keyframes. The second pass
+/// files what it reads in batches, each on every core (see [`HammingTable::file`]).
 fn rebuild_table(db: &DB) -> Result<HammingTable, IndexError> {
     let mut counts = BucketCounts::default();
     for_each_stored_keyframes(db, |_, keyframes| counts.add(keyframes))?;
     let mut table = HammingTable::with_capacity(&counts);
-    for_each_stored_keyframes(db, |id, keyframes| table.add(id, keyframes))?;
+    let mut unfiled = Unfiled::default();
+    for_each_stored_keyframes(db, |id, keyframes| {
+        table.take_slots(id, keyframes, &mut unfiled);
+        if unfiled.count() >= REBUILD_BATCH {
+            table.file(&mut unfiled);
+        }
+    })?;
+    table.file(&mut unfiled);
     Ok(table)
 }
+
+/// Hashes a rebuild reads before filing them: 16 MiB of them, 32 MiB reserved once the footage
+/// that takes a batch past the mark has grown it, and few enough batches that starting the
+/// filing threads for each costs nothing measurable.
+const REBUILD_BATCH: usize = 1 << 20;
 
 fn for_each_stored_keyframes(db: &DB, mut visit: impl FnMut(FootageId, &[Keyframe])) -> Result<(), IndexError> {
     let mut read = ReadOptions::default();
