@@ -163,30 +163,27 @@ impl HammingTable {
 
     fn file_on_threads(&mut self, unfiled: &mut Unfiled, threads: usize) {
         let hashes = &unfiled.0;
-        let file_chunk = |chunk_index: usize, buckets: &mut [Bucket]| {
-            for &(hash, slot) in hashes {
-                buckets[bucket_in_table(hash, chunk_index)].push(residual(hash, chunk_index), slot);
+        let tables_per_thread = CHUNKS.div_ceil(threads.clamp(1, CHUNKS));
+        // A share is whole chunk tables, the first of them chunk `first_chunk`'s.
+        let file_share = &|first_chunk: usize, share: &mut [Bucket]| {
+            for (offset, buckets) in share.chunks_mut(BUCKETS).enumerate() {
+                let chunk_index = first_chunk + offset;
+                for &(hash, slot) in hashes {
+                    buckets[bucket_in_table(hash, chunk_index)].push(residual(hash, chunk_index), slot);
+                }
             }
         };
-        let mut tables: Vec<(usize, &mut [Bucket])> = self.buckets.chunks_mut(BUCKETS).enumerate().collect();
-        let threads = threads.min(CHUNKS);
-        if threads <= 1 {
-            for (chunk_index, buckets) in tables {
-                file_chunk(chunk_index, buckets);
+        let mut shares = self.buckets.chunks_mut(tables_per_thread * BUCKETS).enumerate();
+        // The first share is filed on this thread, so filing on one thread spawns nothing.
+        let here = shares.next();
+        std::thread::scope(|scope| {
+            for (n, share) in shares {
+                scope.spawn(move || file_share(n * tables_per_thread, share));
             }
-        } else {
-            let per_thread = CHUNKS.div_ceil(threads);
-            std::thread::scope(|scope| {
-                while !tables.is_empty() {
-                    let share: Vec<_> = tables.drain(..per_thread.min(tables.len())).collect();
-                    scope.spawn(|| {
-                        for (chunk_index, buckets) in share {
-                            file_chunk(chunk_index, buckets);
-                        }
-                    });
-                }
-            });
-        }
+            if let Some((_, share)) = here {
+                file_share(0, share);
+            }
+        });
         unfiled.0.clear();
     }
 

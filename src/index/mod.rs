@@ -527,7 +527,7 @@ fn check_schema(db: &DB, path: &Path) -> Result<(), IndexError> {
 /// Two passes over the stored keyframes: the first counts what each bucket will hold so the
 /// second allocates every bucket once, at its final size. Reading the store twice costs less
 /// than the memory that growing buckets leave spare at ten million keyframes. The second pass
-/// files what it reads in batches, each on every core (see [`HammingTable::file`]).
+/// files what it reads in batches, each shared among the cores (see [`HammingTable::file`]).
 fn rebuild_table(db: &DB) -> Result<HammingTable, IndexError> {
     let mut counts = BucketCounts::default();
     for_each_stored_keyframes(db, |_, keyframes| counts.add(keyframes))?;
