@@ -150,6 +150,36 @@ async fn a_connection_that_never_sends_a_request_is_closed() {
     client.stats(v1::StatsRequest {}).await.expect("an idle but live connection stays open");
 }
 
+#[tokio::test]
+async fn an_upload_refused_before_its_body_is_read_gets_its_refusal_not_a_reset() {
+    use std::io::{Read, Write};
+    let (_work, server) = Server::in_temp_dir(&[]);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    // Large enough that most of it is still on its way when the refusal is sent: the server used
+    // to close with it unread, and the client's next write failed.
+    const BODY_BYTES: usize = 64 << 20;
+    let (send_failure, refusal) = tokio::task::spawn_blocking(move || {
+        let mut connection = std::net::TcpStream::connect(address).unwrap();
+        let head = format!(
+            "POST /api/v1/ingest HTTP/1.1\r\nhost: firstseen\r\n\
+             content-type: multipart/form-data; boundary=x\r\ncontent-length: {BODY_BYTES}\r\n\r\n"
+        );
+        // Sent whole before the answer is read, as a client busy uploading does. curl gives up
+        // at the first failed write ("Send failure: Broken pipe") and never reads the answer.
+        let mut request = head.into_bytes();
+        request.resize(request.len() + BODY_BYTES, b'x');
+        let sent = connection.write_all(&request);
+        let mut answer = Vec::new();
+        let _ = connection.read_to_end(&mut answer);
+        (sent.err().map(|error| error.to_string()), String::from_utf8_lossy(&answer).into_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(send_failure, None, "the server hung up on the upload before it was sent");
+    assert!(refusal.starts_with("HTTP/1.1 401"), "the client read {refusal:?}");
+    assert!(refusal.contains("key"), "{refusal}");
+}
+
 /// Sends raw bytes as a request message, so that tests can send what no generated client would.
 #[derive(Default)]
 struct RawBytes;
