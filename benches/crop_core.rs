@@ -15,7 +15,8 @@
 //! cargo bench --bench crop_core
 //! ```
 //!
-//! Under `cargo test` it crops one reference once and looks at one keyframe, so it cannot rot.
+//! Under `cargo test` it crops two references once each and looks at one keyframe of each, so it
+//! cannot rot.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

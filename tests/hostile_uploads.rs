@@ -130,7 +130,7 @@ async fn an_idle_upload_is_closed_after_the_timeout_and_its_file_removed() {
 #[tokio::test]
 async fn a_connection_that_never_sends_a_request_is_closed() {
     let (_work, server) = Server::in_temp_dir(&["--connection-idle-timeout-secs", "2"]);
-    let address = server.url.trim_start_matches("http://").to_owned();
+    let address = server.address();
     let mut silent = tokio::net::TcpStream::connect(&address).await.unwrap();
     let mut buffer = [0u8; 1024];
     // The server's own preface may come first; then the connection must end.
@@ -154,7 +154,7 @@ async fn a_connection_that_never_sends_a_request_is_closed() {
 async fn an_upload_refused_before_its_body_is_read_gets_its_refusal_not_a_reset() {
     use std::io::{Read, Write};
     let (_work, server) = Server::in_temp_dir(&[]);
-    let address = server.url.trim_start_matches("http://").to_owned();
+    let address = server.address();
     // Large enough that most of it is still on its way when the refusal is sent: the server used
     // to close with it unread, and the client's next write failed.
     const BODY_BYTES: usize = 64 << 20;

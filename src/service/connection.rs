@@ -7,21 +7,24 @@
 //! long: the server pings every connection at a third of the timeout (see `serve`), and every
 //! HTTP/2 client answers pings, busy or idle.
 //!
-//! A connection the server closes while its client is still sending (an upload refused before
-//! its body was read: no key, a reader's ingest, a body over the size limit) is closed
-//! *lingering*, as nginx does: the server stops writing, then reads and discards what still
-//! arrives until the client hangs up, goes quiet for [`LINGER_QUIET`] or [`LINGER_AT_MOST`] has
-//! passed. Closing a socket with unread bytes makes the kernel answer with a reset, and a reset
-//! makes the client's kernel throw away the refusal it had received but not yet read: the client
-//! saw "connection reset" instead of "this key may not add footage".
+//! Every connection is closed *lingering*, as nginx does: the server stops writing, then reads
+//! and discards what still arrives until the client hangs up, goes quiet for [`LINGER_QUIET`] or
+//! [`LINGER_AT_MOST`] has passed. It matters where the server closes while its client is still
+//! sending: an upload refused before its body was read (no key, a reader's ingest, a body over
+//! the size limit). Closed with those bytes unread, the client's next write fails (curl: "Send
+//! failure: Broken pipe") or a reset discards the refusal before it is read, and the client
+//! never learns that the key may not add footage. A client that hangs up at once costs nothing;
+//! at most [`MAX_LINGERING`] connections linger at a time, and past that they close at once.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
@@ -29,8 +32,22 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 /// that read the refusal hangs up within a round trip.
 const LINGER_QUIET: Duration = Duration::from_secs(2);
 /// How long a closing connection is read from at most, however fast its client sends: time
-/// enough for any client to read the refusal, not enough to make the drain a way to hold a task.
+/// enough for a client that reads while it sends (curl does) to read the refusal. A client that
+/// reads only once its whole upload is sent may still miss it past this.
 const LINGER_AT_MOST: Duration = Duration::from_secs(5);
+/// Connections lingering at once, at most: each holds a socket and a 4 KiB buffer for up to
+/// [`LINGER_AT_MOST`], so a flood of connections cannot make lingering hold more than this.
+const MAX_LINGERING: usize = 1024;
+
+/// The permits to linger, shared by every connection of one server.
+#[derive(Clone)]
+pub struct Lingering(Arc<Semaphore>);
+
+impl Default for Lingering {
+    fn default() -> Lingering {
+        Lingering(Arc::new(Semaphore::new(MAX_LINGERING)))
+    }
+}
 
 /// A connection whose reads fail once it has sent nothing for `quiet`, closed lingering.
 pub struct QuietTimeout {
@@ -39,15 +56,17 @@ pub struct QuietTimeout {
     addresses: TcpConnectInfo,
     quiet: Duration,
     deadline: Pin<Box<Sleep>>,
+    lingering: Lingering,
 }
 
 impl QuietTimeout {
-    pub fn new(stream: TcpStream, quiet: Duration) -> QuietTimeout {
+    pub fn new(stream: TcpStream, quiet: Duration, lingering: Lingering) -> QuietTimeout {
         QuietTimeout {
             addresses: stream.connect_info(),
             stream: Some(stream),
             quiet,
             deadline: Box::pin(tokio::time::sleep(quiet)),
+            lingering,
         }
     }
 
@@ -58,17 +77,18 @@ impl QuietTimeout {
 
 impl Drop for QuietTimeout {
     fn drop(&mut self) {
-        let (Some(stream), Ok(runtime)) = (self.stream.take(), tokio::runtime::Handle::try_current()) else {
-            return;
-        };
-        runtime.spawn(linger(stream));
+        let stream = self.stream.take();
+        let permit = Arc::clone(&self.lingering.0).try_acquire_owned();
+        if let (Some(stream), Ok(permit), Ok(runtime)) = (stream, permit, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(linger(stream, permit));
+        }
     }
 }
 
 /// Stops writing, then reads and discards until the client hangs up or the linger's limits pass.
-async fn linger(mut stream: TcpStream) {
+async fn linger(mut stream: TcpStream, _permit: OwnedSemaphorePermit) {
     let _ = stream.shutdown().await;
-    let mut discarded = [0u8; 16 * 1024];
+    let mut discarded = [0u8; 4 * 1024];
     let _ = tokio::time::timeout(LINGER_AT_MOST, async {
         while let Ok(Ok(read)) = tokio::time::timeout(LINGER_QUIET, stream.read(&mut discarded)).await {
             if read == 0 {

@@ -35,7 +35,7 @@ use tonic::transport::{Identity, ServerTlsConfig};
 
 use access::KeyRing;
 pub use access::{ANONYMOUS, Call, PerKeyLimits};
-use connection::QuietTimeout;
+use connection::{Lingering, QuietTimeout};
 use desk::Desk;
 pub use grpc::FirstSeenService;
 
@@ -166,13 +166,14 @@ pub async fn serve_on(
         Some((cert, key)) => builder.tls_config(ServerTlsConfig::new().identity(read_identity(cert, key)?))?,
         None => builder,
     };
+    let lingering = Lingering::default();
     let incoming = TcpListenerStream::new(listener).map(move |accepted| {
         accepted.map(|stream| {
             // The builder's own no-delay setting applies only to sockets it binds itself.
             // Without it, a reply larger than a segment waits out the client's delayed ACK: 40 ms
             // on every lookup of a long clip.
             let _ = stream.set_nodelay(true);
-            QuietTimeout::new(stream, quiet)
+            QuietTimeout::new(stream, quiet, lingering.clone())
         })
     });
     // gRPC's own paths go to the gRPC services, every other path to the page and the JSON API;

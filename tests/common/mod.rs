@@ -67,6 +67,11 @@ impl Server {
         (work, server)
     }
 
+    /// `host:port`, for raw TCP connections.
+    pub fn address(&self) -> String {
+        self.url.trim_start_matches("http://").to_owned()
+    }
+
     /// The first admin key, which the server wrote to its data directory.
     pub fn admin_key_file(&self) -> PathBuf {
         self.data_dir.join(firstseen::service::ADMIN_KEY_FILE)
