@@ -22,8 +22,9 @@
 mod common;
 
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use common::random_edits::{CROP_KEPT, Crop};
 use firstseen::fingerprint::{FrameHasher, PerceptualHash};
 use firstseen::media::{ANALYSIS_SIDE, ContentBox, DecodeLimits, decode_video};
 
@@ -33,14 +34,44 @@ const RADIUS: u32 = 7;
 const SCALE_STEP: f64 = 1.08;
 /// Candidate core positions, in analysis pixels (a 64-pixel frame).
 const POSITION_STEP: f64 = 2.0;
-/// The crop family's range of the share of each side kept (tests/common/random_edits.rs).
-const KEPT: (f64, f64) = (0.6, 0.95);
 /// How far, in analysis pixels, a later keyframe's rectangles may be from the one the first
 /// keyframe met (its size and its start, on each axis).
 const NEAR_PIXELS: usize = 2;
 /// Crops per reference and keyframes per crop: in full, and under `cargo test`.
 const FULL: (usize, usize) = (6, 6);
 const SMOKE: (usize, usize) = (1, 1);
+
+/// Part of one side of the analysis frame: its size and where it starts, in pixels.
+#[derive(Clone, Copy)]
+struct Span {
+    size: usize,
+    start: usize,
+}
+
+impl Span {
+    fn near(self, other: Span) -> bool {
+        self.size.abs_diff(other.size) <= NEAR_PIXELS && self.start.abs_diff(other.start) <= NEAR_PIXELS
+    }
+}
+
+/// A rectangle of the analysis frame: a span across and a span down.
+#[derive(Clone, Copy)]
+struct Rectangle {
+    across: Span,
+    down: Span,
+}
+
+impl Rectangle {
+    fn hash(self, hasher: &FrameHasher, luma: &[u8]) -> PerceptualHash {
+        let (width, height) = (self.across.size, self.down.size);
+        let area = ContentBox { left: self.across.start, top: self.down.start, width, height };
+        hasher.hash_luma(area.crop(luma, SIDE), width, height)
+    }
+
+    fn near(self, other: Rectangle) -> bool {
+        self.across.near(other.across) && self.down.near(other.down)
+    }
+}
 
 /// A core: the middle square of the picture, from `from` to `1 - from` of each side.
 #[derive(Clone, Copy)]
@@ -54,22 +85,26 @@ impl Core {
     }
 
     fn of_original(self, hasher: &FrameHasher, luma: &[u8]) -> PerceptualHash {
-        let start = (SIDE as f64 * self.from).round() as usize;
-        let side = (SIDE as f64 * self.share()).round() as usize;
-        hash(hasher, luma, start, start, side, side)
+        let span = Span {
+            size: (SIDE as f64 * self.share()).round() as usize,
+            start: (SIDE as f64 * self.from).round() as usize,
+        };
+        Rectangle { across: span, down: span }.hash(hasher, luma)
     }
 
-    /// Whether a crop keeping `kept` of a side from `offset` holds this core's span of it.
-    fn held(self, kept: f64, offset: f64) -> bool {
-        offset <= self.from && offset + kept >= 1.0 - self.from
+    /// Whether `crop` holds this core.
+    fn held_by(self, crop: &Crop) -> bool {
+        let (left, top) = crop.offsets();
+        let holds = |kept: f64, offset: f64| offset <= self.from && offset + kept >= 1.0 - self.from;
+        holds(crop.kept.0, left) && holds(crop.kept.1, top)
     }
 
-    /// (size, start) of the candidate spans along one side of a copy: every size the core can
-    /// have in a crop of the family, every position it fits at.
-    fn candidate_spans(self) -> Vec<(usize, usize)> {
+    /// Every rectangle the core can be in a copy of the crop family: every size the family allows
+    /// along each side, at every position it fits at.
+    fn candidates(self) -> Vec<Rectangle> {
         let mut spans = Vec::new();
-        let mut size = SIDE as f64 * self.share() / KEPT.1;
-        while size <= SIDE as f64 * self.share() / KEPT.0 * SCALE_STEP.sqrt() {
+        let mut size = SIDE as f64 * self.share() / CROP_KEPT.1;
+        while size <= SIDE as f64 * self.share() / CROP_KEPT.0 * SCALE_STEP.sqrt() {
             let whole = (size.round() as usize).min(SIDE);
             let mut start = 0.0;
             while start as usize + whole <= SIDE {
@@ -80,12 +115,9 @@ impl Core {
         }
         spans.sort_unstable();
         spans.dedup();
-        spans
+        let spans: Vec<Span> = spans.into_iter().map(|(size, start)| Span { size, start }).collect();
+        spans.iter().flat_map(|&across| spans.iter().map(move |&down| Rectangle { across, down })).collect()
     }
-}
-
-fn hash(hasher: &FrameHasher, luma: &[u8], left: usize, top: usize, width: usize, height: usize) -> PerceptualHash {
-    hasher.hash_luma(ContentBox { left, top, width, height }.crop(luma, SIDE), width, height)
 }
 
 fn frames(path: &Path) -> Vec<(u32, Vec<u8>)> {
@@ -95,15 +127,109 @@ fn frames(path: &Path) -> Vec<(u32, Vec<u8>)> {
     frames
 }
 
+/// Keyframes looked at, and how many of them met the original's core.
+#[derive(Default)]
 struct Tally {
     keyframes: usize,
     met: usize,
 }
 
 impl Tally {
+    fn count(&mut self, met: bool) {
+        self.keyframes += 1;
+        self.met += usize::from(met);
+    }
+
     fn line(&self) -> String {
         format!("{}/{}", self.met, self.keyframes)
     }
+}
+
+/// A reference cropped, and the copy's decoded frames.
+struct CroppedCopy {
+    reference: usize,
+    crop: Crop,
+    frames: Vec<(u32, Vec<u8>)>,
+}
+
+/// What one core measured over every copy.
+#[derive(Default)]
+struct Row {
+    crops_holding: usize,
+    held: Tally,
+    not_held: Tally,
+    carried: Tally,
+    hashed: usize,
+    hashing: Duration,
+    compared: usize,
+    stray: usize,
+}
+
+fn measure(
+    core: Core,
+    hasher: &FrameHasher,
+    originals: &[Vec<(u32, Vec<u8>)>],
+    copies: &[CroppedCopy],
+    keyframes_per_copy: usize,
+) -> Row {
+    let cores: Vec<Vec<PerceptualHash>> = originals
+        .iter()
+        .map(|frames| {
+            frames.iter().map(|(_, luma)| core.of_original(hasher, luma)).filter(|hash| !hash.is_flat()).collect()
+        })
+        .collect();
+    let candidates = core.candidates();
+    let mut row = Row::default();
+    for copy in copies {
+        let holds = core.held_by(&copy.crop);
+        row.crops_holding += usize::from(holds);
+        // The rectangle the first keyframe met best, whose neighbourhood the later ones search.
+        let mut first_met: Option<Rectangle> = None;
+        let every = (copy.frames.len() / keyframes_per_copy).max(1);
+        for (time_ms, luma) in copy.frames.iter().step_by(every).take(keyframes_per_copy) {
+            let Some((_, original)) = originals[copy.reference].iter().min_by_key(|(time, _)| time.abs_diff(*time_ms))
+            else {
+                continue;
+            };
+            let target = core.of_original(hasher, original);
+            if target.is_flat() {
+                continue;
+            }
+            let mut best: Option<(u32, Rectangle)> = None;
+            for &rectangle in &candidates {
+                let started = Instant::now();
+                let candidate = rectangle.hash(hasher, luma);
+                row.hashing += started.elapsed();
+                row.hashed += 1;
+                if candidate.is_flat() {
+                    continue;
+                }
+                let distance = target.distance(candidate);
+                if best.is_none_or(|(closest, _)| distance < closest) {
+                    best = Some((distance, rectangle));
+                }
+                for (_, hashes) in cores.iter().enumerate().filter(|(other, _)| *other != copy.reference) {
+                    row.compared += hashes.len();
+                    row.stray += hashes.iter().filter(|hash| hash.distance(candidate) <= RADIUS).count();
+                }
+            }
+            let met = best.filter(|(distance, _)| *distance <= RADIUS);
+            if holds {
+                match first_met {
+                    Some(first) => row.carried.count(
+                        candidates
+                            .iter()
+                            .filter(|rectangle| rectangle.near(first))
+                            .any(|rectangle| target.distance(rectangle.hash(hasher, luma)) <= RADIUS),
+                    ),
+                    None => first_met = met.map(|(_, rectangle)| rectangle),
+                }
+            }
+            let tally = if holds { &mut row.held } else { &mut row.not_held };
+            tally.count(met.is_some());
+        }
+    }
+    row
 }
 
 fn main() {
@@ -118,119 +244,43 @@ fn main() {
     let hasher = FrameHasher::default();
     let originals: Vec<Vec<(u32, Vec<u8>)>> = references.iter().map(|(_, path)| frames(path)).collect();
     let mut rng = fastrand::Rng::with_seed(1);
-    let draw = |rng: &mut fastrand::Rng| KEPT.0 + rng.f64() * (KEPT.1 - KEPT.0);
     let mut copies = Vec::new();
-    for (index, (name, path)) in references.iter().enumerate() {
+    for (reference, (name, path)) in references.iter().enumerate() {
         for draw_number in 0..crops_per_reference {
-            let (kept_width, kept_height) = (draw(&mut rng), draw(&mut rng));
-            let (x, y) = (rng.f64(), rng.f64());
-            let filter = format!(
-                "crop=iw*{kept_width:.3}:ih*{kept_height:.3}:(iw-iw*{kept_width:.3})*{x:.3}:(ih-ih*{kept_height:.3})*{y:.3},scale=640:-2,setsar=1"
-            );
+            let crop = Crop::draw(&mut rng);
             let input = path.as_os_str().to_owned();
-            let arguments = ["-i".into(), input, "-vf".into(), filter.into(), "-crf".into(), "30".into(), "-an".into()];
+            let arguments =
+                ["-i".into(), input, "-vf".into(), crop.filter().into(), "-crf".into(), "30".into(), "-an".into()];
             let output = common::ffmpeg(&arguments, &work.path().join(format!("{name}-{draw_number}.mp4")));
-            let offsets = ((1.0 - kept_width) * x, (1.0 - kept_height) * y);
-            copies.push((index, (kept_width, kept_height), offsets, frames(&output)));
+            copies.push(CroppedCopy { reference, crop, frames: frames(&output) });
         }
     }
     println!(
         "{} references × {crops_per_reference} crops keeping {:.0}–{:.0} % of each side at random offsets (seed 1), \
          {keyframes_per_copy} keyframes each; grid: sizes ×{SCALE_STEP}, positions every {POSITION_STEP} px of {SIDE}\n",
         references.len(),
-        KEPT.0 * 100.0,
-        KEPT.1 * 100.0
+        CROP_KEPT.0 * 100.0,
+        CROP_KEPT.1 * 100.0
     );
     println!(
         "| core | crops holding it | candidates a keyframe | keyframes whose best candidate is within {RADIUS} bits: crop holds the core / does not | later keyframes within {RADIUS} bits through rectangles within {NEAR_PIXELS} px of the first met one's best | µs to hash a candidate | stray hits: candidates within {RADIUS} bits of another reference's core, of comparisons |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for core in [Core { from: 0.3 }, Core { from: 0.35 }] {
-        let cores: Vec<Vec<PerceptualHash>> = originals
-            .iter()
-            .map(|frames| {
-                frames.iter().map(|(_, luma)| core.of_original(&hasher, luma)).filter(|hash| !hash.is_flat()).collect()
-            })
-            .collect();
-        let spans = core.candidate_spans();
-        let (mut held, mut not_held) = (Tally { keyframes: 0, met: 0 }, Tally { keyframes: 0, met: 0 });
-        let mut carried = Tally { keyframes: 0, met: 0 };
-        let (mut crops_holding, mut stray, mut compared, mut hashed) = (0, 0, 0, 0);
-        let mut hashing = std::time::Duration::ZERO;
-        for (reference, (kept_width, kept_height), (left, top), copy) in &copies {
-            let holds = core.held(*kept_width, *left) && core.held(*kept_height, *top);
-            crops_holding += usize::from(holds);
-            // The geometry of the first keyframe met, tried alone on the copy's later keyframes.
-            let mut first_geometry: Option<(usize, usize, usize, usize)> = None;
-            let every = (copy.len() / keyframes_per_copy).max(1);
-            for (time_ms, luma) in copy.iter().step_by(every).take(keyframes_per_copy) {
-                let Some((_, original)) = originals[*reference].iter().min_by_key(|(time, _)| time.abs_diff(*time_ms))
-                else {
-                    continue;
-                };
-                let target = core.of_original(&hasher, original);
-                if target.is_flat() {
-                    continue;
-                }
-                let (mut best, mut best_geometry) = (u32::MAX, (0, 0, 0, 0));
-                for &(width, x) in &spans {
-                    for &(height, y) in &spans {
-                        let started = Instant::now();
-                        let candidate = hash(&hasher, luma, x, y, width, height);
-                        hashing += started.elapsed();
-                        hashed += 1;
-                        if candidate.is_flat() {
-                            continue;
-                        }
-                        if target.distance(candidate) < best {
-                            (best, best_geometry) = (target.distance(candidate), (x, y, width, height));
-                        }
-                        for (_, hashes) in cores.iter().enumerate().filter(|(other, _)| other != reference) {
-                            compared += hashes.len();
-                            stray += hashes.iter().filter(|hash| hash.distance(candidate) <= RADIUS).count();
-                        }
-                    }
-                }
-                if holds {
-                    match first_geometry {
-                        Some(first) => {
-                            // The rectangles within a pixel or two of it, on every side.
-                            let near = |(size, start): (usize, usize), (first_size, first_start): (usize, usize)| {
-                                size.abs_diff(first_size) <= NEAR_PIXELS && start.abs_diff(first_start) <= NEAR_PIXELS
-                            };
-                            let nearest = spans
-                                .iter()
-                                .filter(|span| near(**span, (first.2, first.0)))
-                                .flat_map(|&(width, x)| {
-                                    spans
-                                        .iter()
-                                        .filter(|span| near(**span, (first.3, first.1)))
-                                        .map(move |&(height, y)| (x, y, width, height))
-                                })
-                                .map(|(x, y, width, height)| target.distance(hash(&hasher, luma, x, y, width, height)))
-                                .min();
-                            carried.keyframes += 1;
-                            carried.met += usize::from(nearest.is_some_and(|distance| distance <= RADIUS));
-                        }
-                        None if best <= RADIUS => first_geometry = Some(best_geometry),
-                        None => {}
-                    }
-                }
-                let tally = if holds { &mut held } else { &mut not_held };
-                tally.keyframes += 1;
-                tally.met += usize::from(best <= RADIUS);
-            }
-        }
+        let row = measure(core, &hasher, &originals, &copies, keyframes_per_copy);
         println!(
-            "| {:.0}–{:.0} % | {crops_holding}/{} | {} | {} / {} | {} | {:.1} | {stray} of {compared} |",
+            "| {:.0}–{:.0} % | {}/{} | {} | {} / {} | {} | {:.1} | {} of {} |",
             core.from * 100.0,
             (1.0 - core.from) * 100.0,
+            row.crops_holding,
             copies.len(),
-            spans.len() * spans.len(),
-            held.line(),
-            not_held.line(),
-            carried.line(),
-            hashing.as_secs_f64() * 1e6 / hashed as f64,
+            core.candidates().len(),
+            row.held.line(),
+            row.not_held.line(),
+            row.carried.line(),
+            row.hashing.as_secs_f64() * 1e6 / row.hashed as f64,
+            row.stray,
+            row.compared,
         );
     }
 }

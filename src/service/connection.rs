@@ -53,7 +53,6 @@ impl Default for Lingering {
 pub struct QuietTimeout {
     /// Always `Some` until dropped: `Drop` takes it to linger on it.
     stream: Option<TcpStream>,
-    addresses: TcpConnectInfo,
     quiet: Duration,
     deadline: Pin<Box<Sleep>>,
     lingering: Lingering,
@@ -61,13 +60,7 @@ pub struct QuietTimeout {
 
 impl QuietTimeout {
     pub fn new(stream: TcpStream, quiet: Duration, lingering: Lingering) -> QuietTimeout {
-        QuietTimeout {
-            addresses: stream.connect_info(),
-            stream: Some(stream),
-            quiet,
-            deadline: Box::pin(tokio::time::sleep(quiet)),
-            lingering,
-        }
+        QuietTimeout { stream: Some(stream), quiet, deadline: Box::pin(tokio::time::sleep(quiet)), lingering }
     }
 
     fn stream(&mut self) -> io::Result<Pin<&mut TcpStream>> {
@@ -77,9 +70,11 @@ impl QuietTimeout {
 
 impl Drop for QuietTimeout {
     fn drop(&mut self) {
-        let stream = self.stream.take();
-        let permit = Arc::clone(&self.lingering.0).try_acquire_owned();
-        if let (Some(stream), Ok(permit), Ok(runtime)) = (stream, permit, tokio::runtime::Handle::try_current()) {
+        // Past `MAX_LINGERING`, or without a runtime to linger on, the socket just closes.
+        if let Some(stream) = self.stream.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && let Ok(permit) = Arc::clone(&self.lingering.0).try_acquire_owned()
+        {
             runtime.spawn(linger(stream, permit));
         }
     }
@@ -157,6 +152,7 @@ impl Connected for QuietTimeout {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.addresses.clone()
+        let unknown = TcpConnectInfo { local_addr: None, remote_addr: None };
+        self.stream.as_ref().map_or(unknown, Connected::connect_info)
     }
 }

@@ -143,6 +143,36 @@ pub fn file_name(reference: &Reference, edit: &RandomEdit) -> String {
     format!("random-{}-{:?}-{:016x}.mp4", reference.name, edit.family, hasher.finish())
 }
 
+/// The share of each side a crop keeps.
+pub const CROP_KEPT: (f64, f64) = (0.6, 0.95);
+
+/// A crop of the crop family, scaled back up: how much of each side it keeps, and where the
+/// kept part sits within the slack (0 at the left or top, 1 at the right or bottom).
+pub struct Crop {
+    /// Shares of the width and of the height kept.
+    pub kept: (f64, f64),
+    pub place: (f64, f64),
+}
+
+impl Crop {
+    pub fn draw(rng: &mut fastrand::Rng) -> Crop {
+        let kept = (uniform(rng, CROP_KEPT.0, CROP_KEPT.1), uniform(rng, CROP_KEPT.0, CROP_KEPT.1));
+        Crop { kept, place: (rng.f64(), rng.f64()) }
+    }
+
+    pub fn filter(&self) -> String {
+        let ((width, height), (x, y)) = (self.kept, self.place);
+        format!(
+            "crop=iw*{width:.3}:ih*{height:.3}:(iw-iw*{width:.3})*{x:.3}:(ih-ih*{height:.3})*{y:.3},scale=640:-2,setsar=1"
+        )
+    }
+
+    /// Where the kept part starts, in shares of the original's width and height.
+    pub fn offsets(&self) -> (f64, f64) {
+        ((1.0 - self.kept.0) * self.place.0, (1.0 - self.kept.1) * self.place.1)
+    }
+}
+
 fn uniform(rng: &mut fastrand::Rng, low: f64, high: f64) -> f64 {
     low + rng.f64() * (high - low)
 }
@@ -311,17 +341,14 @@ impl Graph {
     }
 
     fn cropped(&mut self, rng: &mut fastrand::Rng) -> String {
-        let (kept_width, kept_height) = (uniform(rng, 0.6, 0.95), uniform(rng, 0.6, 0.95));
-        let (x, y) = (rng.f64(), rng.f64());
-        self.then(&format!(
-            "crop=iw*{kept_width:.3}:ih*{kept_height:.3}:(iw-iw*{kept_width:.3})*{x:.3}:(ih-ih*{kept_height:.3})*{y:.3},scale=640:-2,setsar=1"
-        ));
+        let crop = Crop::draw(rng);
+        self.then(&crop.filter());
         format!(
             "cropped to {:.0} % × {:.0} % at ({:.0} %, {:.0} %)",
-            kept_width * 100.0,
-            kept_height * 100.0,
-            x * 100.0,
-            y * 100.0
+            crop.kept.0 * 100.0,
+            crop.kept.1 * 100.0,
+            crop.place.0 * 100.0,
+            crop.place.1 * 100.0
         )
     }
 
