@@ -17,7 +17,9 @@
 //! - ingest: keyframes/s through `IngestFingerprints` (the server's dedup lookup included);
 //! - footprint: bytes on disk per keyframe, server RSS (current and peak);
 //! - lookups: p50/p99 and lookups/s of (a) a 60 s clip's fingerprint, a re-encode of footage in
-//!   the index, and (b) a single keyframe, each with several clients at once;
+//!   the index, and (b) a single keyframe, each with several clients at once; and with one
+//!   client, of (c) the 60 s clip cropped off-centre, found only by the survey for crops, and
+//!   (d) 60 s of footage the index does not hold, which surveys and finds nothing;
 //! - restart: from process start to the first answered request, table rebuilt, after a kill.
 
 #[path = "../tests/common/mod.rs"]
@@ -44,7 +46,7 @@ fn main() {
     }
     let load = if full { Duration::from_secs(15) } else { Duration::from_millis(500) };
     let pools = real_hash_pools(full);
-    let (reference, query) = sixty_second_clip();
+    let clips = sixty_second_clips();
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     println!(
         "real keyframe hashes: {} of the query's pictures, {} unrelated",
@@ -52,11 +54,12 @@ fn main() {
         pools.unrelated.len()
     );
     for size in sizes {
-        runtime.block_on(measure(size, &pools, &reference, &query, load));
+        runtime.block_on(measure(size, &pools, &clips, load));
     }
 }
 
-async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query: &Fingerprint, load: Duration) {
+async fn measure(size: usize, pools: &HashPools, clips: &Clips, load: Duration) {
+    let Clips { reference, query, cropped, unindexed } = clips;
     let work = tempfile::tempdir().expect("temp dir");
     let data = work.path().join("data");
     let server = Server::start_binary(&common::bench::server_binary(), &data, &[]);
@@ -106,9 +109,16 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
     );
 
     let clip = lookup_request(query);
-    let report = client.lookup_fingerprint(clip.clone()).await.expect("lookup").into_inner();
-    let found = report.earliest.as_ref().map(|earliest| earliest.source_url.as_str());
-    assert_eq!(found, Some(REFERENCE_URL), "the 60 s clip must find its original");
+    let (cropped, unindexed) = (lookup_request(cropped), lookup_request(unindexed));
+    for (what, request, expected) in [
+        ("the 60 s clip", &clip, Some(REFERENCE_URL)),
+        ("its crop", &cropped, Some(REFERENCE_URL)),
+        ("unindexed footage", &unindexed, None),
+    ] {
+        let report = client.lookup_fingerprint(request.clone()).await.expect("lookup").into_inner();
+        let found = report.earliest.as_ref().map(|earliest| earliest.source_url.as_str());
+        assert_eq!(found, expected, "what {what} finds");
+    }
     let mut rng = fastrand::Rng::with_seed(11);
     let singles: Vec<v1::LookupFingerprintRequest> =
         (0..1000).map(|_| lookup_request(&single_keyframe(&pools.unrelated, &mut rng))).collect();
@@ -117,6 +127,8 @@ async fn measure(size: usize, pools: &HashPools, reference: &Fingerprint, query:
         ("60 s clip", vec![clip], 4),
         ("single keyframe", singles.clone(), 1),
         ("single keyframe", singles, 8),
+        ("cropped 60 s", vec![cropped], 1),
+        ("unindexed 60 s", vec![unindexed], 1),
     ] {
         let (latencies, rate) = load_test(&server, &requests, clients, load).await;
         println!(
@@ -247,8 +259,20 @@ fn hashes_of_variants(work: &std::path::Path, filters: &[String]) -> Vec<ViewHas
     pool
 }
 
-/// A 60 s reference (the fixtures one after another, looped) and a 360p re-encode of it.
-fn sixty_second_clip() -> (Fingerprint, Fingerprint) {
+/// The fingerprints a scale run looks up, or ingests first.
+struct Clips {
+    /// 60 s of the fixtures one after another, looped: ingested before the fill.
+    reference: Fingerprint,
+    /// A 360p re-encode of it.
+    query: Fingerprint,
+    /// It cropped to 75 % × 80 % from 20 % across and the top, off-centre, which only the
+    /// survey for crops finds.
+    cropped: Fingerprint,
+    /// 60 s of a synthetic source nothing in the index shows.
+    unindexed: Fingerprint,
+}
+
+fn sixty_second_clips() -> Clips {
     let work = common::bench::work_dir();
     let fixtures = common::bench::footage_dir();
     let inputs: Vec<String> = ["bikes.mp4", "bigbuckbunny.mp4", "carphone_pristine.mp4"]
@@ -264,11 +288,23 @@ fn sixty_second_clip() -> (Fingerprint, Fingerprint) {
         &work.join("scale-query-60s.mp4"),
         &["-i", reference.to_str().unwrap(), "-vf", "scale=-2:360", "-crf", "32", "-an"],
     );
+    let cropped = common::bench::derived(
+        &work.join("scale-cropped-60s.mp4"),
+        &["-i", reference.to_str().unwrap(), "-vf", "crop=iw*3/4:ih*4/5:iw/5:0,scale=640:360", "-crf", "28", "-an"],
+    );
+    let mut synthetic = common::corpus::synthetic("mandelbrot=s=640x360:r=25,trim=duration=60");
+    synthetic.push("-an".into());
+    let unindexed = common::bench::derived(&work.join("scale-unindexed-60s.mp4"), &synthetic);
     let limits = DecodeLimits::default();
-    (
-        Fingerprint::of_file(&reference, &limits).expect("fingerprint the reference"),
-        Fingerprint::of_file(&reupload, &limits).expect("fingerprint the re-upload"),
-    )
+    let fingerprint = |path: &std::path::Path| {
+        Fingerprint::of_file(path, &limits).unwrap_or_else(|error| panic!("fingerprint {}: {error}", path.display()))
+    };
+    Clips {
+        reference: fingerprint(&reference),
+        query: fingerprint(&reupload),
+        cropped: fingerprint(&cropped),
+        unindexed: fingerprint(&unindexed),
+    }
 }
 
 /// Filler footage: a run of real hashes from the pool, each moved by 8–24 random bits (unrelated
@@ -278,7 +314,7 @@ fn filler(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
     let keyframes = (0..KEYFRAMES_PER_FOOTAGE)
         .map(|i| {
             let real = pool[(start + i) % pool.len()].clone();
-            Keyframe { time_ms: i as u32 * 500, hashes: perturbed(real, 8..=24, rng), informative: true }
+            Keyframe { time_ms: i as u32 * 500, hashes: perturbed(real, 8..=24, rng), informative: true, picture: None }
         })
         .collect();
     Fingerprint { duration_ms: KEYFRAMES_PER_FOOTAGE as u32 * 500, keyframes }
@@ -287,7 +323,7 @@ fn filler(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
 /// One real keyframe moved by 0–4 bits, as a lookup of a single frame grab would send.
 fn single_keyframe(pool: &[ViewHashes], rng: &mut fastrand::Rng) -> Fingerprint {
     let hashes = perturbed(pool[rng.usize(..pool.len())].clone(), 0..=4, rng);
-    Fingerprint { duration_ms: 500, keyframes: vec![Keyframe { time_ms: 0, hashes, informative: true }] }
+    Fingerprint { duration_ms: 500, keyframes: vec![Keyframe { time_ms: 0, hashes, informative: true, picture: None }] }
 }
 
 fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut fastrand::Rng) -> ViewHashes {
@@ -310,6 +346,7 @@ fn perturbed(real: ViewHashes, flips: std::ops::RangeInclusive<u32>, rng: &mut f
     let turned = real.turned.map(|turned| turned.map(&mut regions));
     let tilted = real.tilted.map(|tilted| tilted.map(|hashes| hashes.map(&mut move_bits)));
     let middle = real.middle.map(&mut move_bits);
+    let core = real.core.map(&mut move_bits);
     let filled = real.filled.into_iter().map(&mut move_bits).collect();
-    ViewHashes { upright, mirrored, windows: Vec::new(), turned, tilted, middle, filled }
+    ViewHashes { upright, mirrored, windows: Vec::new(), turned, tilted, middle, core, filled }
 }

@@ -22,7 +22,7 @@ const RANDOM_FLOOR: [(Family, usize); 10] = [
     (Family::Window, 1),
     (Family::SplitScreen, 1),
     (Family::Padded, 2),
-    (Family::Cropped, 0),
+    (Family::Cropped, 2),
     (Family::Turned, 2),
     (Family::Tilted, 2),
     (Family::Speed, 2),

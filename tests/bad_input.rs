@@ -88,6 +88,8 @@ async fn oversized_uploads_and_malformed_requests_are_refused() {
         tilted: Vec::new(),
         middle: None,
         filled: Vec::new(),
+        core: None,
+        picture: None,
     };
     let bad_fingerprints = [
         (

@@ -64,9 +64,10 @@ fn made_up(seed: u64, count: u32) -> v1::Fingerprint {
                 turned: None,
                 tilted: None,
                 middle: None,
+                core: None,
                 filled: Vec::new(),
             };
-            Keyframe { time_ms: n * 500, hashes, informative: true }
+            Keyframe { time_ms: n * 500, hashes, informative: true, picture: None }
         })
         .collect();
     (&Fingerprint { duration_ms: count * 500, keyframes }).into()

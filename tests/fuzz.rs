@@ -43,18 +43,33 @@ fn keyframe() -> impl Strategy<Value = v1::Keyframe> {
     // none, the two a fingerprint carries, or a wrong count.
     let tilted =
         prop_oneof![Just(0usize), Just(2), 0..4usize].prop_flat_map(|count| prop::collection::vec(any::<u64>(), count));
-    let filled = (prop::option::of(any::<u64>()), prop::collection::vec(any::<u64>(), 0..32usize), tilted);
+    // Pictures: absent, as big as they say, or not; within the size a picture may have or past it.
+    let picture = prop::option::of((0..70u32, 0..70u32, any::<bool>()).prop_flat_map(|(width, height, exact)| {
+        let bytes = if exact { (width * height) as usize..=(width * height) as usize } else { 0..=16 };
+        prop::collection::vec(any::<u8>(), bytes).prop_map(move |luma| v1::Picture { width, height, luma })
+    }));
+    let filled = (
+        prop::option::of(any::<u64>()),
+        prop::collection::vec(any::<u64>(), 0..32usize),
+        tilted,
+        prop::option::of(any::<u64>()),
+        picture,
+    );
     (prop_oneof![0..20_000u32, any::<u32>()], any::<bool>(), regions(), regions(), windows, turned, filled).prop_map(
-        |(time_ms, informative, upright, mirrored, windows, turned, (middle, filled, tilted))| v1::Keyframe {
-            time_ms,
-            informative,
-            upright,
-            mirrored,
-            windows,
-            turned,
-            middle,
-            filled,
-            tilted,
+        |(time_ms, informative, upright, mirrored, windows, turned, (middle, filled, tilted, core, picture))| {
+            v1::Keyframe {
+                time_ms,
+                informative,
+                upright,
+                mirrored,
+                windows,
+                turned,
+                middle,
+                filled,
+                tilted,
+                core,
+                picture,
+            }
         },
     )
 }

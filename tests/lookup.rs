@@ -124,6 +124,33 @@ async fn a_locally_made_fingerprint_finds_the_same_footage() {
     assert!((footage.duration_seconds - 5.3).abs() < 0.5, "{}", footage.duration_seconds);
 }
 
+/// A copy cropped off-centre (three quarters of the width from a quarter across, four fifths of
+/// the height from the top) holds none of the regions every lookup searches. A lookup that finds
+/// nothing else surveys the pictures the fingerprint carries for the core: by upload and from a
+/// fingerprint made locally alike, and the report says the copy is cropped. Without its
+/// pictures, the same fingerprint finds nothing.
+#[tokio::test]
+async fn a_copy_cropped_off_centre_is_found_through_its_pictures_and_told_as_cropped() {
+    let (work, _server, mut client, bikes) = bikes_indexed().await;
+    let cropped =
+        reencode(&bikes, "crop=iw*3/4:ih*4/5:iw/4:0,scale=640:-2", &["-crf", "30"], &work.path().join("cropped.mp4"));
+    let report = lookup(&mut client, &cropped, None).await.unwrap();
+    assert_eq!(matched_urls(&report), ["https://example.org/bikes"]);
+    assert!(report.matches[0].cropped, "{:?}", report.matches[0]);
+    assert!(report.summary.contains("This copy is cropped off-centre."), "{}", report.summary);
+
+    let mut fingerprint = firstseen::fingerprint::Fingerprint::of_file(&cropped, &Default::default()).unwrap();
+    assert!(fingerprint.keyframes.iter().any(|keyframe| keyframe.picture.is_some()));
+    for (with_pictures, expected) in [(true, vec!["https://example.org/bikes"]), (false, vec![])] {
+        if !with_pictures {
+            fingerprint.keyframes.iter_mut().for_each(|keyframe| keyframe.picture = None);
+        }
+        let request = v1::LookupFingerprintRequest { options: None, fingerprint: Some((&fingerprint).into()) };
+        let report = client.lookup_fingerprint(request).await.unwrap().into_inner();
+        assert_eq!(matched_urls(&report), expected, "with pictures: {with_pictures}");
+    }
+}
+
 /// A vertical re-upload: the footage centred on black bars in a 9:16 frame.
 #[tokio::test]
 async fn footage_on_vertical_video_bars_is_found() {

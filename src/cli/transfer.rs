@@ -63,6 +63,9 @@ struct KeyframeLine {
     /// Exports written before recipe version 10 have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     middle: Option<String>,
+    /// Exports written before recipe version 13 have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    core: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -145,6 +148,7 @@ pub async fn export(client: &mut Client, out: &Path) -> anyhow::Result<u64> {
                     upright: RegionHashes::from(&keyframe.upright.unwrap_or_default()).into(),
                     mirrored: RegionHashes::from(&keyframe.mirrored.unwrap_or_default()).into(),
                     middle: keyframe.middle.map(|hash| PerceptualHash(hash).to_string()),
+                    core: keyframe.core.map(|hash| PerceptualHash(hash).to_string()),
                 })
                 .collect(),
             sightings: footage
@@ -213,6 +217,8 @@ pub async fn import(client: &mut Client, input: &Path) -> anyhow::Result<v1::Ing
 /// One `IngestFingerprints` item per sighting of the footage on `line`.
 fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>> {
     let footage: FootageLine = serde_json::from_str(line)?;
+    let hex =
+        |hash: &Option<String>| hash.as_deref().map(presentation::hex_hash).transpose().map_err(anyhow::Error::msg);
     let keyframes = footage
         .keyframes
         .iter()
@@ -222,17 +228,15 @@ fn footage_items(line: &str) -> anyhow::Result<Vec<v1::IngestFingerprintRequest>
                 informative: keyframe.informative,
                 upright: Some(keyframe.upright.to_wire().map_err(anyhow::Error::msg)?),
                 mirrored: Some(keyframe.mirrored.to_wire().map_err(anyhow::Error::msg)?),
-                middle: keyframe
-                    .middle
-                    .as_deref()
-                    .map(presentation::hex_hash)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                // An export holds indexed footage, which has no window, turned, tilted or fill-crop views.
+                middle: hex(&keyframe.middle)?,
+                core: hex(&keyframe.core)?,
+                // An export holds indexed footage, which has no window, turned, tilted or
+                // fill-crop views, and no pictures.
                 windows: Vec::new(),
                 turned: Vec::new(),
                 tilted: Vec::new(),
                 filled: Vec::new(),
+                picture: None,
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

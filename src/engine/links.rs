@@ -133,6 +133,7 @@ mod tests {
             matched_keyframes: 12,
             speed,
             orientation: Orientation::Upright,
+            cropped: false,
             query_segment: query,
             reference_segment: matched,
         }

@@ -352,6 +352,7 @@ mod tests {
             matched_keyframes: 20,
             speed: 1.0,
             orientation: Orientation::Upright,
+            cropped: false,
             query_segment: Segment { start_ms: query.0, end_ms: query.1 },
             reference_segment: Segment { start_ms: reference.0, end_ms: reference.1 },
         };

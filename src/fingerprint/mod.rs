@@ -2,18 +2,21 @@
 //!
 //! A [`Fingerprint`] is everything the later stages ever see of a video: its duration and its
 //! keyframes, each with a presentation time, the [`PerceptualHash`]es of its [views](ViewHashes)
-//! and whether it carries enough picture to count as evidence. It is small (61 bytes a keyframe
-//! as stored, two keyframes a second), so it travels instead of the video when a client
+//! and whether it carries enough picture to count as evidence. It is small (69 bytes a keyframe
+//! as stored, two keyframes a second, and the grey 64 × 64 pictures of at most
+//! [`PICTURED_KEYFRAMES`] keyframes), so it travels instead of the video when a client
 //! fingerprints locally.
 //!
 //! Fingerprints arriving over the network are untrusted: [`Fingerprint::validate`] is the one
 //! gate they all pass.
 
+mod crops;
 mod hash;
 mod views;
 
 use std::path::Path;
 
+pub use crops::{CORE_SHARE, InvalidPicture, PICTURED_KEYFRAMES, PartHasher, Picture, Placement, spread_evenly};
 pub use hash::{FrameHasher, PerceptualHash};
 pub use views::{MAX_FILLED, Orientation, RegionHashes, SearchedViews, TILTED_VIEWS, Tilt, Turn, ViewHashes};
 
@@ -52,12 +55,16 @@ use crate::media::{
 /// 5° each way, which are searched.
 /// 12: every keyframe is searched, informative or not, and so carries the searched-only views
 /// (fill-crop strips, tilts) too; the information test decides only which keyframes are filed.
-pub const RECIPE_VERSION: u32 = 12;
+/// 13: every keyframe carries its core (30–70 %, 30–70 %), which is indexed, and up to
+/// [`PICTURED_KEYFRAMES`] informative keyframes, spread over the video, carry their picture, in
+/// which a lookup looks for the core of footage cropped off-centre.
+pub const RECIPE_VERSION: u32 = 13;
 
-/// Oldest recipe version whose fingerprints this server reads. Versions 11 and 12 only added
-/// views that are searched and never filed, so a fingerprint made since version 10 files exactly
-/// the hashes this recipe would (an export of an older server imports whole), and looked up it
-/// searches the views it carries, without the newer searched-only ones.
+/// Oldest recipe version whose fingerprints this server reads. Versions 11 to 13 only added
+/// views that are searched and never filed, or filed one more (the core), so a fingerprint made
+/// since version 10 files the hashes this recipe would but the core (an export of an older
+/// server imports whole, its footage not met by off-centre crops), and looked up it searches the
+/// views it carries, without the newer ones.
 pub const OLDEST_READABLE_RECIPE_VERSION: u32 = 10;
 
 /// Most keyframes a fingerprint may carry: the decode limit's six hours at two a second, plus
@@ -77,6 +84,10 @@ pub struct Keyframe {
     /// flattened or cropped into plainness still meets its original's informative keyframes, so
     /// the information test is no cliff a contrast change can push a copy over.
     pub informative: bool,
+    /// The picture as it was hashed, on at most [`PICTURED_KEYFRAMES`] keyframes of a
+    /// fingerprint: a lookup hashes it wherever an off-centre crop may show an original's core.
+    /// Never stored.
+    pub picture: Option<Picture>,
 }
 
 /// The keyframes of one video, in time order.
@@ -102,6 +113,8 @@ pub enum InvalidFingerprint {
     TooLong { duration_ms: u32 },
     #[error("the fingerprint has {count} keyframes; at most {MAX_KEYFRAMES} are accepted")]
     TooManyKeyframes { count: usize },
+    #[error("{count} keyframes carry their picture; at most {PICTURED_KEYFRAMES} may")]
+    TooManyPictures { count: usize },
     #[error("keyframe {index} is at {time_ms} ms, before the keyframe preceding it: keyframes must be in time order")]
     OutOfOrder { index: usize, time_ms: u32 },
     #[error("keyframe {index} is at {time_ms} ms, after the end of the video ({duration_ms} ms)")]
@@ -151,12 +164,18 @@ impl Fingerprint {
             .filter_map(|area| Some((area, area.display_aspect(info.display_aspect)?)))
             .collect();
         let bars_aspect = bars.display_aspect(info.display_aspect);
-        let keyframes = selector
-            .keyframes()
+        let frames = selector.keyframes();
+        let informative: Vec<bool> = frames
+            .iter()
+            .map(|frame| policy.is_informative(&content.crop(&frame.luma, ANALYSIS_SIDE), content.width))
+            .collect();
+        let pictured = spread_over_informative(&informative, PICTURED_KEYFRAMES);
+        let keyframes = frames
             .into_iter()
-            .map(|frame| {
+            .zip(informative)
+            .enumerate()
+            .map(|(position, (frame, informative))| {
                 let pixels = content.crop(&frame.luma, ANALYSIS_SIDE);
-                let informative = policy.is_informative(&pixels, content.width);
                 let of_area = |area: &ContentBox| area.crop(&frame.luma, ANALYSIS_SIDE);
                 let hashes = ViewHashes {
                     filled: fill_candidates
@@ -179,7 +198,10 @@ impl Fingerprint {
                     }),
                     ..ViewHashes::of_picture(&hasher, &pixels, content.width, content.height)
                 };
-                Keyframe { time_ms: frame.time_ms, informative, hashes }
+                let picture = pictured.contains(&position).then(|| {
+                    Picture::new(content.width, content.height, pixels).expect("the content box is within the frame")
+                });
+                Keyframe { time_ms: frame.time_ms, informative, hashes, picture }
             })
             .collect();
         Ok((Fingerprint { duration_ms: info.duration_ms, keyframes }, extra))
@@ -198,6 +220,10 @@ impl Fingerprint {
         }
         if self.keyframes.len() > MAX_KEYFRAMES {
             return Err(InvalidFingerprint::TooManyKeyframes { count: self.keyframes.len() });
+        }
+        let pictured = self.keyframes.iter().filter(|keyframe| keyframe.picture.is_some()).count();
+        if pictured > PICTURED_KEYFRAMES {
+            return Err(InvalidFingerprint::TooManyPictures { count: pictured });
         }
         let mut previous = 0;
         for (index, keyframe) in self.keyframes.iter().enumerate() {
@@ -222,10 +248,26 @@ impl Fingerprint {
     }
 }
 
+/// Positions of at most `count` informative keyframes (of those `informative` flags), spread
+/// evenly from the first to the last, both included: a crop found through them is seen from one
+/// end of the video to the other.
+fn spread_over_informative(informative: &[bool], count: usize) -> Vec<usize> {
+    let candidates: Vec<usize> = (0..informative.len()).filter(|&position| informative[position]).collect();
+    spread_evenly(candidates.len(), count).into_iter().map(|n| candidates[n]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::test_kit::{fingerprint, random_views};
+
+    #[test]
+    fn pictures_are_spread_over_the_informative_keyframes_from_end_to_end() {
+        let informative = [false, true, true, false, true, true, true, false, true, false];
+        assert_eq!(spread_over_informative(&informative, 3), vec![1, 4, 8]);
+        assert_eq!(spread_over_informative(&informative, 10), vec![1, 2, 4, 5, 6, 8]);
+        assert!(spread_over_informative(&[false; 4], 3).is_empty());
+    }
 
     fn four_keyframes() -> Fingerprint {
         let mut rng = fastrand::Rng::with_seed(9);
@@ -241,7 +283,7 @@ mod tests {
         assert!(four_keyframes().validate(OLDEST_READABLE_RECIPE_VERSION).is_ok());
         assert_eq!(
             refused(four_keyframes(), OLDEST_READABLE_RECIPE_VERSION - 1),
-            "the fingerprint was made with recipe version 9; this server reads versions 10 to 12"
+            "the fingerprint was made with recipe version 9; this server reads versions 10 to 13"
         );
         assert_eq!(
             refused(Fingerprint { duration_ms: 1_000, keyframes: Vec::new() }, RECIPE_VERSION),
@@ -258,5 +300,9 @@ mod tests {
         let keyframe = four_keyframes().keyframes[0].clone();
         let crowded = Fingerprint { duration_ms: 1_000, keyframes: vec![keyframe; MAX_KEYFRAMES + 1] };
         assert!(refused(crowded, RECIPE_VERSION).contains("at most 64000"));
+        let mut pictured = fingerprint(&vec![random_views(&mut fastrand::Rng::with_seed(9)); PICTURED_KEYFRAMES + 1]);
+        let picture = Picture::new(2, 2, vec![0; 4]).unwrap();
+        pictured.keyframes.iter_mut().for_each(|keyframe| keyframe.picture = Some(picture.clone()));
+        assert_eq!(refused(pictured, RECIPE_VERSION), "65 keyframes carry their picture; at most 64 may");
     }
 }

@@ -50,6 +50,10 @@
 //! middle would be (`filled`): searched only, like the other views of a copy. Centred crops
 //! only: a fill crop is centred unless someone moves it, and mirrored fill crops are not
 //! searched.
+//!
+//! A copy cropped *off-centre* keeps none of those, so the index also files each keyframe's
+//! **core**, the square 30–70 % across and down, which the lookup looks for anywhere in a copy
+//! that nothing else found (see [`super::crops`]).
 
 use super::hash::{FrameHasher, PerceptualHash};
 use crate::media::ContentBox;
@@ -123,6 +127,9 @@ pub struct ViewHashes {
     /// The middle strip of the upright picture, indexed beside its regions. Absent from
     /// keyframes stored before recipe version 10, which fill crops then do not meet.
     pub middle: Option<PerceptualHash>,
+    /// The core of the upright picture, indexed beside its regions. Absent from keyframes made
+    /// before recipe version 13, which off-centre crops then do not meet.
+    pub core: Option<PerceptualHash>,
     /// Only searched, never indexed or stored: where the original's middle strip would be if a
     /// picture of this keyframe were a fill crop of it (see the module's docs), at most
     /// [`MAX_FILLED`].
@@ -277,6 +284,7 @@ impl ViewHashes {
             turned: None,
             tilted: None,
             middle: Some(hasher.hash_luma(strip, strip_width, strip_height)),
+            core: Some(super::crops::core(pixels, width, height)),
             filled: Vec::new(),
         }
     }
@@ -344,10 +352,16 @@ impl ViewHashes {
         })
     }
 
-    /// The views an index files the keyframe under: none of a flat region (see
-    /// [`PerceptualHash::is_flat`]).
+    /// The views an index files the keyframe under for every lookup to search: none of a flat
+    /// region (see [`PerceptualHash::is_flat`]).
     pub fn indexed(&self) -> impl Iterator<Item = PerceptualHash> + '_ {
         self.upright.all().into_iter().chain(self.middle).filter(|hash| !hash.is_flat())
+    }
+
+    /// The core, which an index files apart, for the search for off-centre crops alone (see
+    /// [`super::crops`]); none when it is flat.
+    pub fn indexed_core(&self) -> Option<PerceptualHash> {
+        self.core.filter(|hash| !hash.is_flat())
     }
 
     /// How close this keyframe comes to `reference` (an indexed keyframe): the least distance from
@@ -410,6 +424,7 @@ impl ViewHashes {
             turned: None,
             tilted: None,
             middle: None,
+            core: None,
             filled: Vec::new(),
         }
     }
@@ -507,6 +522,7 @@ fn turn(pixels: &[u8], width: usize, height: usize, turn: Turn) -> (Vec<u8>, usi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_kit;
 
     /// An asymmetric picture: brightness grows left to right, with a bright block top-left.
     fn picture(width: usize, height: usize) -> Vec<u8> {
@@ -565,30 +581,11 @@ mod tests {
     /// `pixels` (`width` × `height`) resized to `width` × `height` again from the columns
     /// `left..right`: a crop filling a narrower frame, as the analysis frame of that frame shows it.
     fn filled_crop(pixels: &[u8], width: usize, height: usize, left: usize, right: usize) -> Vec<u8> {
-        let kept = ContentBox { left, top: 0, width: right - left, height }.crop(pixels, width);
-        let image = image::GrayImage::from_raw((right - left) as u32, height as u32, kept).expect("pixels");
-        image::imageops::resize(&image, width as u32, height as u32, image::imageops::FilterType::Triangle).into_raw()
+        test_kit::cropped_back(pixels, width, height, ContentBox { left, top: 0, width: right - left, height })
     }
 
-    /// A smooth, detailed picture, like footage shrunk to 64 × 64: blobs of light and shade
-    /// anywhere, none repeating.
     fn scene(width: usize, height: usize) -> Vec<u8> {
-        let mut rng = fastrand::Rng::with_seed(11);
-        let blobs: Vec<(f64, f64, f64, f64)> = (0..24)
-            .map(|_| {
-                (rng.f64() * width as f64, rng.f64() * height as f64, 3.0 + rng.f64() * 6.0, rng.f64() * 160.0 - 80.0)
-            })
-            .collect();
-        (0..width * height)
-            .map(|i| {
-                let (x, y) = ((i % width) as f64, (i / width) as f64);
-                let light: f64 = blobs
-                    .iter()
-                    .map(|&(cx, cy, r, a)| a * (-((x - cx).powi(2) + (y - cy).powi(2)) / (2.0 * r * r)).exp())
-                    .sum();
-                (128.0 + light).clamp(0.0, 255.0) as u8
-            })
-            .collect()
+        test_kit::scene(11, width, height)
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! The in-memory table a radius search reads: every indexed view hash, filed by multi-index
 //! hashing, with the keyframe it belongs to.
 //!
+//! The views are filed on two shelves, searched apart ([`Shelf`]): the four views every lookup
+//! searches, and the core, which only the search for off-centre crops does. A core is a small
+//! middle part of its picture, and looked for among every lookup's views it met the whole or
+//! the centre of other footage alike in texture (a game, a test card): on the accuracy
+//! benchmark, one look-alike and three must-find-nothing queries more.
+//!
 //! Why in memory: a lookup probes 68 buckets for each searched view of every query keyframe (6
 //! as shown, 3 more per window and 1 per fill-crop strip, and up to 9 turned back and 8 tilted
 //! back; see `matching`), and a RocksDB seek costs 5–10 µs:
@@ -12,12 +18,13 @@
 //! that stores them is written, under the index's write lock, so the table never holds a keyframe
 //! the store does not. It is not persisted, so it cannot disagree with the store after a crash.
 //!
-//! Layout, chosen for memory at 10 million keyframes (40 million indexed views):
+//! Layout, chosen for memory at 10 million keyframes (50 million indexed views):
 //! - a keyframe is a *slot*, a `u32` handed out in insertion order; `times[slot]` is its time and
 //!   `footage_starts` maps slot ranges to footage, because a footage's keyframes are added together;
-//! - each of the four chunk tables has 65,536 buckets holding the hashes filed there and,
-//!   beside them, their slots. A bucket's number is the 16 bits of its chunk, so it keeps only the
-//!   other 48 (a `u32` and a `u16`): 10 bytes per view per chunk, 160 bytes per keyframe.
+//! - each of the four chunk tables of each shelf has 65,536 buckets holding the hashes filed
+//!   there and, beside them, their slots. A bucket's number is the 16 bits of its chunk, so it
+//!   keeps only the other 48 (a `u32` and a `u16`): 10 bytes per view per chunk, 200 bytes per
+//!   keyframe.
 //!   Keeping the hash in the bucket costs memory but makes the distance check a sequential scan
 //!   instead of a cache miss per candidate;
 //! - buckets grow by an eighth, not by doubling, and are sized exactly at rebuild, so a grown
@@ -30,6 +37,42 @@ use super::{FootageId, Hit};
 use crate::fingerprint::{Keyframe, PerceptualHash};
 
 const BUCKETS: usize = 1 << multi_index::CHUNK_BITS;
+/// Chunk tables over both shelves: chunk-major, each chunk's table on one shelf beside its
+/// table on the other, so that threads given consecutive tables to file share the work evenly.
+const TABLES: usize = Shelf::ALL.len() * CHUNKS;
+
+/// Which of a keyframe's indexed views a search reads: the shelf they are filed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shelf {
+    /// Whole, centre, band and middle strip, upright: what every lookup searches.
+    Views,
+    /// The core: what the search for off-centre crops searches.
+    Cores,
+}
+
+impl Shelf {
+    const ALL: [Shelf; 2] = [Shelf::Views, Shelf::Cores];
+
+    fn position(self) -> usize {
+        match self {
+            Shelf::Views => 0,
+            Shelf::Cores => 1,
+        }
+    }
+
+    /// The hashes of `keyframe` on this shelf: none of an uninformative keyframe.
+    fn hashes(self, keyframe: &Keyframe) -> impl Iterator<Item = PerceptualHash> + '_ {
+        let informative = keyframe.informative.then_some(&keyframe.hashes);
+        let views = informative.filter(|_| self == Shelf::Views).into_iter().flat_map(|views| views.indexed());
+        let core = informative.filter(|_| self == Shelf::Cores).and_then(|views| views.indexed_core());
+        views.chain(core)
+    }
+
+    /// The shelf and chunk of table `table` of the `TABLES`.
+    fn of_table(table: usize) -> (Shelf, usize) {
+        (Shelf::ALL[table % Shelf::ALL.len()], table / Shelf::ALL.len())
+    }
+}
 
 /// Fewest hashes worth filing on several threads: below it, starting them costs more than the
 /// filing (an ingested footage files a few hundred).
@@ -81,33 +124,36 @@ pub struct BucketCounts {
 
 impl Default for BucketCounts {
     fn default() -> Self {
-        BucketCounts { counts: vec![0; CHUNKS * BUCKETS] }
+        BucketCounts { counts: vec![0; TABLES * BUCKETS] }
     }
 }
 
 impl BucketCounts {
     pub fn add(&mut self, keyframes: &[Keyframe]) {
-        for hash in indexed_hashes(keyframes) {
-            for chunk_index in 0..CHUNKS {
-                self.counts[bucket_number(hash, chunk_index)] += 1;
+        for shelf in Shelf::ALL {
+            for hash in keyframes.iter().flat_map(|keyframe| shelf.hashes(keyframe)) {
+                for chunk_index in 0..CHUNKS {
+                    self.counts[bucket_number(hash, shelf, chunk_index)] += 1;
+                }
             }
         }
     }
 }
 
-/// Hashes that have their slots but are not yet filed in the chunk tables, with those slots.
+/// Hashes that have their slots but are not yet filed in the chunk tables, with those slots,
+/// per shelf.
 #[derive(Default)]
-pub struct Unfiled(Vec<(PerceptualHash, u32)>);
+pub struct Unfiled([Vec<(PerceptualHash, u32)>; 2]);
 
 impl Unfiled {
     /// How many hashes wait to be filed.
     pub fn count(&self) -> usize {
-        self.0.len()
+        self.0.iter().map(Vec::len).sum()
     }
 }
 
 pub struct HammingTable {
-    /// `CHUNKS` × `BUCKETS`, chunk-major.
+    /// `TABLES` × `BUCKETS`, in the order [`Shelf::of_table`] gives.
     buckets: Vec<Bucket>,
     times: Vec<u32>,
     /// The first slot of each footage with informative keyframes, ascending.
@@ -137,7 +183,9 @@ impl HammingTable {
         for keyframe in keyframes.iter().filter(|keyframe| keyframe.informative) {
             let slot = self.times.len() as u32;
             self.times.push(keyframe.time_ms);
-            unfiled.0.extend(keyframe.hashes.indexed().map(|hash| (hash, slot)));
+            for shelf in Shelf::ALL {
+                unfiled.0[shelf.position()].extend(shelf.hashes(keyframe).map(|hash| (hash, slot)));
+            }
         }
         if self.times.len() as u32 > first_slot {
             self.footage_starts.push((first_slot, footage));
@@ -146,7 +194,7 @@ impl HammingTable {
 
     /// Files every hash of `unfiled` under each of its chunks, and empties it.
     ///
-    /// The four chunk tables are disjoint, so a large batch (a rebuild's) is filed by up to four
+    /// The eight chunk tables are disjoint, so a large batch (a rebuild's) is filed by up to eight
     /// threads, one per core, each filing whole tables: a restart at ten million keyframes spent
     /// four fifths of its time filing. The gain is the cores alone; filing one table at a time on
     /// one thread, for locality, measured no faster than filing hash by hash.
@@ -162,13 +210,13 @@ impl HammingTable {
     }
 
     fn file_on_threads(&mut self, unfiled: &mut Unfiled, threads: usize) {
-        let hashes = &unfiled.0;
-        let tables_per_thread = CHUNKS.div_ceil(threads.clamp(1, CHUNKS));
-        // A share is whole chunk tables, the first of them chunk `first_chunk`'s.
-        let file_share = &|first_chunk: usize, share: &mut [Bucket]| {
+        let shelves = &unfiled.0;
+        let tables_per_thread = TABLES.div_ceil(threads.clamp(1, TABLES));
+        // A share is whole chunk tables, the first of them table `first_table`.
+        let file_share = &|first_table: usize, share: &mut [Bucket]| {
             for (offset, buckets) in share.chunks_mut(BUCKETS).enumerate() {
-                let chunk_index = first_chunk + offset;
-                for &(hash, slot) in hashes {
+                let (shelf, chunk_index) = Shelf::of_table(first_table + offset);
+                for &(hash, slot) in &shelves[shelf.position()] {
                     buckets[bucket_in_table(hash, chunk_index)].push(residual(hash, chunk_index), slot);
                 }
             }
@@ -184,17 +232,24 @@ impl HammingTable {
                 file_share(0, share);
             }
         });
-        unfiled.0.clear();
+        unfiled.0.iter_mut().for_each(Vec::clear);
     }
 
-    /// Appends to `out` every filed keyframe with a view within `radius` bits of `hash`, each
-    /// once, at the distance of its closest view. `closest` is scratch space, kept by the caller
-    /// so that its memory is reused.
-    pub fn search(&self, hash: PerceptualHash, radius: u32, closest: &mut FxHashMap<u32, u32>, out: &mut Vec<Hit>) {
+    /// Appends to `out` every filed keyframe with a view on `shelf` within `radius`
+    /// bits of `hash`, each once, at the distance of its closest view. `closest` is scratch
+    /// space, kept by the caller so that its memory is reused.
+    pub fn search(
+        &self,
+        hash: PerceptualHash,
+        radius: u32,
+        shelf: Shelf,
+        closest: &mut FxHashMap<u32, u32>,
+        out: &mut Vec<Hit>,
+    ) {
         // A close keyframe shares several chunks with the query and is met once per chunk and view.
         closest.clear();
         multi_index::for_each_probe(hash, radius, |chunk_index, chunk| {
-            let bucket = &self.buckets[chunk_index * BUCKETS + usize::from(chunk)];
+            let bucket = &self.buckets[table_start(shelf, chunk_index) + usize::from(chunk)];
             // The probed chunk differs from the query's in these bits; the scan counts the rest.
             let in_chunk = u32::from(chunk ^ multi_index::chunk(hash, chunk_index)).count_ones();
             let Some(left) = radius.checked_sub(in_chunk) else { return };
@@ -217,18 +272,19 @@ impl HammingTable {
     }
 }
 
-fn indexed_hashes(keyframes: &[Keyframe]) -> impl Iterator<Item = PerceptualHash> + '_ {
-    keyframes.iter().filter(|keyframe| keyframe.informative).flat_map(|keyframe| keyframe.hashes.indexed())
-}
-
 /// The bucket of `hash` within the table of chunk `chunk_index`.
 fn bucket_in_table(hash: PerceptualHash, chunk_index: usize) -> usize {
     usize::from(multi_index::chunk(hash, chunk_index))
 }
 
-/// The bucket of `hash` among all of `CHUNKS` × `BUCKETS`.
-fn bucket_number(hash: PerceptualHash, chunk_index: usize) -> usize {
-    chunk_index * BUCKETS + bucket_in_table(hash, chunk_index)
+/// Where the table of chunk `chunk_index` on `shelf` starts among all buckets.
+fn table_start(shelf: Shelf, chunk_index: usize) -> usize {
+    (chunk_index * Shelf::ALL.len() + shelf.position()) * BUCKETS
+}
+
+/// The bucket of `hash` on `shelf` among all of `TABLES` × `BUCKETS`.
+fn bucket_number(hash: PerceptualHash, shelf: Shelf, chunk_index: usize) -> usize {
+    table_start(shelf, chunk_index) + bucket_in_table(hash, chunk_index)
 }
 
 /// Calls `hit` with the position and distance of every residual (its low 32 bits in `low`, its
@@ -270,12 +326,12 @@ mod tests {
     use crate::fingerprint::ViewHashes;
 
     fn keyframe(time_ms: u32, whole: u64, informative: bool) -> Keyframe {
-        Keyframe { time_ms, hashes: ViewHashes::spread_from(whole), informative }
+        Keyframe { time_ms, hashes: ViewHashes::spread_from(whole), informative, picture: None }
     }
 
     fn search(table: &HammingTable, hash: u64, radius: u32) -> Vec<Hit> {
         let mut out = Vec::new();
-        table.search(PerceptualHash(hash), radius, &mut FxHashMap::default(), &mut out);
+        table.search(PerceptualHash(hash), radius, Shelf::Views, &mut FxHashMap::default(), &mut out);
         out.sort_by_key(|hit| (hit.footage, hit.time_ms));
         out
     }
@@ -336,6 +392,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_core_is_met_only_by_a_search_of_the_cores_and_a_view_only_by_a_search_of_the_views() {
+        let (whole, core) = (0xdead_beef_0000_ffff, 0x0123_4567_89ab_cdef);
+        let mut filed = keyframe(500, whole, true);
+        filed.hashes.core = Some(PerceptualHash(core));
+        let mut table = HammingTable::with_capacity(&BucketCounts::default());
+        table.add(FootageId(3), &[filed]);
+        let found = |hash: u64, shelf: Shelf| {
+            let mut out = Vec::new();
+            table.search(PerceptualHash(hash), 7, shelf, &mut FxHashMap::default(), &mut out);
+            out
+        };
+        assert_eq!(found(core ^ 1, Shelf::Cores), vec![Hit { footage: FootageId(3), time_ms: 500, distance: 1 }]);
+        assert!(found(core ^ 1, Shelf::Views).is_empty());
+        assert!(found(whole, Shelf::Cores).is_empty());
+        assert_eq!(found(whole, Shelf::Views), vec![Hit { footage: FootageId(3), time_ms: 500, distance: 0 }]);
     }
 
     #[test]

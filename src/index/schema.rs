@@ -5,7 +5,7 @@
 //! whole store, checked at open. Keys are laid out by hand (big-endian, fixed width) because
 //! their byte order *is* the query plan: all sightings of a footage sort together, earliest
 //! first. Values are serde structs in postcard behind the version byte, except keyframes, packed
-//! at 61 bytes each (53 in stores written before schema 7).
+//! at 69 bytes each (61 in stores written before schema 8, 53 before schema 7).
 //!
 //! | column family | key | value |
 //! |---|---|---|
@@ -19,7 +19,7 @@
 //! | `links` | v, footage id, linked footage id | the two stretches that show the same pictures, and the speed |
 //!
 //! There is no on-disk search structure: the radius search reads a table rebuilt in memory from
-//! `keyframes` at open (see `hamming_table`), which keeps the store at 61 bytes a keyframe.
+//! `keyframes` at open (see `hamming_table`), which keeps the store at 69 bytes a keyframe.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -44,9 +44,12 @@ use crate::time::Segment;
 ///    without it, so a version 3 to 6 store opens as it is and is marked 7. Its footage is not
 ///    met by fill crops: ingesting a known video again only adds a sighting, so the strip comes
 ///    only with fingerprints of the videos made anew into a new store.
-pub const SCHEMA_VERSION: u32 = 7;
+/// 8: keyframes carry the core's hash too (a v3 value). v1 and v2 keyframe lists still read,
+///    without it, so a version 3 to 7 store opens as it is and is marked 8; its footage is not
+///    met by off-centre crops, for the reason above.
+pub const SCHEMA_VERSION: u32 = 8;
 /// Stores of these versions read as [`SCHEMA_VERSION`] without rewriting anything.
-pub const READABLE_SCHEMA_VERSIONS: [u32; 5] = [3, 4, 5, 6, SCHEMA_VERSION];
+pub const READABLE_SCHEMA_VERSIONS: [u32; 6] = [3, 4, 5, 6, 7, SCHEMA_VERSION];
 const KEY_V1: u8 = 1;
 const VALUE_V1: u8 = 1;
 const VALUE_V2: u8 = 2;
@@ -495,22 +498,30 @@ pub fn decode_key_record(bytes: &[u8]) -> Result<KeyRecord, Undecodable> {
 /// v1: time, six view hashes, informative flag.
 const PACKED_KEYFRAME_V1_LEN: usize = 4 + 6 * 8 + 1;
 /// v2: time, six view hashes, the middle strip's hash, flags.
-const PACKED_KEYFRAME_LEN: usize = 4 + 7 * 8 + 1;
-/// Bits of a v2 keyframe's flags byte.
+const PACKED_KEYFRAME_V2_LEN: usize = 4 + 7 * 8 + 1;
+/// v3: time, six view hashes, the middle strip's hash, the core's hash, flags.
+const PACKED_KEYFRAME_LEN: usize = 4 + 8 * 8 + 1;
+/// Bits of a v2 or v3 keyframe's flags byte.
 const INFORMATIVE: u8 = 1;
 const HAS_MIDDLE: u8 = 2;
+const HAS_CORE: u8 = 4;
 
 pub fn encode_keyframes(keyframes: &[Keyframe]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(1 + keyframes.len() * PACKED_KEYFRAME_LEN);
-    bytes.push(VALUE_V2);
+    bytes.push(VALUE_V3);
     for keyframe in keyframes {
+        let views = &keyframe.hashes;
         bytes.extend_from_slice(&keyframe.time_ms.to_be_bytes());
-        let middle = keyframe.hashes.middle.unwrap_or(PerceptualHash(0));
-        for hash in keyframe.hashes.upright.all().into_iter().chain(keyframe.hashes.mirrored.all()).chain([middle]) {
+        let [middle, core] = [views.middle, views.core].map(|hash| hash.unwrap_or(PerceptualHash(0)));
+        for hash in views.upright.all().into_iter().chain(views.mirrored.all()).chain([middle, core]) {
             bytes.extend_from_slice(&hash.0.to_be_bytes());
         }
-        let has_middle = if keyframe.hashes.middle.is_some() { HAS_MIDDLE } else { 0 };
-        bytes.push((u8::from(keyframe.informative) * INFORMATIVE) | has_middle);
+        let flag = |present: bool, bit: u8| if present { bit } else { 0 };
+        bytes.push(
+            flag(keyframe.informative, INFORMATIVE)
+                | flag(views.middle.is_some(), HAS_MIDDLE)
+                | flag(views.core.is_some(), HAS_CORE),
+        );
     }
     bytes
 }
@@ -518,7 +529,8 @@ pub fn encode_keyframes(keyframes: &[Keyframe]) -> Vec<u8> {
 pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
     let (body, packed_len) = match bytes.split_first() {
         Some((&VALUE_V1, body)) if body.len() % PACKED_KEYFRAME_V1_LEN == 0 => (body, PACKED_KEYFRAME_V1_LEN),
-        Some((&VALUE_V2, body)) if body.len() % PACKED_KEYFRAME_LEN == 0 => (body, PACKED_KEYFRAME_LEN),
+        Some((&VALUE_V2, body)) if body.len() % PACKED_KEYFRAME_V2_LEN == 0 => (body, PACKED_KEYFRAME_V2_LEN),
+        Some((&VALUE_V3, body)) if body.len() % PACKED_KEYFRAME_LEN == 0 => (body, PACKED_KEYFRAME_LEN),
         _ => return Err(Undecodable("malformed keyframe list".into())),
     };
     Ok(body
@@ -529,7 +541,8 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
                 PerceptualHash(u64::from_be_bytes(packed[start..start + 8].try_into().expect("8 bytes")))
             };
             let flags = packed[packed_len - 1];
-            let has_middle = packed_len == PACKED_KEYFRAME_LEN && flags & HAS_MIDDLE != 0;
+            // v1 has no flags but the informative bit, v2 no core.
+            let has = |bit: u8, from_len: usize| packed_len >= from_len && flags & bit != 0;
             Keyframe {
                 time_ms: u32::from_be_bytes(packed[0..4].try_into().expect("4 bytes")),
                 hashes: ViewHashes {
@@ -538,11 +551,13 @@ pub fn decode_keyframes(bytes: &[u8]) -> Result<Vec<Keyframe>, Undecodable> {
                     windows: Vec::new(),
                     turned: None,
                     tilted: None,
-                    middle: has_middle.then(|| hash(6)),
+                    middle: has(HAS_MIDDLE, PACKED_KEYFRAME_V2_LEN).then(|| hash(6)),
+                    core: has(HAS_CORE, PACKED_KEYFRAME_LEN).then(|| hash(7)),
                     filled: Vec::new(),
                 },
                 // v1 stored the flag as 0 or 1, which is the informative bit.
                 informative: flags & INFORMATIVE != 0,
+                picture: None,
             }
         })
         .collect())
@@ -599,22 +614,43 @@ mod tests {
             centre: PerceptualHash(n + 1),
             band: PerceptualHash(n << 32),
         };
-        let hashes = |n: u64, middle: Option<u64>| ViewHashes {
+        let hashes = |n: u64, middle: Option<u64>, core: Option<u64>| ViewHashes {
             upright: regions(n),
             mirrored: regions(u64::MAX - n),
             windows: Vec::new(),
             turned: None,
             tilted: None,
             middle: middle.map(PerceptualHash),
+            core: core.map(PerceptualHash),
             filled: Vec::new(),
         };
+        let keyframe = |time_ms: u32, hashes: ViewHashes, informative: bool| Keyframe {
+            time_ms,
+            hashes,
+            informative,
+            picture: None,
+        };
         let keyframes = vec![
-            Keyframe { time_ms: 0, hashes: hashes(7, Some(0)), informative: true },
-            Keyframe { time_ms: 500, hashes: hashes(42, Some(u64::MAX)), informative: false },
-            Keyframe { time_ms: 1000, hashes: hashes(43, None), informative: true },
+            keyframe(0, hashes(7, Some(0), Some(5)), true),
+            keyframe(500, hashes(42, Some(u64::MAX), None), false),
+            keyframe(1000, hashes(43, None, Some(u64::MAX)), true),
+            keyframe(1500, hashes(44, None, None), true),
         ];
         assert_eq!(decode_keyframes(&encode_keyframes(&keyframes)).unwrap(), keyframes);
         assert_eq!(decode_footage_key(&footage_key(FootageId(9))).unwrap(), FootageId(9));
+    }
+
+    #[test]
+    fn keyframes_of_schema_7_still_read_without_their_core() {
+        let mut v2 = vec![VALUE_V2];
+        v2.extend_from_slice(&500u32.to_be_bytes());
+        for n in 0..7u64 {
+            v2.extend_from_slice(&(100 + n).to_be_bytes());
+        }
+        v2.push(INFORMATIVE | HAS_MIDDLE | HAS_CORE);
+        let [read] = decode_keyframes(&v2).unwrap().try_into().expect("one keyframe");
+        assert_eq!((read.time_ms, read.informative), (500, true));
+        assert_eq!((read.hashes.middle, read.hashes.core), (Some(PerceptualHash(106)), None));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use std::sync::RwLockReadGuard;
 
 use super::Hit;
-use super::hamming_table::HammingTable;
+use super::hamming_table::{HammingTable, Shelf};
 use crate::fingerprint::PerceptualHash;
 
 pub struct SearchView<'a> {
@@ -38,9 +38,15 @@ pub struct Searcher<'a> {
 }
 
 impl Searcher<'_> {
-    /// Appends to `out` every indexed informative keyframe with a view within `radius` bits of
-    /// `hash`, each once, at the distance of its closest view.
+    /// Appends to `out` every indexed informative keyframe with a view that every lookup
+    /// searches within `radius` bits of `hash`, each once, at the distance of its closest view.
     pub fn search(&mut self, hash: PerceptualHash, radius: u32, out: &mut Vec<Hit>) {
-        self.table.search(hash, radius, &mut self.closest, out);
+        self.table.search(hash, radius, Shelf::Views, &mut self.closest, out);
+    }
+
+    /// Appends to `out` every indexed informative keyframe whose core is within `radius` bits of
+    /// `hash`, each once.
+    pub fn search_cores(&mut self, hash: PerceptualHash, radius: u32, out: &mut Vec<Hit>) {
+        self.table.search(hash, radius, Shelf::Cores, &mut self.closest, out);
     }
 }

@@ -22,6 +22,9 @@ pub struct Evidence {
     pub speed: f64,
     /// How the query shows the footage: as it is, mirrored left to right, or turned.
     pub orientation: Orientation,
+    /// Whether the query shows the footage cropped off-centre: found by the search for its
+    /// core (see `crop_search`).
+    pub cropped: bool,
     pub query_segment: Segment,
     pub reference_segment: Segment,
 }

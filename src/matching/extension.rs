@@ -148,6 +148,7 @@ mod tests {
                 time_ms: i * 500,
                 hashes: ViewHashes::spread_from((u64::from(i) + film * 1000 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
                 informative: true,
+                picture: None,
             })
             .collect()
     }

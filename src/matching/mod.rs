@@ -6,9 +6,12 @@
 //! either way: see [`Matcher::lookup`] for when the turned and tilted ones are searched); those
 //! hits are grouped by footage and [`alignment`] keeps, per footage, only the run of keyframes
 //! that agree on one playback speed and time offset. Footage with enough agreeing keyframes becomes [`Evidence`]: its query and reference segments, score, speed and mirroring.
+//! A query in which nothing is found that way is surveyed for footage it shows cropped off-centre
+//! ([`crop_search`]), through the pictures a few of its keyframes carry.
 //! Matching knows nothing of dates: the engine joins sightings to evidence.
 
 mod alignment;
+mod crop_search;
 mod evidence;
 mod extension;
 mod prescreen;
@@ -93,6 +96,12 @@ impl Matcher {
     /// meet at the quorum. The trade-off: turned or tilted footage that fills only a small part
     /// of a long query (one turned clip of a long compilation) can go unseen, and so can a turned
     /// or tilted stretch of footage whose other stretches the query shows upright.
+    ///
+    /// A query in which nothing is found that way is then searched for footage it shows cropped
+    /// off-centre, through the pictures it carries (see [`crop_search`]). Only then: that search
+    /// costs about a second, and footage found otherwise is rarely also shown cropped in the
+    /// same query. The trade-off: a compilation of which one piece is found as shown and
+    /// another only cropped reports the first alone.
     pub fn lookup(&self, references: &impl References, query: &Fingerprint) -> Result<Vec<Evidence>, IndexError> {
         // Informative or not: only the indexed side must be (see `Keyframe::informative`).
         let keyframes: Vec<&Keyframe> = query.keyframes.iter().collect();
@@ -100,6 +109,15 @@ impl Matcher {
         for (footage, pairs) in self.hits_of_every_view(references, &keyframes) {
             if let Some(evidence) = self.evidence(references, query, &keyframes, footage, &pairs)? {
                 found.push(evidence);
+            }
+        }
+        if found.is_empty() {
+            let pictured: Vec<&Keyframe> =
+                keyframes.iter().copied().filter(|keyframe| keyframe.picture.is_some()).collect();
+            for (footage, pairs) in crop_search::cropped_hits(references, &pictured, self.policy.radius) {
+                if let Some(evidence) = self.cropped_evidence(references, query, &pictured, footage, &pairs)? {
+                    found.push(evidence);
+                }
             }
         }
         Ok(found)
@@ -169,23 +187,10 @@ impl Matcher {
         footage: FootageId,
         pairs: &[Pair],
     ) -> Result<Option<Evidence>, IndexError> {
-        let quorum = self.policy.quorum;
-        // Most footage met at all is met by a few stray keyframes scattered in time; they cannot
-        // reach the quorum, and skipping them spares the vote over every speed.
-        if !alignment::may_reach(pairs, &self.policy.alignment, quorum) {
-            return Ok(None);
-        }
         // Each proposed alignment is judged on the strict evidence alone; of those that stand,
         // the picture at the times each predicts decides, and the extension's evidence then
         // describes the match.
-        let proposed: Vec<Alignment> = alignment::align(pairs, &self.policy.alignment, quorum)
-            .into_iter()
-            .filter(|alignment| {
-                alignment::distinct_reference_keyframes(&alignment.supporting) >= self.policy.min_reference_keyframes
-                    && score(query, query_segment(query, &alignment.supporting), &alignment.supporting)
-                        >= self.policy.min_score
-            })
-            .collect();
+        let proposed = self.proposed(query, keyframes, pairs);
         if proposed.is_empty() {
             return Ok(None);
         }
@@ -196,24 +201,86 @@ impl Matcher {
         else {
             return Ok(None);
         };
-        let query_segment = query_segment(query, &supporting);
-        let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(footage_duration_ms)) as u32;
-        Ok(Some(Evidence {
-            footage,
-            footage_duration_ms,
-            score: score(query, query_segment, &supporting),
-            matched_keyframes: supporting.len() as u32,
-            speed: alignment.speed,
-            orientation: prevailing_orientation(&supporting),
-            query_segment,
-            reference_segment: Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) },
-        }))
+        Ok(Some(described(query, keyframes, footage, footage_duration_ms, &alignment, &supporting)))
+    }
+
+    /// Whether the hits of the pictured keyframes on footage shown cropped hold up as evidence,
+    /// and what they show. Judged and scored over the pictured keyframes alone, the only ones
+    /// searched at the crop's placement; not extended, since the other keyframes' views show
+    /// the crop, which the index never filed. The quorum must meet as many different pictures
+    /// (see [`crop_search::distinct_cores`]).
+    fn cropped_evidence(
+        &self,
+        references: &impl References,
+        query: &Fingerprint,
+        pictured: &[&Keyframe],
+        footage: FootageId,
+        pairs: &[Pair],
+    ) -> Result<Option<Evidence>, IndexError> {
+        let proposed = self.proposed(query, pictured, pairs);
+        if proposed.is_empty() {
+            return Ok(None);
+        }
+        let reference_keyframes = references.keyframes(footage)?.unwrap_or_default();
+        let Some(alignment) = proposed.into_iter().find(|alignment| {
+            crop_search::distinct_cores(&reference_keyframes, &alignment.supporting, self.policy.radius)
+                >= self.policy.quorum
+        }) else {
+            return Ok(None);
+        };
+        let Some(footage_duration_ms) = references.duration_ms(footage)? else { return Ok(None) };
+        let evidence = described(query, pictured, footage, footage_duration_ms, &alignment, &alignment.supporting);
+        Ok(Some(Evidence { cropped: true, ..evidence }))
+    }
+
+    /// The alignments of `pairs` (hits of `searched`, keyframes of `query`) that reach the
+    /// quorum, meet enough indexed keyframes and score enough, best-supported first.
+    fn proposed(&self, query: &Fingerprint, searched: &[&Keyframe], pairs: &[Pair]) -> Vec<Alignment> {
+        let quorum = self.policy.quorum;
+        // Most footage met at all is met by a few stray keyframes scattered in time; they cannot
+        // reach the quorum, and skipping them spares the vote over every speed.
+        if !alignment::may_reach(pairs, &self.policy.alignment, quorum) {
+            return Vec::new();
+        }
+        alignment::align(pairs, &self.policy.alignment, quorum)
+            .into_iter()
+            .filter(|alignment| {
+                alignment::distinct_reference_keyframes(&alignment.supporting) >= self.policy.min_reference_keyframes
+                    && score(searched, query_segment(query, &alignment.supporting), &alignment.supporting)
+                        >= self.policy.min_score
+            })
+            .collect()
     }
 
     /// Whether `query` could be footage the index already holds: a cheap test an ingest runs
     /// before the full lookup (see [`prescreen`]).
     pub fn may_be_indexed(&self, references: &impl References, query: &Fingerprint) -> Result<bool, IndexError> {
         prescreen::may_be_indexed(references, query, self.policy.radius, self.policy.quorum)
+    }
+}
+
+/// The evidence that `query` shows `footage` as `alignment` says, supported by `supporting`
+/// (hits of `searched`, keyframes of `query`).
+fn described(
+    query: &Fingerprint,
+    searched: &[&Keyframe],
+    footage: FootageId,
+    footage_duration_ms: u32,
+    alignment: &Alignment,
+    supporting: &[Pair],
+) -> Evidence {
+    let query_segment = query_segment(query, supporting);
+    let shift = |ms: u32| alignment.reference_ms(ms).clamp(0, i64::from(footage_duration_ms)) as u32;
+    Evidence {
+        footage,
+        footage_duration_ms,
+        score: score(searched, query_segment, supporting),
+        matched_keyframes: supporting.len() as u32,
+        speed: alignment.speed,
+        orientation: prevailing_orientation(supporting),
+        cropped: false,
+        query_segment,
+        reference_segment: Segment { start_ms: shift(query_segment.start_ms), end_ms: shift(query_segment.end_ms) },
     }
 }
 
@@ -239,13 +306,12 @@ fn prevailing_orientation(supporting: &[Pair]) -> Orientation {
     Orientation::ALL.into_iter().max_by_key(|&orientation| support(orientation)).unwrap_or_default()
 }
 
-/// Share of the segment's keyframes that agree, times their mean hash similarity. A plain
-/// keyframe counts only when it agrees: an exact copy's plain stretches (a fade, a black gap)
-/// face plain pictures the index never filed, and must not lower the score.
-fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
+/// Share of the segment's keyframes (of those `searched`) that agree, times their mean hash
+/// similarity. A plain keyframe counts only when it agrees: an exact copy's plain stretches (a
+/// fade, a black gap) face plain pictures the index never filed, and must not lower the score.
+fn score(searched: &[&Keyframe], segment: Segment, supporting: &[Pair]) -> f64 {
     let agreeing: FxHashSet<u32> = supporting.iter().map(|pair| pair.query_ms).collect();
-    let in_segment = query
-        .keyframes
+    let in_segment = searched
         .iter()
         .filter(|keyframe| (segment.start_ms..segment.end_ms).contains(&keyframe.time_ms))
         .filter(|keyframe| keyframe.informative || agreeing.contains(&keyframe.time_ms))
@@ -260,7 +326,8 @@ fn score(query: &Fingerprint, segment: Segment, supporting: &[Pair]) -> f64 {
 mod tests {
     use super::references::InMemory;
     use super::*;
-    use crate::fingerprint::{Tilt, Turn, ViewHashes};
+    use crate::fingerprint::{PerceptualHash, Tilt, Turn, ViewHashes};
+    use crate::index::Hit;
     use crate::test_kit::{fingerprint, random_views};
 
     /// Ten seconds of footage, indexed as footage 1.
@@ -327,6 +394,7 @@ mod tests {
                 turned: None,
                 tilted: None,
                 middle: None,
+                core: None,
                 filled: Vec::new(),
             })
             .collect();
@@ -389,6 +457,10 @@ mod tests {
         ) -> FxHashMap<FootageId, Vec<Pair>> {
             self.searched.borrow_mut().push((views, keyframes.len()));
             self.references.hits_by_footage(keyframes, views, radius)
+        }
+
+        fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+            self.references.cores_near(hashes, radius)
         }
 
         fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {
@@ -454,6 +526,57 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_cropped_off_centre_is_found_through_its_core_only_by_the_pictures_it_carries() {
+        use crate::fingerprint::{FrameHasher, Picture};
+        use crate::media::{ANALYSIS_SIDE as SIDE, ContentBox};
+        use crate::test_kit::{cropped_back, scene};
+
+        let hasher = FrameHasher::default();
+        // Every other keyframe carries its picture, as a longer video's spread pictures do.
+        let of_pictures = |pictures: &[Vec<u8>]| Fingerprint {
+            duration_ms: pictures.len() as u32 * 500,
+            keyframes: pictures
+                .iter()
+                .enumerate()
+                .map(|(n, pixels)| Keyframe {
+                    time_ms: n as u32 * 500,
+                    hashes: ViewHashes::of_picture(&hasher, pixels, SIDE, SIDE),
+                    informative: true,
+                    picture: (n % 2 == 0).then(|| Picture::new(SIDE, SIDE, pixels.clone()).unwrap()),
+                })
+                .collect(),
+        };
+        let pictures: Vec<Vec<u8>> = (0..16).map(|n| scene(100 + n, SIDE, SIDE)).collect();
+        let references = InMemory(vec![(FootageId(1), of_pictures(&pictures))]);
+        // Keeps 70 % of the width from a quarter across, and 80 % of the height from the top.
+        let kept = ContentBox { left: 16, top: 0, width: 45, height: 51 };
+        let cropped: Vec<Vec<u8>> = pictures.iter().map(|pixels| cropped_back(pixels, SIDE, SIDE, kept)).collect();
+        let copy = of_pictures(&cropped);
+
+        let [evidence] = Matcher::default().lookup(&references, &copy).unwrap().try_into().expect("one footage");
+        assert_eq!(
+            (evidence.footage, evidence.orientation, evidence.cropped),
+            (FootageId(1), Orientation::Upright, true)
+        );
+        // From the first pictured keyframe to the keyframe after the last.
+        assert_eq!(evidence.query_segment, Segment { start_ms: 0, end_ms: 7_500 });
+        assert_eq!(evidence.reference_segment, evidence.query_segment);
+        assert!(evidence.matched_keyframes >= 3, "{evidence:?}");
+
+        // The views as shown do not meet it: without its pictures the copy is not found.
+        let mut unpictured = copy.clone();
+        unpictured.keyframes.iter_mut().for_each(|keyframe| keyframe.picture = None);
+        assert!(Matcher::default().lookup(&references, &unpictured).unwrap().is_empty());
+        // A still scene cropped is one picture, however many of its keyframes meet the core.
+        let still_references = InMemory(vec![(FootageId(2), of_pictures(&vec![pictures[0].clone(); 16]))]);
+        let still_copy = of_pictures(&vec![cropped[0].clone(); 16]);
+        assert!(Matcher::default().lookup(&still_references, &still_copy).unwrap().is_empty());
+        // Nor does an unrelated video with pictures.
+        let unrelated: Vec<Vec<u8>> = (0..16).map(|n| scene(500 + n, SIDE, SIDE)).collect();
+        assert!(Matcher::default().lookup(&references, &of_pictures(&unrelated)).unwrap().is_empty());
+    }
+
+    #[test]
     fn unrelated_pictures_or_too_few_agreeing_keyframes_are_no_evidence() {
         let mut rng = fastrand::Rng::with_seed(3);
         let (references, views) = references(&mut rng);
@@ -499,9 +622,10 @@ mod tests {
             orientation: Orientation::Upright,
         };
         let whole = Segment { start_ms: 0, end_ms: 2_000 };
-        assert_eq!(score(&query, whole, &[pair(0, 0), pair(500, 0), pair(1_000, 0), pair(1_500, 0)]), 1.0);
-        assert_eq!(score(&query, whole, &[pair(0, 0), pair(500, 0)]), 0.5, "half the keyframes agree");
-        assert_eq!(score(&query, whole, &[pair(0, 16), pair(500, 16), pair(1_000, 16), pair(1_500, 16)]), 0.5);
+        let searched: Vec<&Keyframe> = query.keyframes.iter().collect();
+        assert_eq!(score(&searched, whole, &[pair(0, 0), pair(500, 0), pair(1_000, 0), pair(1_500, 0)]), 1.0);
+        assert_eq!(score(&searched, whole, &[pair(0, 0), pair(500, 0)]), 0.5, "half the keyframes agree");
+        assert_eq!(score(&searched, whole, &[pair(0, 16), pair(500, 16), pair(1_000, 16), pair(1_500, 16)]), 0.5);
         assert_eq!(query_segment(&query, &[pair(500, 0), pair(1_000, 0)]), Segment { start_ms: 500, end_ms: 1_500 });
     }
 }

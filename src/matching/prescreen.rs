@@ -133,7 +133,12 @@ mod tests {
         // added by the uploader) informative enough to be filed.
         let mut faded = fingerprint(&known);
         let end_card = faded.keyframes.last().unwrap().time_ms + 500;
-        faded.keyframes.push(Keyframe { time_ms: end_card, hashes: random_views(&mut rng), informative: true });
+        faded.keyframes.push(Keyframe {
+            time_ms: end_card,
+            hashes: random_views(&mut rng),
+            informative: true,
+            picture: None,
+        });
         faded.duration_ms = end_card + 500;
         for keyframe in &mut faded.keyframes[..8] {
             keyframe.informative = false;

@@ -6,8 +6,12 @@
 use rustc_hash::FxHashMap;
 
 use super::{Pair, search};
-use crate::fingerprint::{Keyframe, SearchedViews};
-use crate::index::{FootageId, Index, IndexError};
+use crate::fingerprint::{Keyframe, PerceptualHash, SearchedViews};
+use crate::index::{FootageId, Hit, Index, IndexError};
+
+/// Core searches made under one hold of the search table (see [`References::cores_near`]): a
+/// few milliseconds' worth.
+const CORE_SEARCHES_A_VIEW: usize = 2_048;
 
 pub trait References {
     /// Every indexed keyframe within `radius` of one of `views` of one of `keyframes` (in time
@@ -18,6 +22,10 @@ pub trait References {
         views: SearchedViews,
         radius: u32,
     ) -> FxHashMap<FootageId, Vec<Pair>>;
+
+    /// Every indexed keyframe whose core (see `fingerprint::crops`) is within `radius` of each of
+    /// `hashes`: one list per hash, in order.
+    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>>;
 
     /// The footage's stored keyframes, every one (informative or not), in time order.
     fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError>;
@@ -33,6 +41,16 @@ impl References for Index {
         radius: u32,
     ) -> FxHashMap<FootageId, Vec<Pair>> {
         search::hits_by_footage(&self.search_view(), keyframes, views, radius)
+    }
+
+    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+        // A survey's tens of thousands of searches take most of a second at ten million
+        // keyframes: a view for each batch of them, one after another, so that an ingest waiting
+        // to write (and every lookup queued behind it) waits for one batch, not the survey.
+        hashes
+            .chunks(CORE_SEARCHES_A_VIEW)
+            .flat_map(|batch| search::cores_near(&self.search_view(), batch, radius))
+            .collect()
     }
 
     fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {
@@ -76,6 +94,20 @@ impl References for InMemory {
             }
         }
         by_footage
+    }
+
+    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+        let near = |hash: PerceptualHash| {
+            let indexed = self.0.iter().flat_map(|(footage, fingerprint)| {
+                fingerprint.informative_keyframes().map(move |keyframe| (*footage, keyframe))
+            });
+            let cores = indexed.filter_map(|(footage, keyframe)| {
+                let distance = hash.distance(keyframe.hashes.indexed_core()?);
+                Some(Hit { footage, time_ms: keyframe.time_ms, distance })
+            });
+            cores.filter(|hit| hit.distance <= radius).collect()
+        };
+        hashes.iter().map(|&hash| near(hash)).collect()
     }
 
     fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {

@@ -10,7 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use super::Pair;
-use crate::fingerprint::{Keyframe, SearchedViews};
+use crate::fingerprint::{Keyframe, PerceptualHash, SearchedViews};
 use crate::index::{FootageId, Hit, SearchView};
 
 /// A thread is worth starting for this many query keyframes (a dozen searches, a fraction
@@ -42,6 +42,25 @@ pub(super) fn hits_by_footage(
         by_footage.entry(footage).or_default().push(pair);
     }
     by_footage
+}
+
+/// Every indexed keyframe whose core is within `radius` of each of `hashes`: one list per hash,
+/// in order, searched in one run per processor core, each on its own thread.
+pub(super) fn cores_near(view: &SearchView, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+    let run_length = hashes.len().div_ceil(crate::available_cores()).max(1);
+    let search_run = |run: &[PerceptualHash]| {
+        let mut searcher = view.searcher();
+        let searched = run.iter().map(|&hash| {
+            let mut hits = Vec::new();
+            searcher.search_cores(hash, radius, &mut hits);
+            hits
+        });
+        searched.collect::<Vec<_>>()
+    };
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = hashes.chunks(run_length).map(|run| scope.spawn(move || search_run(run))).collect();
+        runs.into_iter().flat_map(|run| run.join().expect("a search thread panicked")).collect()
+    })
 }
 
 /// The hash matches of a run of query keyframes, in query time order.

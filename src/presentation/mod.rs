@@ -5,6 +5,8 @@
 //! The JSON shapes are a public interface, documented in README.md: add fields, never rename or
 //! remove them.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +107,8 @@ pub struct MatchJson {
     /// "clockwise" or "anticlockwise" when the copy shows the footage tilted by a few degrees.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tilted: Option<&'static str>,
+    /// Whether the copy shows the footage cropped off-centre.
+    pub cropped: bool,
     /// The matched footage whose link led to this one, when the query's pictures did not meet
     /// this footage's own (see the proto's `traced_through_footage_id`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,6 +297,7 @@ pub fn report_json(report: &v1::LookupReport) -> ReportJson {
                         v1::Tilt::Clockwise => Some(Tilt::Clockwise.name()),
                         v1::Tilt::Anticlockwise => Some(Tilt::Anticlockwise.name()),
                     },
+                    cropped: found.cropped,
                     traced_through_footage_id: (found.traced_through_footage_id != 0)
                         .then_some(found.traced_through_footage_id),
                     query_start,
@@ -446,6 +451,20 @@ pub struct KeyframeJson {
     /// or eight.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tilted: Vec<String>,
+    /// The core, indexed beside the upright regions (absent before recipe version 13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core: Option<String>,
+    /// The picture as it was hashed, on at most 64 keyframes of a fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<PictureJson>,
+}
+
+/// A keyframe's grey picture: `width` × `height` bytes, row by row, in standard base64.
+#[derive(Serialize, Deserialize)]
+pub struct PictureJson {
+    pub width: u32,
+    pub height: u32,
+    pub luma: String,
 }
 
 /// `firstseen fingerprint --json`, and the fingerprint `POST /api/v1/lookup-fingerprint` takes.
@@ -473,6 +492,12 @@ pub fn fingerprint_json(fingerprint: &Fingerprint) -> FingerprintJson {
                 middle: keyframe.hashes.middle.map(|hash| hash.to_string()),
                 filled: keyframe.hashes.filled.iter().map(ToString::to_string).collect(),
                 tilted: keyframe.hashes.tilted.iter().flatten().flatten().map(ToString::to_string).collect(),
+                core: keyframe.hashes.core.map(|hash| hash.to_string()),
+                picture: keyframe.picture.as_ref().map(|picture| PictureJson {
+                    width: picture.width() as u32,
+                    height: picture.height() as u32,
+                    luma: BASE64.encode(picture.luma()),
+                }),
                 informative: keyframe.informative,
             })
             .collect(),
@@ -498,6 +523,17 @@ pub fn fingerprint_from_json(json: serde_json::Value) -> Result<Fingerprint, Str
                 middle: keyframe.middle.as_deref().map(hex_hash).transpose()?,
                 filled: keyframe.filled.iter().map(|hex| hex_hash(hex)).collect::<Result<_, _>>()?,
                 tilted: keyframe.tilted.iter().map(|hex| hex_hash(hex)).collect::<Result<_, _>>()?,
+                core: keyframe.core.as_deref().map(hex_hash).transpose()?,
+                picture: keyframe
+                    .picture
+                    .as_ref()
+                    .map(|picture| {
+                        let luma = BASE64
+                            .decode(&picture.luma)
+                            .map_err(|_| "a keyframe picture's luma is not standard base64".to_string())?;
+                        Ok::<_, String>(v1::Picture { width: picture.width, height: picture.height, luma })
+                    })
+                    .transpose()?,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;

@@ -88,6 +88,9 @@ fn edits(found: &Match) -> Option<String> {
         Orientation::Turned(turn) => edits.push(format!("is turned {}° clockwise", turn.degrees())),
         Orientation::Tilted(tilt) => edits.push(format!("is tilted a few degrees {}", tilt.name())),
     }
+    if found.evidence.cropped {
+        edits.push("is cropped off-centre".to_owned());
+    }
     if (found.evidence.speed - 1.0).abs() > NORMAL_SPEED_TOLERANCE {
         edits.push(format!("plays at {:.2}× speed", found.evidence.speed));
     }
@@ -148,6 +151,7 @@ mod tests {
                 matched_keyframes: 12,
                 speed,
                 orientation,
+                cropped: false,
                 query_segment: Segment { start_ms: 0, end_ms: 6_000 },
                 reference_segment: Segment { start_ms: 2_000, end_ms: 8_000 },
             },
@@ -179,6 +183,14 @@ mod tests {
         let tilted =
             Report::new(vec![found(Orientation::Tilted(Tilt::Anticlockwise), 1.0, Vec::new())], None, 6_000, 12, 12);
         assert!(summary(&tilted).contains("This copy is tilted a few degrees anticlockwise."), "{}", summary(&tilted));
+        let mut cropped = found(Orientation::Upright, 0.8, Vec::new());
+        cropped.evidence.cropped = true;
+        let cropped = Report::new(vec![cropped], None, 6_000, 12, 12);
+        assert!(
+            summary(&cropped).contains("This copy is cropped off-centre and plays at 0.80× speed."),
+            "{}",
+            summary(&cropped)
+        );
         let nothing = Report::new(Vec::new(), claimed(), 6_000, 12, 12);
         assert_eq!(summary(&nothing), "No indexed footage matches this video. No known earlier footage.");
     }

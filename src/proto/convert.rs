@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use super::v1;
 use crate::engine::{FootageDetails, Match, Report, Verdict};
 use crate::fingerprint::{
-    Fingerprint, Keyframe, MAX_FILLED, Orientation, PerceptualHash, RegionHashes, TILTED_VIEWS, Tilt, ViewHashes,
+    Fingerprint, Keyframe, MAX_FILLED, Orientation, PerceptualHash, Picture, RegionHashes, TILTED_VIEWS, Tilt,
+    ViewHashes,
 };
 use crate::index::{IndexStats, KeyRecord, NumericRating, Retraction, Review, Role, Sighting};
 use crate::media::MAX_WINDOWS;
@@ -72,6 +73,12 @@ impl From<&Fingerprint> for v1::Fingerprint {
                     middle: keyframe.hashes.middle.map(|hash| hash.0),
                     filled: keyframe.hashes.filled.iter().map(|hash| hash.0).collect(),
                     tilted: keyframe.hashes.tilted.iter().flatten().flatten().map(|hash| hash.0).collect(),
+                    core: keyframe.hashes.core.map(|hash| hash.0),
+                    picture: keyframe.picture.as_ref().map(|picture| v1::Picture {
+                        width: picture.width() as u32,
+                        height: picture.height() as u32,
+                        luma: picture.luma().to_vec(),
+                    }),
                     informative: keyframe.informative,
                 })
                 .collect(),
@@ -138,8 +145,17 @@ impl TryFrom<&v1::Fingerprint> for Fingerprint {
                                 keyframe.filled.len()
                             )));
                         },
+                        core: keyframe.core.map(PerceptualHash),
                     },
                     informative: keyframe.informative,
+                    picture: keyframe
+                        .picture
+                        .as_ref()
+                        .map(|picture| {
+                            Picture::new(picture.width as usize, picture.height as usize, picture.luma.clone())
+                        })
+                        .transpose()
+                        .map_err(|error| invalid(format!("invalid fingerprint: keyframe {index} has {error}")))?,
                 })
             })
             .collect::<Result<_, InvalidMessage>>()?;
@@ -454,6 +470,7 @@ impl From<&Match> for v1::Match {
                 _ => v1::Tilt::None,
             }
             .into(),
+            cropped: evidence.cropped,
             query_segment: Some(evidence.query_segment.into()),
             reference_segment: Some(evidence.reference_segment.into()),
             sightings: found.sightings.iter().map(v1::Sighting::from).collect(),
@@ -514,7 +531,9 @@ mod tests {
         views[3].tilted = Some([0, 1].map(|_| [0, 1, 2, 3].map(|_| random_views(&mut rng).upright.centre)));
         views[4].filled = (0..MAX_FILLED).map(|_| random_views(&mut rng).upright.whole).collect();
         views[0].middle = None;
-        let original = fingerprint(&views);
+        views[1].core = None;
+        let mut original = fingerprint(&views);
+        original.keyframes[2].picture = Some(Picture::new(3, 2, vec![0, 40, 80, 120, 160, 200]).unwrap());
         let wire = v1::Fingerprint::from(&original);
         assert_eq!(wire.recipe_version, RECIPE_VERSION);
         assert_eq!(Fingerprint::try_from(&wire).unwrap(), original);
@@ -538,6 +557,14 @@ mod tests {
         overfilled.keyframes[4].filled.push(0);
         let refused = Fingerprint::try_from(&overfilled).unwrap_err().to_string();
         assert_eq!(refused, "invalid fingerprint: keyframe 4 has 29 fill-crop views; at most 28 are expected");
+        let mut short_picture = wire.clone();
+        short_picture.keyframes[2].picture.as_mut().unwrap().luma.pop();
+        let refused = Fingerprint::try_from(&short_picture).unwrap_err().to_string();
+        assert_eq!(
+            refused,
+            "invalid fingerprint: keyframe 2 has a picture of 3×2 pixels with 5 bytes: pictures are 1 to 64 pixels \
+             on a side, one byte a pixel"
+        );
         let unreadable = v1::Fingerprint { recipe_version: OLDEST_READABLE_RECIPE_VERSION - 1, ..wire };
         assert!(Fingerprint::try_from(&unreadable).unwrap_err().to_string().contains("recipe version"));
     }

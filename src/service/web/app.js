@@ -840,6 +840,7 @@
         match.mirrored ? el('li', { class: 'mirrored' }, 'mirrored') : null,
         match.turned_degrees ? el('li', { class: 'mirrored' }, match.turned_degrees === 180 ? 'upside down' : `turned ${match.turned_degrees}°`) : null,
         match.tilted ? el('li', { class: 'mirrored' }, `tilted a few degrees ${match.tilted}`) : null,
+        match.cropped ? el('li', { class: 'mirrored' }, 'cropped off-centre') : null,
         match.matched_keyframes != null ? el('li', null, format.plural(match.matched_keyframes, 'matching keyframe', 'matching keyframes')) : null,
         match.traced_through_footage_id ? el('li', { class: 'traced' }, 'found through ',
           el('a', { href: `#/footage/${encodeURIComponent(match.traced_through_footage_id)}` }, `footage ${match.traced_through_footage_id}`),
