@@ -171,6 +171,28 @@ async fn a_journalist_checks_the_seed_clip_and_sees_the_verdict_timeline_and_evi
     let png = browser.screenshot().await.unwrap();
     std::fs::write(screenshot_path(), png).unwrap();
 
+    // A copy cropped off-centre is found through the survey, and its match says so.
+    let cropped = reencode(
+        &fixture("bikes.mp4"),
+        "crop=iw*3/4:ih*4/5:iw/4:0,scale=640:-2",
+        &["-crf", "30"],
+        &work.path().join("cropped.mp4"),
+    );
+    browser.goto(&format!("{}/#/", server.url)).await.unwrap();
+    wait_for(&browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
+    choose(&browser, "video", &[&cropped]).await;
+    browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
+    let told = wait_for(
+        &browser,
+        "const items = [...document.querySelectorAll('li')].map(e => e.innerText); \
+         return items.includes('cropped off-centre') && items.join(' | ')",
+        90,
+    )
+    .await;
+    assert!(told.as_str().unwrap().contains("first seen"), "{told}");
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshot_path().with_file_name("page-cropped.png"), png).unwrap();
+
     // A file that is not a video gets a sentence, not a crash.
     let notes = work.path().join("notes.txt");
     std::fs::write(&notes, "Baku, 10 November 2020: crowds waving flags.\n".repeat(40)).unwrap();
