@@ -239,13 +239,13 @@ impl Span {
         CORE_SHARE / CROP_KEPT.1 * SIZE_STEP.powi(i32::from(self.size))
     }
 
-    fn from(self) -> f64 {
+    fn start_share(self) -> f64 {
         f64::from(self.start) * POSITION_STEP
     }
 
     /// Whether the span lies within the side.
     fn fits(self) -> bool {
-        usize::from(self.size) < SIZES && self.from() + self.share() <= 1.0 + 1e-9
+        usize::from(self.size) < SIZES && self.start_share() + self.share() <= 1.0 + 1e-9
     }
 
     /// Every span of the grid along one side.
@@ -285,7 +285,7 @@ impl Placement {
 
     /// Where it starts and how much it spans across, then down, as shares of the side.
     pub fn shares(self) -> ((f64, f64), (f64, f64)) {
-        let span = |span: Span| (span.from(), span.share());
+        let span = |span: Span| (span.start_share(), span.share());
         (span(self.across), span(self.down))
     }
 

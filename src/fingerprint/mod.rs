@@ -16,7 +16,7 @@ mod views;
 
 use std::path::Path;
 
-pub use crops::{CORE_SHARE, InvalidPicture, PICTURED_KEYFRAMES, PartHasher, Picture, Placement, spread_evenly};
+pub use crops::{CORE_SHARE, PICTURED_KEYFRAMES, PartHasher, Picture, Placement, spread_evenly};
 pub use hash::{FrameHasher, PerceptualHash};
 pub use views::{MAX_FILLED, Orientation, RegionHashes, SearchedViews, TILTED_VIEWS, Tilt, Turn, ViewHashes};
 

@@ -424,7 +424,7 @@ impl ViewHashes {
             turned: None,
             tilted: None,
             middle: None,
-            core: None,
+            core: Some(PerceptualHash(hash.rotate_left(48))),
             filled: Vec::new(),
         }
     }

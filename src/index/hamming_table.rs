@@ -143,7 +143,7 @@ impl BucketCounts {
 /// Hashes that have their slots but are not yet filed in the chunk tables, with those slots,
 /// per shelf.
 #[derive(Default)]
-pub struct Unfiled([Vec<(PerceptualHash, u32)>; 2]);
+pub struct Unfiled([Vec<(PerceptualHash, u32)>; Shelf::ALL.len()]);
 
 impl Unfiled {
     /// How many hashes wait to be filed.

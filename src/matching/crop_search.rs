@@ -26,8 +26,8 @@ use super::{Pair, References};
 use crate::fingerprint::{Keyframe, Orientation, PerceptualHash, Picture, Placement, spread_evenly};
 use crate::index::{FootageId, Hit};
 
-/// Pictured keyframes whose every placement is searched: the quorum's worth, spread over the
-/// query.
+/// Pictured keyframes whose every placement is searched: as many as a match's quorum of
+/// keyframes, spread over the query.
 const SURVEYED: usize = 3;
 /// Surveyed keyframes that must meet one footage at near placements before its other pictured
 /// keyframes are searched there: one is any stray hit.
@@ -36,10 +36,13 @@ const SURVEY_QUORUM: usize = 2;
 /// keyframes agree on first: a copy crops one footage, or a few in a compilation, and each one
 /// more is 5,184 more parts to hash and search.
 const MOST_SURVEYED_FOOTAGE: usize = 4;
-/// Most indexed cores one part may meet and still count: a part that meets more is one like
-/// many pictures (sky, a wall, a test pattern), which tells nothing, and keeping every such hit
-/// of 35,000 parts would let an index of look-alike footage fill a lookup's memory.
-const MOST_HITS_OF_A_PART: usize = 64;
+/// Most footage whose cores one part may meet and still count: a part that meets more is one
+/// like many pictures (sky, a wall, a test pattern), which tells nothing.
+const MOST_FOOTAGE_A_PART: usize = 32;
+/// Of each footage a part meets, the closest cores kept: a long still shot files dozens of
+/// cores alike, which one part meets all at once, and a survey of 35,000 parts that kept them
+/// all would let one such footage fill a lookup's memory. Kept at most: 64 hits a part.
+const MOST_CORES_A_FOOTAGE: usize = 2;
 
 /// The hits of the query's pictured keyframes on footage it shows cropped, grouped by footage,
 /// each group in query time order; empty when the query carries too few pictures.
@@ -153,19 +156,31 @@ pub(super) fn distinct_cores(reference_keyframes: &[Keyframe], supporting: &[Pai
     distinct.len()
 }
 
-/// The hits of each of `hashes`: none for a flat one (a placement that shows nothing, see
-/// `PerceptualHash::is_flat`), which is not searched, nor for one that meets more than
-/// [`MOST_HITS_OF_A_PART`] cores.
+/// The hits of each of `hashes`, as [`telling`] leaves them: none for a flat one (a placement
+/// that shows nothing, see `PerceptualHash::is_flat`), which is not searched.
 fn searched(references: &impl References, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
     let informative: Vec<PerceptualHash> = hashes.iter().copied().filter(|hash| !hash.is_flat()).collect();
-    let mut found = references.cores_near(&informative, radius).into_iter();
-    hashes
-        .iter()
-        .map(|hash| {
-            let hits = if hash.is_flat() { Vec::new() } else { found.next().unwrap_or_default() };
-            if hits.len() > MOST_HITS_OF_A_PART { Vec::new() } else { hits }
-        })
-        .collect()
+    let mut found = references.cores_near(&informative, radius, telling).into_iter();
+    hashes.iter().map(|hash| if hash.is_flat() { Vec::new() } else { found.next().unwrap_or_default() }).collect()
+}
+
+/// A part's hits as far as they tell anything: none when they meet more than
+/// [`MOST_FOOTAGE_A_PART`] footage, and otherwise the [`MOST_CORES_A_FOOTAGE`] closest of each.
+fn telling(hits: &mut Vec<Hit>) {
+    hits.sort_unstable_by_key(|hit| (hit.footage, hit.distance, hit.time_ms));
+    let mut footage_met = 0;
+    let mut kept_of_footage = 0;
+    let mut previous = None;
+    hits.retain(|hit| {
+        if previous != Some(hit.footage) {
+            (previous, footage_met, kept_of_footage) = (Some(hit.footage), footage_met + 1, 0);
+        }
+        kept_of_footage += 1;
+        kept_of_footage <= MOST_CORES_A_FOOTAGE
+    });
+    if footage_met > MOST_FOOTAGE_A_PART {
+        hits.clear();
+    }
 }
 
 /// The hash of `picture` at each of `placements`.
@@ -182,7 +197,7 @@ mod tests {
     use crate::test_kit::fingerprint;
 
     #[test]
-    fn a_part_like_too_many_cores_counts_for_nothing_and_a_flat_one_is_not_searched() {
+    fn a_part_like_too_much_footage_counts_for_nothing_and_a_flat_one_is_not_searched() {
         let core = PerceptualHash(0x0123_4567_89ab_cdef);
         let footage_of_core = |n: u64| {
             let views =
@@ -193,7 +208,13 @@ mod tests {
         let few = InMemory((1..=3).map(footage_of_core).collect());
         let hits = searched(&few, &[flat, core, flat], 7);
         assert_eq!(hits.iter().map(Vec::len).collect::<Vec<_>>(), [0, 3, 0], "each hash keeps its place");
-        let many = InMemory((1..=MOST_HITS_OF_A_PART as u64 + 1).map(footage_of_core).collect());
+        let many = InMemory((1..=MOST_FOOTAGE_A_PART as u64 + 1).map(footage_of_core).collect());
         assert!(searched(&many, &[core], 7)[0].is_empty());
+        // A still shot: one footage whose every keyframe files the same core keeps its closest.
+        let still = ViewHashes { core: Some(core), ..ViewHashes::spread_from(7) };
+        let mut one_still_shot = fingerprint(&vec![still; 100]);
+        one_still_shot.keyframes[40].hashes.core = Some(PerceptualHash(core.0 ^ 1));
+        let hits = &searched(&InMemory(vec![(FootageId(9), one_still_shot)]), &[core], 7)[0];
+        assert_eq!(hits.iter().map(|hit| (hit.time_ms, hit.distance)).collect::<Vec<_>>(), [(0, 0), (500, 0)]);
     }
 }

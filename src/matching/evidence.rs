@@ -22,8 +22,8 @@ pub struct Evidence {
     pub speed: f64,
     /// How the query shows the footage: as it is, mirrored left to right, or turned.
     pub orientation: Orientation,
-    /// Whether the query shows the footage cropped off-centre: found by the search for its
-    /// core (see `crop_search`).
+    /// Whether the footage was found by the search for its core (see `crop_search`): the query
+    /// shows it cropped off-centre, as a rule, or smaller, in a window.
     pub cropped: bool,
     pub query_segment: Segment,
     pub reference_segment: Segment,

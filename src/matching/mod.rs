@@ -459,8 +459,8 @@ mod tests {
             self.references.hits_by_footage(keyframes, views, radius)
         }
 
-        fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
-            self.references.cores_near(hashes, radius)
+        fn cores_near(&self, hashes: &[PerceptualHash], radius: u32, keep: fn(&mut Vec<Hit>)) -> Vec<Vec<Hit>> {
+            self.references.cores_near(hashes, radius, keep)
         }
 
         fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError> {

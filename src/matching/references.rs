@@ -11,7 +11,7 @@ use crate::index::{FootageId, Hit, Index, IndexError};
 
 /// Core searches made under one hold of the search table (see [`References::cores_near`]): a
 /// few milliseconds' worth.
-const CORE_SEARCHES_A_VIEW: usize = 2_048;
+const CORE_SEARCHES_A_HOLD: usize = 2_048;
 
 pub trait References {
     /// Every indexed keyframe within `radius` of one of `views` of one of `keyframes` (in time
@@ -24,8 +24,9 @@ pub trait References {
     ) -> FxHashMap<FootageId, Vec<Pair>>;
 
     /// Every indexed keyframe whose core (see `fingerprint::crops`) is within `radius` of each of
-    /// `hashes`: one list per hash, in order.
-    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>>;
+    /// `hashes`, as `keep` leaves them: one list per hash, in order. `keep` runs on each list as
+    /// soon as it is found, so that only what it keeps is ever held.
+    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32, keep: fn(&mut Vec<Hit>)) -> Vec<Vec<Hit>>;
 
     /// The footage's stored keyframes, every one (informative or not), in time order.
     fn keyframes(&self, footage: FootageId) -> Result<Option<Vec<Keyframe>>, IndexError>;
@@ -43,13 +44,14 @@ impl References for Index {
         search::hits_by_footage(&self.search_view(), keyframes, views, radius)
     }
 
-    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32, keep: fn(&mut Vec<Hit>)) -> Vec<Vec<Hit>> {
         // A survey's tens of thousands of searches take most of a second at ten million
-        // keyframes: a view for each batch of them, one after another, so that an ingest waiting
-        // to write (and every lookup queued behind it) waits for one batch, not the survey.
+        // keyframes: a hold of the table for each batch of them, one after another, so that an
+        // ingest waiting to write (and every lookup queued behind it) waits for one batch, not
+        // the survey.
         hashes
-            .chunks(CORE_SEARCHES_A_VIEW)
-            .flat_map(|batch| search::cores_near(&self.search_view(), batch, radius))
+            .chunks(CORE_SEARCHES_A_HOLD)
+            .flat_map(|batch| search::cores_near(&self.search_view(), batch, radius, keep))
             .collect()
     }
 
@@ -96,7 +98,7 @@ impl References for InMemory {
         by_footage
     }
 
-    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+    fn cores_near(&self, hashes: &[PerceptualHash], radius: u32, keep: fn(&mut Vec<Hit>)) -> Vec<Vec<Hit>> {
         let near = |hash: PerceptualHash| {
             let indexed = self.0.iter().flat_map(|(footage, fingerprint)| {
                 fingerprint.informative_keyframes().map(move |keyframe| (*footage, keyframe))
@@ -105,7 +107,9 @@ impl References for InMemory {
                 let distance = hash.distance(keyframe.hashes.indexed_core()?);
                 Some(Hit { footage, time_ms: keyframe.time_ms, distance })
             });
-            cores.filter(|hit| hit.distance <= radius).collect()
+            let mut hits: Vec<Hit> = cores.filter(|hit| hit.distance <= radius).collect();
+            keep(&mut hits);
+            hits
         };
         hashes.iter().map(|&hash| near(hash)).collect()
     }

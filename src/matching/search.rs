@@ -44,15 +44,21 @@ pub(super) fn hits_by_footage(
     by_footage
 }
 
-/// Every indexed keyframe whose core is within `radius` of each of `hashes`: one list per hash,
-/// in order, searched in one run per processor core, each on its own thread.
-pub(super) fn cores_near(view: &SearchView, hashes: &[PerceptualHash], radius: u32) -> Vec<Vec<Hit>> {
+/// Every indexed keyframe whose core is within `radius` of each of `hashes`, as `keep` leaves
+/// them: one list per hash, in order, searched in one run per CPU, each on its own thread.
+pub(super) fn cores_near(
+    view: &SearchView,
+    hashes: &[PerceptualHash],
+    radius: u32,
+    keep: fn(&mut Vec<Hit>),
+) -> Vec<Vec<Hit>> {
     let run_length = hashes.len().div_ceil(crate::available_cores()).max(1);
     let search_run = |run: &[PerceptualHash]| {
         let mut searcher = view.searcher();
         let searched = run.iter().map(|&hash| {
             let mut hits = Vec::new();
             searcher.search_cores(hash, radius, &mut hits);
+            keep(&mut hits);
             hits
         });
         searched.collect::<Vec<_>>()
