@@ -105,6 +105,14 @@ async fn open_with_key(browser: &Client, server: &Server) {
     wait_for(browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
 }
 
+/// Back on the check form, `video` chosen and checked.
+async fn check_again(browser: &Client, server: &Server, video: &Path) {
+    browser.goto(&format!("{}/#/", server.url)).await.unwrap();
+    wait_for(browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
+    choose(browser, "video", &[video]).await;
+    browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
+}
+
 async fn choose(browser: &Client, input: &str, files: &[&Path]) {
     let paths: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
     browser.find(Locator::Id(input)).await.unwrap().send_keys(&paths.join("\n")).await.unwrap();
@@ -178,10 +186,7 @@ async fn a_journalist_checks_the_seed_clip_and_sees_the_verdict_timeline_and_evi
         &["-crf", "30"],
         &work.path().join("cropped.mp4"),
     );
-    browser.goto(&format!("{}/#/", server.url)).await.unwrap();
-    wait_for(&browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
-    choose(&browser, "video", &[&cropped]).await;
-    browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
+    check_again(&browser, &server, &cropped).await;
     let told = wait_for(
         &browser,
         "const items = [...document.querySelectorAll('li')].map(e => e.innerText); \
@@ -196,10 +201,7 @@ async fn a_journalist_checks_the_seed_clip_and_sees_the_verdict_timeline_and_evi
     // A file that is not a video gets a sentence, not a crash.
     let notes = work.path().join("notes.txt");
     std::fs::write(&notes, "Baku, 10 November 2020: crowds waving flags.\n".repeat(40)).unwrap();
-    browser.goto(&format!("{}/#/", server.url)).await.unwrap();
-    wait_for(&browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
-    choose(&browser, "video", &[&notes]).await;
-    browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
+    check_again(&browser, &server, &notes).await;
     let error = wait_for(
         &browser,
         "const e = [...document.querySelectorAll('[role=alert]')].map(e => e.innerText).join(' '); return e.includes('not a video') && e",
@@ -244,10 +246,7 @@ async fn a_journalist_records_a_fact_check_and_the_next_check_leads_with_it() {
     let png = browser.screenshot().await.unwrap();
     std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-footage.png"), png).unwrap();
 
-    browser.goto(&format!("{}/#/", server.url)).await.unwrap();
-    wait_for(&browser, "const v = document.getElementById('video'); return v && v.offsetParent !== null", 20).await;
-    choose(&browser, "video", &[&viral]).await;
-    browser.find(Locator::Id("check")).await.unwrap().click().await.unwrap();
+    check_again(&browser, &server, &viral).await;
     let verdict = wait_for(&browser, "const v = document.getElementById('verdict'); return v && v.innerText", 90).await;
     assert!(verdict.as_str().unwrap().starts_with("Already fact-checked: Misbar, 2023-09-25"), "{verdict}");
     let block =

@@ -76,6 +76,16 @@ impl Default for MatchPolicy {
     }
 }
 
+/// How a lookup's hits on a footage were found, which decides how they are judged (see
+/// [`Matcher::evidence`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FoundThrough {
+    /// The views every lookup searches.
+    Views,
+    /// The crop search, through the footage's core.
+    Core,
+}
+
 /// Finds footage in an index.
 #[derive(Clone, Debug, Default)]
 pub struct Matcher {
@@ -107,7 +117,9 @@ impl Matcher {
         let keyframes: Vec<&Keyframe> = query.keyframes.iter().collect();
         let mut found = Vec::new();
         for (footage, pairs) in self.hits_of_every_view(references, &keyframes) {
-            if let Some(evidence) = self.evidence(references, query, &keyframes, footage, &pairs)? {
+            if let Some(evidence) =
+                self.evidence(references, query, &keyframes, (footage, &pairs), FoundThrough::Views)?
+            {
                 found.push(evidence);
             }
         }
@@ -115,7 +127,8 @@ impl Matcher {
             let pictured: Vec<&Keyframe> =
                 keyframes.iter().copied().filter(|keyframe| keyframe.picture.is_some()).collect();
             for (footage, pairs) in crop_search::cropped_hits(references, &pictured, self.policy.radius) {
-                if let Some(evidence) = self.cropped_evidence(references, query, &pictured, footage, &pairs)? {
+                let hits = (footage, pairs.as_slice());
+                if let Some(evidence) = self.evidence(references, query, &pictured, hits, FoundThrough::Core)? {
                     found.push(evidence);
                 }
             }
@@ -178,59 +191,48 @@ impl Matcher {
         hits
     }
 
-    /// Whether the hits on one footage hold up as evidence, and what they show.
+    /// Whether the hits on one footage, of the `searched` keyframes of `query`, hold up as
+    /// evidence, and what they show.
+    ///
+    /// Each proposed alignment is judged on the strict evidence alone. Of those that stand, for
+    /// hits of the views as shown, the picture at the times each predicts decides, and the
+    /// extension's evidence then describes the match. Hits of the crop search are judged and
+    /// scored over the pictured keyframes alone, the only ones searched at the crop's placement,
+    /// and not extended, since the other keyframes' views show the crop, which the index never
+    /// filed; the best-supported alignment stands that meets as many different cores as the
+    /// quorum (see [`crop_search::distinct_cores`]).
     fn evidence(
         &self,
         references: &impl References,
         query: &Fingerprint,
-        keyframes: &[&Keyframe],
-        footage: FootageId,
-        pairs: &[Pair],
+        searched: &[&Keyframe],
+        (footage, pairs): (FootageId, &[Pair]),
+        found_through: FoundThrough,
     ) -> Result<Option<Evidence>, IndexError> {
-        // Each proposed alignment is judged on the strict evidence alone; of those that stand,
-        // the picture at the times each predicts decides, and the extension's evidence then
-        // describes the match.
-        let proposed = self.proposed(query, keyframes, pairs);
-        if proposed.is_empty() {
-            return Ok(None);
-        }
-        let Some(footage_duration_ms) = references.duration_ms(footage)? else { return Ok(None) };
-        let reference_keyframes = references.keyframes(footage)?.unwrap_or_default();
-        let Some((alignment, supporting)) =
-            extension::best_extended(keyframes, &reference_keyframes, proposed, &self.policy.extension)
-        else {
-            return Ok(None);
-        };
-        Ok(Some(described(query, keyframes, footage, footage_duration_ms, &alignment, &supporting)))
-    }
-
-    /// Whether the hits of the pictured keyframes on footage shown cropped hold up as evidence,
-    /// and what they show. Judged and scored over the pictured keyframes alone, the only ones
-    /// searched at the crop's placement; not extended, since the other keyframes' views show
-    /// the crop, which the index never filed. The quorum must meet as many different pictures
-    /// (see [`crop_search::distinct_cores`]).
-    fn cropped_evidence(
-        &self,
-        references: &impl References,
-        query: &Fingerprint,
-        pictured: &[&Keyframe],
-        footage: FootageId,
-        pairs: &[Pair],
-    ) -> Result<Option<Evidence>, IndexError> {
-        let proposed = self.proposed(query, pictured, pairs);
+        let proposed = self.proposed(query, searched, pairs);
         if proposed.is_empty() {
             return Ok(None);
         }
         let reference_keyframes = references.keyframes(footage)?.unwrap_or_default();
-        let Some(alignment) = proposed.into_iter().find(|alignment| {
-            crop_search::distinct_cores(&reference_keyframes, &alignment.supporting, self.policy.radius)
-                >= self.policy.quorum
-        }) else {
-            return Ok(None);
+        let chosen = match found_through {
+            FoundThrough::Views => {
+                extension::best_extended(searched, &reference_keyframes, proposed, &self.policy.extension)
+            }
+            FoundThrough::Core => proposed
+                .into_iter()
+                .find(|alignment| {
+                    crop_search::distinct_cores(&reference_keyframes, &alignment.supporting, self.policy.radius)
+                        >= self.policy.quorum
+                })
+                .map(|alignment| {
+                    let supporting = alignment.supporting.clone();
+                    (alignment, supporting)
+                }),
         };
+        let Some((alignment, supporting)) = chosen else { return Ok(None) };
         let Some(footage_duration_ms) = references.duration_ms(footage)? else { return Ok(None) };
-        let evidence = described(query, pictured, footage, footage_duration_ms, &alignment, &alignment.supporting);
-        Ok(Some(Evidence { cropped: true, ..evidence }))
+        let evidence = described(query, searched, footage, footage_duration_ms, &alignment, &supporting);
+        Ok(Some(Evidence { cropped: found_through == FoundThrough::Core, ..evidence }))
     }
 
     /// The alignments of `pairs` (hits of `searched`, keyframes of `query`) that reach the
